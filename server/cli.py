@@ -1,0 +1,1 @@
+"""The `auralens` command line."""
