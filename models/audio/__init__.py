@@ -1,0 +1,20 @@
+"""The audio front end: every conversion between sound and features goes through here.
+
+Decode (:func:`load_audio`), features (:class:`LogMel`, :func:`log_mel`), and back to sound
+(:func:`log_mel_to_audio`, :func:`steady_tone`, :func:`encode_wav`), all under one
+:class:`AudioConfig`.
+"""
+from .config import AudioConfig
+from .decode import Audio, load_audio
+from .errors import AudioError, AudioTooLong, EmptyAudio, InvalidSamples, SilentAudio, UnsupportedAudio
+from .features import LogMel, log_mel, mel_filterbank
+from .synthesis import (apply_fades, griffin_lim, log_mel_to_audio, mel_to_magnitude,
+                        spectral_convergence, steady_tone)
+from .wav import encode_wav
+
+__all__ = [
+    "AudioConfig", "Audio", "load_audio", "AudioError", "AudioTooLong", "EmptyAudio",
+    "InvalidSamples", "SilentAudio", "UnsupportedAudio", "LogMel", "log_mel", "mel_filterbank",
+    "apply_fades", "griffin_lim", "log_mel_to_audio", "mel_to_magnitude", "spectral_convergence",
+    "steady_tone", "encode_wav",
+]
