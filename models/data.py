@@ -26,10 +26,9 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from .audio import AudioConfig, AudioError, LogMel, load_audio
-from .corpus.splits import assign_splits
+from .corpus.splits import SPLITS, assign_splits
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3"}
-SPLITS = ("train", "val", "test")
 
 
 class DatasetError(ValueError):

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them. Extra arguments go to pytest.
+#   Debian packages (installed with apt-get when missing and running as root):
+#     fluidsynth, fluid-soundfont-gm  - render the test corpora
+#   Python: this package with its [test] extras, editable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)
+[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+python -m pip install -q --disable-pip-version-check -e ".[test]"
+exec python -m pytest "$@"
