@@ -51,6 +51,7 @@ class ClipTable:
 
     root: Path
     records: list[ClipRecord]
+    has_splits: bool = False  # the data itself gave the splits (a manifest with a split column)
 
     @property
     def labels(self) -> list[str]:
@@ -63,7 +64,7 @@ class ClipTable:
             return self
         if split not in SPLITS:
             raise DatasetError(f"Unknown split '{split}'; use one of {', '.join(SPLITS)}.")
-        return ClipTable(self.root, [r for r in self.records if r.split == split])
+        return ClipTable(self.root, [r for r in self.records if r.split == split], self.has_splits)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -135,7 +136,7 @@ def _read_manifest(path: Path, seed: int) -> ClipTable:
             raise DatasetError(f"The manifest {path} uses the split '{given}'; use {', '.join(SPLITS)}.")
         tags = {k: v for k, v in row.items() if k not in ("path", "label", "split")}
         records.append(ClipRecord(root / row["path"], row["label"], given or split, tags))
-    return ClipTable(root, records)
+    return ClipTable(root, records, has_split)
 
 
 @dataclass
