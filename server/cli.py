@@ -79,6 +79,66 @@ def _cmd_data_prepare(args) -> int:
     return 0
 
 
+def _cmd_train_prototypes(args) -> int:
+    from models.prototypes.train import TrainConfig
+    from models.training import train_prototypes_into_bundle
+
+    cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
+                      patience=args.patience, max_epochs_per_stage=args.epochs_per_stage,
+                      augment=not args.no_augment, seed=args.seed)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    entry = train_prototypes_into_bundle(
+        args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
+        device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet)
+    m = entry.metrics
+    print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} epochs "
+          f"({entry.training['wall_time_s']:.0f} s)")
+    print(f"{m['split']} split, {m['n']} clips: OA {m['oa']:.3f}, AA {m['aa']:.3f}, macro F1 {m['macro_f1']:.3f}")
+    for stage, s in m["stages"].items():
+        print(f"  {stage:<8} OA {s['oa']:.3f}  reconstruction error {s['reconstruction_error']:.5f}")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    import json
+
+    from models.bundle import load_bundle
+    from models.data import load_features, read_collection
+    from models.evaluate import evaluate_model
+
+    bundle = load_bundle(args.bundle)
+    entry = bundle.entry(args.model)
+    table = read_collection(args.data)
+    if args.split and table.has_splits:
+        table = table.subset(args.split)
+    if len(table) == 0:
+        raise ValueError(f"The data at {args.data} has no clips in the split '{args.split}'.")
+    features = load_features(table, bundle.audio, bundle.classes, cache_dir=args.cache_dir,
+                             on_error=args.on_error, progress=not args.quiet)
+    model = bundle.load_model(entry.id, device=args.device if args.device != "auto" else "cpu")
+    metrics = {"model": entry.id, **evaluate_model(model, features)}
+    if args.stages:
+        metrics["stages"] = {}
+        for stage in entry.stages:
+            m = evaluate_model(bundle.load_model(entry.id, stage), features)
+            metrics["stages"][stage] = {k: m[k] for k in ("oa", "aa", "macro_f1", "reconstruction_error")}
+    if features.skipped:
+        metrics["skipped"] = [str(p) for p, _ in features.skipped]
+    if args.json:
+        print(json.dumps(metrics))
+        return 0
+    print(f"model '{entry.id}' of bundle '{bundle.name}' on {metrics['n']} clips")
+    print(f"  overall accuracy {metrics['oa']:.3f}, average per-class accuracy {metrics['aa']:.3f}, "
+          f"macro F1 {metrics['macro_f1']:.3f}, reconstruction error {metrics['reconstruction_error']:.5f}")
+    for label, c in metrics["per_class"].items():
+        print(f"  {label:<14} {c['accuracy']:.3f}  ({c['n']} clips)")
+    for stage, s in metrics.get("stages", {}).items():
+        print(f"  stage {stage:<8} OA {s['oa']:.3f}  reconstruction error {s['reconstruction_error']:.5f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auralens",
@@ -126,6 +186,39 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--workers", type=int, default=2, help="decoding threads")
     prepare.add_argument("--quiet", action="store_true", help="no progress bars")
     prepare.set_defaults(func=_cmd_data_prepare)
+    train = sub.add_parser("train", help="train a model into a bundle").add_subparsers(
+        dest="train_command", metavar="MODEL", required=True)
+    protos = train.add_parser("prototypes", help="the spectral prototype model (supervised, or clustering)")
+    protos.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
+    protos.add_argument("--out", required=True, type=Path, help="bundle folder (created, or a model is added)")
+    protos.add_argument("--unsupervised", action="store_true", help="clustering: no labels used in training")
+    protos.add_argument("--model-id", default=None, help="name in the bundle (default prototypes / clusters)")
+    protos.add_argument("--protos-per-class", type=int, default=1)
+    protos.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    protos.add_argument("--seed", type=int, default=0)
+    protos.add_argument("--batch-size", type=int, default=32)
+    protos.add_argument("--lr", type=float, default=1e-3)
+    protos.add_argument("--patience", type=int, default=3, help="epochs without improvement before the next stage")
+    protos.add_argument("--epochs-per-stage", type=int, default=15, help="most epochs in one curriculum stage")
+    protos.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    protos.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    protos.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
+    protos.add_argument("--on-error", choices=["skip", "fail"], default="skip")
+    protos.add_argument("--quiet", action="store_true", help="no progress bars")
+    protos.set_defaults(func=_cmd_train_prototypes)
+
+    ev = sub.add_parser("evaluate", help="metrics of a bundle's model on a labelled folder or manifest")
+    ev.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
+    ev.add_argument("--data", required=True, type=Path)
+    ev.add_argument("--model", default=None, help="model id in the bundle (default: its first)")
+    ev.add_argument("--split", default="test", help="split of a manifest with splits (default test)")
+    ev.add_argument("--stages", action="store_true", help="also each saved curriculum stage")
+    ev.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ev.add_argument("--cache-dir", type=Path, default=None)
+    ev.add_argument("--on-error", choices=["skip", "fail"], default="skip")
+    ev.add_argument("--quiet", action="store_true", help="no progress bars")
+    ev.set_defaults(func=_cmd_evaluate)
     return parser
 
 

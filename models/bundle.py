@@ -1,0 +1,162 @@
+"""Bundles: a directory holding trained models, their audio settings, provenance and metrics.
+
+Layout::
+
+    <bundle>/bundle.json                    format, name, audio config, classes, models
+    <bundle>/models/<id>.safetensors        final weights of model <id>
+    <bundle>/models/<id>/<stage>.safetensors  weights saved at each curriculum stage
+    <bundle>/MODEL_CARD.md                  data, training, metrics, limits
+
+Weights are safetensors only: loading a bundle never unpickles and never runs code from it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .audio import AudioConfig
+
+BUNDLE_FORMAT = 1
+DEFAULT_BUNDLE = Path(__file__).resolve().parent / "bundles" / "orchestra16"
+
+
+class BundleError(ValueError):
+    """The bundle is missing, malformed, or does not hold what was asked for."""
+
+
+@dataclass
+class ModelEntry:
+    """One model of a bundle. ``kind`` names the model family (``spectral-prototypes``)."""
+
+    id: str
+    kind: str
+    config: dict
+    weights: str  # path relative to the bundle
+    stages: dict[str, str] = field(default_factory=dict)  # stage -> weights path
+    training: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+
+
+@dataclass
+class Bundle:
+    path: Path
+    name: str
+    audio: AudioConfig
+    classes: list[str]
+    models: dict[str, ModelEntry]
+    version: str = "1"
+    extra: dict = field(default_factory=dict)
+
+    def entry(self, model_id: str | None = None) -> ModelEntry:
+        """The model ``model_id``, or the bundle's first model when None."""
+        if not self.models:
+            raise BundleError(f"The bundle at {self.path} holds no model yet.")
+        if model_id is None:
+            return next(iter(self.models.values()))
+        if model_id not in self.models:
+            raise BundleError(f"The bundle has no model '{model_id}'; it has: {', '.join(self.models)}.")
+        return self.models[model_id]
+
+    def load_model(self, model_id: str | None = None, stage: str | None = None, device="cpu"):
+        """Build the model and load its weights (final, or those saved at ``stage``), in eval mode."""
+        entry = self.entry(model_id)
+        if entry.kind != "spectral-prototypes":
+            raise BundleError(f"Model '{entry.id}' is of kind '{entry.kind}', which this version cannot load.")
+        from .prototypes.model import PrototypeConfig, PrototypeModel
+
+        model = PrototypeModel(PrototypeConfig.from_dict(entry.config))
+        rel = entry.weights if stage is None else entry.stages.get(stage)
+        if rel is None:
+            raise BundleError(f"Model '{entry.id}' has no weights saved at stage '{stage}'.")
+        model.load_state_dict(read_weights(self.path / rel))
+        return model.to(device).eval()
+
+    def to_json(self) -> dict:
+        return {
+            "format": BUNDLE_FORMAT, "name": self.name, "version": self.version,
+            "audio": self.audio.to_dict(), "classes": self.classes,
+            "models": [asdict(m) for m in self.models.values()], **self.extra,
+        }
+
+    def save(self) -> None:
+        """Write ``bundle.json`` atomically."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.path / "bundle.json", json.dumps(self.to_json(), indent=2).encode())
+
+
+def load_bundle(path: str | Path | None = None) -> Bundle:
+    """Read ``bundle.json`` of the bundle at ``path`` (default: the bundle shipped in the package)."""
+    path = Path(path) if path is not None else DEFAULT_BUNDLE
+    meta = path / "bundle.json"
+    if not meta.is_file():
+        raise BundleError(f"No bundle at {path} (there is no bundle.json).")
+    try:
+        d = json.loads(meta.read_text())
+        if d.get("format") != BUNDLE_FORMAT:
+            raise BundleError(f"The bundle at {path} has format {d.get('format')}; this version reads {BUNDLE_FORMAT}.")
+        known = {"format", "name", "version", "audio", "classes", "models"}
+        return Bundle(
+            path=path, name=d["name"], version=str(d.get("version", "1")),
+            audio=AudioConfig.from_dict(d["audio"]), classes=list(d["classes"]),
+            models={m["id"]: ModelEntry(**m) for m in d.get("models", [])},
+            extra={k: v for k, v in d.items() if k not in known},
+        )
+    except (KeyError, TypeError, json.JSONDecodeError) as err:
+        raise BundleError(f"The bundle at {path} is malformed ({err}).") from None
+
+
+def new_or_existing_bundle(path: str | Path, name: str, audio: AudioConfig, classes: list[str]) -> Bundle:
+    """Open the bundle at ``path`` if there is one (checking it agrees), else start a new one."""
+    path = Path(path)
+    if (path / "bundle.json").is_file():
+        bundle = load_bundle(path)
+        if bundle.audio != audio:
+            raise BundleError(f"The bundle at {path} uses other audio settings; write to a new folder.")
+        if bundle.classes != classes:
+            raise BundleError(f"The bundle at {path} has other classes ({', '.join(bundle.classes)}); "
+                              "write to a new folder.")
+        return bundle
+    return Bundle(path=path, name=name, audio=audio, classes=classes, models={})
+
+
+def write_weights(path: Path, state: dict[str, torch.Tensor], metadata: dict | None = None) -> None:
+    """Save tensors as safetensors, atomically."""
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={k: str(v) for k, v in (metadata or {}).items()})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def read_weights(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise BundleError(f"Weights missing: {path}.")
+    try:
+        return load_file(str(path))
+    except Exception as err:
+        raise BundleError(f"Weights at {path} cannot be read ({err}).") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

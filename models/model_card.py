@@ -1,0 +1,45 @@
+"""MODEL_CARD.md of a bundle, written from what the bundle records."""
+from __future__ import annotations
+
+from .bundle import Bundle, write_atomic
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.1f} %"
+
+
+def write_model_card(bundle: Bundle) -> None:
+    """Write ``MODEL_CARD.md``: data, training, metrics per model and stage, limits."""
+    lines = [f"# {bundle.name}: model card", "",
+             f"Classes ({len(bundle.classes)}): {', '.join(bundle.classes)}.", "",
+             f"Audio: {bundle.audio.sample_rate} Hz mono, {bundle.audio.n_mels} mel bands, "
+             f"hop {bundle.audio.hop_length} samples ({1000 * bundle.audio.frame_seconds:.1f} ms).", ""]
+    for entry in bundle.models.values():
+        t, m, cfg = entry.training, entry.metrics, entry.config
+        lines += [f"## Model `{entry.id}` ({entry.kind}, {'supervised' if cfg.get('supervised') else 'clustering'})", "",
+                  "### Data", "",
+                  f"- Source: `{t.get('data', {}).get('source', '?')}`",
+                  f"- Clips: {t.get('data', {}).get('clips')} (unreadable, skipped: {t.get('data', {}).get('skipped', 0)})",
+                  "", "### Training", "",
+                  f"- Command: `{t.get('command', '?')}`",
+                  f"- Seed {t.get('seed')}, {t.get('epochs')} epochs, {t.get('wall_time_s')} s on "
+                  f"{t.get('hardware', {}).get('device', '?')} ({t.get('hardware', {}).get('cpu_threads', '?')} threads)",
+                  f"- {cfg.get('n_classes', 0) * cfg.get('protos_per_class', 1)} prototypes, "
+                  f"{t.get('n_parameters', '?')} parameters",
+                  "", f"### Metrics on the held-out `{m.get('split', 'test')}` split ({m.get('n', 0)} clips)", "",
+                  "| stage | OA | AA | macro F1 | reconstruction error |", "|---|---|---|---|---|"]
+        for stage, s in m.get("stages", {}).items():
+            lines.append(f"| {stage} | {_pct(s['oa'])} | {_pct(s['aa'])} | {_pct(s['macro_f1'])} | "
+                         f"{s['reconstruction_error']:.5f} |")
+        extra = bundle.extra.get("evaluations", {}).get(entry.id, {})
+        for name, e in extra.items():
+            lines.append(f"\nOn {name}: OA {_pct(e.get('oa'))}, AA {_pct(e.get('aa'))} ({e.get('n')} clips).")
+        lines.append("")
+    lines += ["## Limits", "",
+              "- Trained on isolated notes rendered from one General MIDI SoundFont: real recordings, "
+              "ensembles, and playing techniques outside the corpus are out of its experience.",
+              "- A class is the class of the best-explaining prototype: a clip unlike every prototype is "
+              "still given a class; look at the reconstruction error before trusting it.",
+              "- Reconstructions are heard through Griffin-Lim phase recovery from 128 mel bands: "
+              "they sound smeared and are for listening to the model, not as audio of quality.", ""]
+    write_atomic(bundle.path / "MODEL_CARD.md", "\n".join(lines).encode())

@@ -1,0 +1,213 @@
+"""Spectral prototypes with transformation networks: a classifier you can listen to.
+
+K prototypes are one-frame log-mel spectra. For a clip and each prototype, small networks
+predict frame by frame how to transform the prototype to match the clip (gain, pitch shift,
+low and high filters); the reconstruction error of prototype k says how well k explains the
+clip, and the class is the class of the best-explaining prototype.
+
+Shapes: B clips, F mel bands, T frames (any length; padded to a multiple of 16 inside),
+K prototypes = n_classes * protos_per_class.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .transforms import STAGES, SpectralTables, Transforms, frame_errors, reconstruct, stage_index
+
+DOWNSAMPLING = 16  # time is halved 4 times in the encoder
+
+
+@dataclass
+class PrototypeConfig:
+    n_classes: int = 16
+    protos_per_class: int = 1  # ours; the reference has 1
+    supervised: bool = True
+    n_mels: int = 128
+    fmin: float = 0.0  # Hz, the mel axis of the features
+    fmax: float = 11_025.0
+    channels: tuple[int, ...] = (8, 16, 32, 64)  # encoder levels
+    skip_channels: int = 2  # per-level frequency-collapsed skip features
+    gain_max: float = 0.5  # log units (85 dB)
+    shift_max: float = 24.0  # semitones
+    shift_step: float = 0.5  # semitones between exactly computed shifts
+    slope_max: float = 1.0  # log units per unit of mel position
+    n_cuts: int = 128  # tabulated filter cutoffs
+    filter_beta: float = 20.0
+    temperature_init: float = -4.0  # tau = softplus(theta)
+
+    @property
+    def n_prototypes(self) -> int:
+        return self.n_classes * self.protos_per_class
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PrototypeConfig":
+        d = dict(d)
+        d["channels"] = tuple(d.get("channels", cls.channels))
+        return cls(**d)
+
+
+def conv_block_2d(c_in: int, c_out: int, kernel, stride=1, padding=0) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride, padding), nn.ReLU(), nn.BatchNorm2d(c_out))
+
+
+class Encoder(nn.Module):
+    """Log-mel ``(B, F, T)`` -> bottleneck ``(B, C, T/16)`` and skips ``[(B, 2, T/2^i)]``, i = 0..3."""
+
+    def __init__(self, cfg: PrototypeConfig):
+        super().__init__()
+        self.levels, self.collapse, self.down = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+        c_in, n_bands = 1, cfg.n_mels
+        for c in cfg.channels:
+            self.levels.append(conv_block_2d(c_in, c, 3, padding=1))
+            self.collapse.append(conv_block_2d(c, cfg.skip_channels, (n_bands, 1)))  # whole band axis
+            self.down.append(conv_block_2d(c, c, 2, stride=2))
+            c_in, n_bands = c, n_bands // 2
+        self.last = nn.Sequential(conv_block_2d(c_in, c_in, 3, padding=1), conv_block_2d(c_in, c_in, (n_bands, 1)))
+
+    def forward(self, x: torch.Tensor):
+        h = (2 * x - 1).unsqueeze(1)  # (B, 1, F, T), log units [0, 1] -> [-1, 1]
+        skips = []
+        for level, collapse, down in zip(self.levels, self.collapse, self.down):
+            h = level(h)
+            skips.append(collapse(h).squeeze(2))  # (B, 2, T_i)
+            h = down(h)  # (B, c, F_i / 2, T_i / 2)
+        return self.last(h).squeeze(2), skips  # (B, C, T/16)
+
+
+class TemporalDecoder(nn.Module):
+    """1-D U-Net: bottleneck + skips -> ``(B, n_out, T)`` raw transformation parameters."""
+
+    def __init__(self, cfg: PrototypeConfig, n_out: int):
+        super().__init__()
+        c, s = cfg.channels[-1], cfg.skip_channels
+        self.up = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(c, c, 3, padding=1), nn.ReLU(), nn.BatchNorm1d(c),
+                          nn.ConvTranspose1d(c, c - s, 2, stride=2), nn.ReLU(), nn.BatchNorm1d(c - s))
+            for _ in cfg.channels
+        )
+        self.head = nn.Sequential(nn.Conv1d(c, c, 3, padding=1), nn.ReLU(), nn.BatchNorm1d(c), nn.Conv1d(c, n_out, 1))
+        nn.init.normal_(self.head[-1].weight, std=1e-3)  # a newly enabled transformation starts
+        nn.init.zeros_(self.head[-1].bias)  # as (almost) the identity
+
+    def forward(self, bottleneck: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        h = bottleneck
+        for up, skip in zip(self.up, reversed(skips)):
+            h = torch.cat([up(h), skip], dim=1)  # (B, C, T_i)
+        return self.head(h)
+
+
+@dataclass
+class Output:
+    """What the model says about a batch.
+
+    errors: ``(B, K)`` mean reconstruction error of each prototype.
+    frame_errors: ``(B, K, T)`` the same per frame (for timelines).
+    class_errors: ``(B, n_classes)`` the best prototype of each class.
+    logits: ``(B, n_classes)`` ``-tau * class_errors``.
+    transforms: the ``(B, T, K)`` parameters of the active stage.
+    """
+
+    errors: torch.Tensor
+    frame_errors: torch.Tensor
+    class_errors: torch.Tensor
+    logits: torch.Tensor
+    transforms: Transforms = field(repr=False)
+
+
+class PrototypeModel(nn.Module):
+    def __init__(self, cfg: PrototypeConfig):
+        super().__init__()
+        self.cfg = cfg
+        K = cfg.n_prototypes
+        self.prototypes = nn.Parameter(torch.zeros(K, cfg.n_mels))  # (K, F) log units
+        self.theta = nn.Parameter(torch.tensor(cfg.temperature_init))
+        self.encoder = Encoder(cfg)
+        self.decoders = nn.ModuleDict({
+            "gain": TemporalDecoder(cfg, K),
+            "pitch": TemporalDecoder(cfg, K),
+            "filters": TemporalDecoder(cfg, 4 * K),  # low cut, low slope, high cut, high slope
+        })
+        self.tables = SpectralTables(cfg.n_mels, cfg.fmin, cfg.fmax, cfg.shift_max, cfg.shift_step,
+                                     cfg.n_cuts, cfg.filter_beta)
+        # class of each prototype; for clustering, set after training from the majority label
+        self.register_buffer("prototype_class", torch.arange(K) // cfg.protos_per_class)
+        self.register_buffer("stage_buffer", torch.tensor(0))
+
+    # -- curriculum ------------------------------------------------------------------------
+    @property
+    def stage(self) -> str:
+        return STAGES[int(self.stage_buffer)]
+
+    @stage.setter
+    def stage(self, name: str) -> None:
+        self.stage_buffer.fill_(stage_index(name))
+
+    @property
+    def temperature(self) -> torch.Tensor:
+        return F.softplus(self.theta)
+
+    # -- transformations --------------------------------------------------------------------
+    def transforms(self, x: torch.Tensor, stage: str | None = None) -> Transforms:
+        """Predicted parameters of the transformations on at ``stage`` (default: the model's).
+
+        ``x (B, F, T)`` -> :class:`Transforms` with ``(B, T, K)`` tensors, bounded, in model units.
+        """
+        cfg, K = self.cfg, self.cfg.n_prototypes
+        level = stage_index(stage or self.stage)
+        if level == 0:
+            return Transforms()
+        B, _, T = x.shape
+        padded = _pad_time(x)
+        bottleneck, skips = self.encoder(padded)
+
+        def run(name: str, n: int) -> torch.Tensor:  # (B, n*K, T_pad) -> (B, T, K, n)
+            raw = self.decoders[name](bottleneck, skips)[..., :T]
+            return raw.view(B, n, K, T).permute(0, 3, 2, 1)
+
+        tr = Transforms(gain=cfg.gain_max * torch.tanh(run("gain", 1)[..., 0]))
+        if level >= 2:
+            tr.shift = cfg.shift_max * torch.tanh(run("pitch", 1)[..., 0])
+        if level >= 3:
+            p = run("filters", 4)
+            tr.low_cut, tr.high_cut = torch.sigmoid(p[..., 0]), torch.sigmoid(p[..., 2])
+            tr.low_slope, tr.high_slope = cfg.slope_max * torch.tanh(p[..., 1]), cfg.slope_max * torch.tanh(p[..., 3])
+        return tr
+
+    def forward(self, x: torch.Tensor, stage: str | None = None) -> Output:
+        """``x (B, F, T)`` log-mel -> :class:`Output`."""
+        tr = self.transforms(x, stage)
+        per_frame = frame_errors(x, self.prototypes, tr, self.tables)  # (B, K, T)
+        errors = per_frame.mean(-1)
+        class_errors = self.class_errors(errors)
+        return Output(errors, per_frame, class_errors, -self.temperature * class_errors, tr)
+
+    def class_errors(self, errors: torch.Tensor) -> torch.Tensor:
+        """``(B, K)`` -> ``(B, n_classes)``: each class's best (smallest) prototype error."""
+        out = errors.new_full((errors.shape[0], self.cfg.n_classes), float("inf"))
+        return out.scatter_reduce(1, self.prototype_class.expand_as(errors), errors, "amin")
+
+    def reconstruct(self, x: torch.Tensor, stage: str, k=None) -> tuple[torch.Tensor, Transforms]:
+        """Reconstructions of ``x (B, F, T)`` at ``stage`` by prototypes ``k`` (default all):
+        ``(B, K', F, T)`` log-mel, and the transformation parameters used."""
+        tr = self.transforms(x, stage)
+        protos = self.prototypes if k is None else self.prototypes[k]
+        tr_k = tr if k is None else tr.select(k)
+        rec = reconstruct(protos, tr_k, self.tables, (x.shape[0], x.shape[-1]))  # (B, T, K', F)
+        return rec.permute(0, 2, 3, 1), tr_k
+
+
+def _pad_time(x: torch.Tensor) -> torch.Tensor:
+    """Pad time (reflect, or replicate for very short clips) to a multiple of 16 frames."""
+    T = x.shape[-1]
+    extra = (-T) % DOWNSAMPLING
+    if extra == 0:
+        return x
+    mode = "reflect" if extra < T else "replicate"
+    return F.pad(x, (0, extra), mode=mode)

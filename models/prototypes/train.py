@@ -1,0 +1,355 @@
+"""Training of the spectral prototype model: curriculum, checkpoints, resume, clustering.
+
+The curriculum switches the transformations on one at a time - raw prototypes, + gain,
++ pitch shift, + filters - each when the training loss has stopped improving for
+``patience`` epochs (or after ``max_epochs_per_stage``). Within a stage the state with the
+best validation score is kept (honest early stopping) and saved: the app shows every stage.
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..bundle import read_weights, write_atomic, write_weights
+from ..data import FeatureSet
+from ..evaluate import classification_metrics, model_errors
+from .augment import Augmentation, augment
+from .model import PrototypeConfig, PrototypeModel
+from .transforms import STAGES, stage_index
+
+DECODER_OF_STAGE = {"gain": "gain", "pitch": "pitch", "filters": "filters"}
+
+
+@dataclass
+class TrainConfig:
+    supervised: bool = True
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-6  # none on prototypes and temperature
+    ce_weight: float = 0.01  # lambda of the cross-entropy term (supervised)
+    temperature_lr_scale: float = 5.0
+    patience: int = 3  # epochs without training-loss improvement before the next stage
+    max_epochs_per_stage: int = 15
+    min_delta: float = 1e-4  # relative improvement that counts
+    warmup_steps: int = 200  # a new decoder's learning rate grows from 1e-3x to 1x
+    frames: int = 256  # longest training excerpt (frames); shorter clips are padded with silence
+    augment: bool = True
+    reseed_fraction: float = 0.02  # clustering: re-seed prototypes used by fewer clips
+    seed: int = 0
+
+
+@dataclass
+class History:
+    """What happened, epoch by epoch; enough to resume."""
+
+    epoch: int = 0
+    stage: str = "raw"
+    epochs_in_stage: int = 0
+    best_train: float = math.inf
+    since_improved: int = 0
+    best_val: float = -math.inf
+    step: int = 0
+    stage_started_step: int = 0
+    finished: bool = False
+    log: list = field(default_factory=list)
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but no CUDA GPU is available here.")
+    return torch.device(device)
+
+
+def active_frames_mean(x: torch.Tensor, margin: float = 0.2) -> torch.Tensor:
+    """Mean spectrum over a clip's sounding frames (within ``margin`` log units of its loudest)."""
+    level = x.mean(0)  # (T,)
+    active = level >= level.max() - margin
+    return x[:, active].mean(1)
+
+
+def init_prototypes(model: PrototypeModel, data: FeatureSet, cfg: TrainConfig, gen: torch.Generator) -> None:
+    """k-means++ on the clips' sounding-frame mean spectra (per class when supervised), plus noise."""
+    from sklearn.cluster import KMeans
+
+    spectra = torch.stack([active_frames_mean(f) for f in data.features]).numpy()
+    K, ppc = model.cfg.n_prototypes, model.cfg.protos_per_class
+    seed = int(cfg.seed)
+    if cfg.supervised:
+        centres = []
+        for c in range(model.cfg.n_classes):
+            members = spectra[(data.targets == c).numpy()]
+            if len(members) == 0:
+                members = spectra
+            k = min(ppc, len(members))
+            km = KMeans(k, init="k-means++", n_init=3, random_state=seed).fit(members)
+            rows = km.cluster_centers_
+            centres.append(np.concatenate([rows, rows[: ppc - k]]) if k < ppc else rows)
+        init = np.concatenate(centres)
+    else:
+        init = KMeans(min(K, len(spectra)), init="k-means++", n_init=3, random_state=seed).fit(spectra).cluster_centers_
+        if len(init) < K:
+            init = np.concatenate([init, init[: K - len(init)]])
+    noise = 0.01 * torch.randn(K, model.cfg.n_mels, generator=gen)
+    with torch.no_grad():
+        model.prototypes.copy_(torch.from_numpy(init).float() + noise)
+
+
+def make_optimizer(model: PrototypeModel, cfg: TrainConfig) -> torch.optim.AdamW:
+    groups = [
+        {"name": "prototypes", "params": [model.prototypes], "weight_decay": 0.0, "scale": 1.0},
+        {"name": "temperature", "params": [model.theta], "weight_decay": 0.0, "scale": cfg.temperature_lr_scale},
+        {"name": "encoder", "params": list(model.encoder.parameters()), "weight_decay": cfg.weight_decay, "scale": 1.0},
+    ]
+    groups += [{"name": f"decoder.{n}", "params": list(d.parameters()), "weight_decay": cfg.weight_decay, "scale": 1.0}
+               for n, d in model.decoders.items()]
+    return torch.optim.AdamW(groups, lr=cfg.lr, foreach=True)
+
+
+def set_learning_rates(opt, cfg: TrainConfig, hist: History) -> None:
+    """Base rate x group scale, with the newest decoder warming up from 1e-3x."""
+    warm = min(1.0, (hist.step - hist.stage_started_step) / max(cfg.warmup_steps, 1))
+    newest = DECODER_OF_STAGE.get(hist.stage)
+    for g in opt.param_groups:
+        factor = 10 ** (-3 * (1 - warm)) if g["name"] == f"decoder.{newest}" else 1.0
+        g["lr"] = cfg.lr * g["scale"] * factor
+
+
+def loss_of(model: PrototypeModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig):
+    out = model(x)
+    if cfg.supervised:
+        own = out.class_errors.gather(1, y[:, None]).squeeze(1)
+        loss = own.mean() + cfg.ce_weight * F.cross_entropy(out.logits, y)
+    else:
+        loss = out.errors.min(1).values.mean()
+    return loss, out
+
+
+def fixed_length(features: list[torch.Tensor], frames: int, gen: torch.Generator) -> torch.Tensor:
+    """``(N, F, L)``: each clip cropped at random to ``L`` frames or padded with silence."""
+    L = min(frames, max(f.shape[-1] for f in features))
+    out = torch.zeros(len(features), features[0].shape[0], L)
+    for i, f in enumerate(features):
+        T = f.shape[-1]
+        if T > L:
+            start = int(torch.randint(T - L + 1, (1,), generator=gen))
+            out[i] = f[:, start:start + L]
+        else:
+            out[i, :, :T] = f
+    return out
+
+
+def validation_score(model, val: FeatureSet, device, cfg: TrainConfig, assignment_labels=None) -> dict:
+    """Supervised: accuracy (higher is better); clustering: minus the reconstruction error."""
+    errors = model_errors(model, val.features, device)
+    best_error = float(errors.min(1).values.mean())
+    if cfg.supervised:
+        pred = model.class_errors(errors.to(model.prototype_class.device)).argmin(1).cpu().numpy()
+        acc = classification_metrics(val.targets.numpy(), pred, val.class_names)["oa"]
+        return {"score": acc + 1e-3 * (1 - best_error), "accuracy": acc, "error": best_error}
+    return {"score": -best_error, "error": best_error}
+
+
+def reseed_unused(model: PrototypeModel, opt, counts: torch.Tensor, fraction: float, gen: torch.Generator) -> list[int]:
+    """Clustering: copy a well-used prototype (plus noise, with its optimiser state and decoder
+    rows) over every prototype chosen by fewer than ``fraction`` of the clips."""
+    total = counts.sum()
+    unused = [k for k in range(len(counts)) if counts[k] < fraction * total]
+    K = model.cfg.n_prototypes
+    for k in unused:
+        j = int(counts.argmax())
+        with torch.no_grad():
+            noise = 0.01 * torch.randn(model.cfg.n_mels, generator=gen).to(model.prototypes.device)
+            model.prototypes[k] = model.prototypes[j] + noise
+            _copy_state(opt, model.prototypes, k, j)
+            for decoder in model.decoders.values():
+                head = decoder.head[-1]
+                n_params = head.out_channels // K
+                for p in range(n_params):
+                    for param in (head.weight, head.bias):
+                        param[p * K + k] = param[p * K + j]
+                        _copy_state(opt, param, p * K + k, p * K + j)
+        counts[j] = counts[j] / 2
+        counts[k] = counts[j]
+    return unused
+
+
+def _copy_state(opt, param, dst: int, src: int) -> None:
+    state = opt.state.get(param, {})
+    for key in ("exp_avg", "exp_avg_sq"):
+        if key in state:
+            state[key][dst] = state[key][src]
+
+
+def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeConfig, cfg: TrainConfig,
+                     workdir: Path, device="auto", progress: bool = True) -> tuple[PrototypeModel, History]:
+    """Train with the curriculum; resume from ``workdir`` when it holds a checkpoint.
+
+    Parameters
+    ----------
+    train, val : features of the training and validation clips (same ``class_names``).
+    model_cfg : the model's configuration (``n_classes`` = number of classes).
+    cfg : training settings.
+    workdir : folder for checkpoints (``last.safetensors``, ``optimizer.safetensors``,
+        ``history.json``) and per-stage weights (``stage-<name>.safetensors``).
+
+    Returns
+    -------
+    The trained model (best validation state of the last stage; clusters named after the
+    majority class of their training clips when unsupervised), and the history.
+    """
+    device = pick_device(device) if isinstance(device, str) else device
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    model = PrototypeModel(model_cfg)
+    opt = make_optimizer(model, cfg)
+    hist = History()
+    if (workdir / "history.json").is_file():
+        hist = _resume(model, opt, workdir, gen, cfg)
+    else:
+        init_prototypes(model, train, cfg, gen)
+    model.to(device)
+    _move_optimizer_state(opt, device)
+    if hist.finished:
+        model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
+        return model, hist
+
+    aug = Augmentation()
+    targets = train.targets
+    n_batches = max(1, len(train) // cfg.batch_size)
+    bar = tqdm(total=None, desc="training", unit="epoch", disable=not progress, leave=True)
+    while not hist.finished:
+        model.stage = hist.stage
+        model.train()
+        X = fixed_length(train.features, cfg.frames, gen)
+        order = torch.randperm(len(train), generator=gen)
+        counts = torch.zeros(model_cfg.n_prototypes)
+        total = 0.0
+        for b in range(n_batches):
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            x = X[idx].to(device)
+            if cfg.augment:
+                x = augment(x, aug, gen)
+            set_learning_rates(opt, cfg, hist)
+            loss, out = loss_of(model, x, targets[idx].to(device), cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            hist.step += 1
+            total += loss.item()
+            counts += torch.bincount(out.errors.argmin(1).cpu(), minlength=model_cfg.n_prototypes)
+        train_loss = total / n_batches
+        hist.epoch += 1
+        hist.epochs_in_stage += 1
+        if not cfg.supervised:
+            reseeded = reseed_unused(model, opt, counts, cfg.reseed_fraction, gen)
+        val_stats = validation_score(model, val, device, cfg) if len(val) else {"score": -train_loss}
+        hist.log.append({"epoch": hist.epoch, "stage": hist.stage, "train_loss": train_loss,
+                         **{f"val_{k}": v for k, v in val_stats.items() if k != "score"}})
+        if not cfg.supervised:
+            hist.log[-1]["reseeded"] = reseeded
+        if val_stats["score"] > hist.best_val:
+            hist.best_val = val_stats["score"]
+            write_weights(workdir / f"stage-{hist.stage}.safetensors", model.state_dict())
+        if train_loss < hist.best_train * (1 - cfg.min_delta):
+            hist.best_train, hist.since_improved = train_loss, 0
+        else:
+            hist.since_improved += 1
+        bar.update(1)
+        bar.set_postfix(stage=hist.stage, loss=f"{train_loss:.4f}",
+                        **({"val_acc": f"{val_stats['accuracy']:.3f}"} if "accuracy" in val_stats else
+                           {"val_err": f"{val_stats.get('error', 0):.4f}"}))
+        if hist.since_improved >= cfg.patience or hist.epochs_in_stage >= cfg.max_epochs_per_stage:
+            _next_stage(model, workdir, hist, device)
+        _checkpoint(model, opt, workdir, gen, hist)
+    bar.close()
+    model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
+    if not cfg.supervised:
+        name_clusters(model, train, device)
+        write_weights(workdir / f"stage-{STAGES[-1]}.safetensors", model.state_dict())
+        for stage in STAGES[:-1]:  # the same naming for every saved stage
+            state = read_weights(workdir / f"stage-{stage}.safetensors")
+            state["prototype_class"] = model.prototype_class.cpu()
+            write_weights(workdir / f"stage-{stage}.safetensors", state)
+    return model, hist
+
+
+def _next_stage(model: PrototypeModel, workdir: Path, hist: History, device) -> None:
+    """Go back to the stage's best validation state, then switch the next transformation on."""
+    model.load_state_dict(read_weights(workdir / f"stage-{hist.stage}.safetensors"))
+    model.to(device)
+    i = stage_index(hist.stage)
+    if i == len(STAGES) - 1:
+        hist.finished = True
+        return
+    hist.stage = STAGES[i + 1]
+    model.stage = hist.stage
+    hist.epochs_in_stage, hist.since_improved = 0, 0
+    hist.best_train, hist.best_val = math.inf, -math.inf
+    hist.stage_started_step = hist.step
+
+
+@torch.inference_mode()
+def name_clusters(model: PrototypeModel, train: FeatureSet, device) -> None:
+    """Clustering: each prototype takes the majority class of the training clips it explains best."""
+    errors = model_errors(model, train.features, device)
+    choice = errors.argmin(1)
+    overall = int(torch.bincount(train.targets).argmax())
+    classes = []
+    for k in range(model.cfg.n_prototypes):
+        members = train.targets[choice == k]
+        classes.append(int(torch.bincount(members).argmax()) if len(members) else overall)
+    model.prototype_class.copy_(torch.tensor(classes))
+
+
+def _checkpoint(model, opt, workdir: Path, gen: torch.Generator, hist: History) -> None:
+    write_weights(workdir / "last.safetensors", model.state_dict())
+    state = {}
+    for gi, group in enumerate(opt.param_groups):
+        for pi, p in enumerate(group["params"]):
+            for key, value in opt.state.get(p, {}).items():
+                state[f"{gi}.{pi}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    state["rng"] = gen.get_state()
+    state["torch_rng"] = torch.get_rng_state()
+    write_weights(workdir / "optimizer.safetensors", state)
+    write_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
+
+
+def _resume(model, opt, workdir: Path, gen: torch.Generator, cfg: TrainConfig) -> History:
+    hist = History(**json.loads((workdir / "history.json").read_text()))
+    model.load_state_dict(read_weights(workdir / "last.safetensors"))
+    state = read_weights(workdir / "optimizer.safetensors")
+    gen.set_state(state.pop("rng"))
+    torch.set_rng_state(state.pop("torch_rng"))
+    for name, value in state.items():
+        gi, pi, key = name.split(".", 2)
+        p = opt.param_groups[int(gi)]["params"][int(pi)]
+        opt.state.setdefault(p, {})[key] = value
+    return hist
+
+
+def _move_optimizer_state(opt, device) -> None:
+    for p, state in opt.state.items():
+        for key, value in state.items():
+            if torch.is_tensor(value) and key != "step":
+                state[key] = value.to(device)
+
+
+def hardware_summary(device: torch.device) -> dict:
+    info = {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
+            "cpu_threads": torch.get_num_threads(), "device": str(device), "torch": torch.__version__}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
