@@ -36,7 +36,7 @@ class PrototypeConfig:
     shift_step: float = 0.5  # semitones between exactly computed shifts
     slope_max: float = 1.0  # log units per unit of mel position
     n_cuts: int = 128  # tabulated filter cutoffs
-    filter_beta: float = 20.0
+    filter_beta: float = 40.0  # knee sharpness: the ramp falls to 1e-3 of its slope 0.1 past the cutoff
     temperature_init: float = -4.0  # tau = softplus(theta)
 
     @property

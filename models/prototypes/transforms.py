@@ -90,7 +90,7 @@ class SpectralTables(torch.nn.Module):
     """
 
     def __init__(self, n_mels: int, fmin: float, fmax: float, shift_max: float = 24.0,
-                 shift_step: float = 0.25, n_cuts: int = 128, beta: float = 20.0):
+                 shift_step: float = 0.25, n_cuts: int = 128, beta: float = 40.0):
         super().__init__()
         self.n_mels, self.shift_max, self.shift_step = n_mels, float(shift_max), float(shift_step)
         n_steps = int(round(shift_max / shift_step))
