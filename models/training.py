@@ -20,16 +20,22 @@ from .prototypes.train import TrainConfig, hardware_summary, pick_device, train_
 from .prototypes.transforms import STAGES
 
 
+class TrainingInterrupted(RuntimeError):
+    """Training stopped before its curriculum ended; its checkpoint resumes it."""
+
+
 def train_prototypes_into_bundle(
     data: str | Path, out: str | Path, train_cfg: TrainConfig, protos_per_class: int = 1,
     model_id: str | None = None, device: str = "auto", cache_dir=None, on_error: str = "skip",
     progress: bool = True, audio: AudioConfig = AudioConfig(), command: str | None = None,
+    temperature_init: float = PrototypeConfig.temperature_init,
 ) -> ModelEntry:
     """Train a spectral prototype model on ``data`` and store it in the bundle at ``out``.
 
     The collection's ``train`` split trains, ``val`` selects (early stopping within each
     curriculum stage), ``test`` is evaluated at every stage and recorded in the bundle.
-    Returns the bundle's entry for the model.
+    Returns the bundle's entry for the model. An interrupted run (Ctrl-C, a crash, the epoch
+    limit) leaves a checkpoint under ``<out>/checkpoints/<model id>``: the same call resumes it.
     """
     started = time.perf_counter()
     dev = pick_device(device)
@@ -45,9 +51,12 @@ def train_prototypes_into_bundle(
     bundle = new_or_existing_bundle(out, out.name, audio, classes)
     model_cfg = PrototypeConfig(n_classes=len(classes), protos_per_class=protos_per_class,
                                 supervised=train_cfg.supervised, n_mels=audio.n_mels,
-                                fmin=audio.fmin, fmax=audio.mel_fmax)
+                                fmin=audio.fmin, fmax=audio.mel_fmax, temperature_init=temperature_init)
     workdir = out / "checkpoints" / model_id
     model, history = train_prototypes(feats["train"], feats["val"], model_cfg, train_cfg, workdir, dev, progress)
+    if not history.finished:
+        raise TrainingInterrupted(f"Training stopped after {history.epoch} epochs (the epoch limit); "
+                                  f"run the same command again to resume from {workdir}.")
 
     stage_paths = {stage: f"models/{model_id}/{stage}.safetensors" for stage in STAGES}
     for stage, rel in stage_paths.items():

@@ -85,12 +85,13 @@ def _cmd_train_prototypes(args) -> int:
 
     cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, max_epochs_per_stage=args.epochs_per_stage,
-                      augment=not args.no_augment, seed=args.seed)
+                      augment=not args.no_augment, seed=args.seed, ce_weight=args.ce_weight)
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
     entry = train_prototypes_into_bundle(
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
+        temperature_init=args.temperature_init,
         device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet)
     m = entry.metrics
     print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} epochs "
@@ -140,6 +141,9 @@ def _cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from models.prototypes.model import PrototypeConfig
+    from models.prototypes.train import TrainConfig
+
     parser = argparse.ArgumentParser(
         prog="auralens",
         description="Explore audio classifiers that explain themselves in sound.",
@@ -200,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     protos.add_argument("--lr", type=float, default=1e-3)
     protos.add_argument("--patience", type=int, default=3, help="epochs without improvement before the next stage")
     protos.add_argument("--epochs-per-stage", type=int, default=15, help="most epochs in one curriculum stage")
+    protos.add_argument("--ce-weight", type=float, default=TrainConfig.ce_weight,
+                        help="weight of the classification term (supervised)")
+    protos.add_argument("--temperature-init", type=float, default=PrototypeConfig.temperature_init,
+                        help="initial inverse temperature parameter of the classification term")
     protos.add_argument("--no-augment", action="store_true", help="train without augmentation")
     protos.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     protos.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")

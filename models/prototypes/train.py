@@ -45,6 +45,7 @@ class TrainConfig:
     augment: bool = True
     reseed_fraction: float = 0.02  # clustering: re-seed prototypes used by fewer clips
     seed: int = 0
+    max_epochs: int | None = None  # stop (resumable) after this many epochs in all
 
 
 @dataclass
@@ -205,7 +206,9 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
 
     Returns
     -------
-    The trained model (best validation state of the last stage; clusters named after the
+    The model and the history; ``history.finished`` is False when ``cfg.max_epochs`` stopped
+    the run early (call again with the same ``workdir`` to resume). Once finished: the trained
+    model (best validation state of the last stage; clusters named after the
     majority class of their training clips when unsupervised), and the history.
     """
     device = pick_device(device) if isinstance(device, str) else device
@@ -231,6 +234,8 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     n_batches = max(1, len(train) // cfg.batch_size)
     bar = tqdm(total=None, desc="training", unit="epoch", disable=not progress, leave=True)
     while not hist.finished:
+        if cfg.max_epochs is not None and hist.epoch >= cfg.max_epochs:
+            break  # the checkpoint in workdir resumes from here
         model.stage = hist.stage
         model.train()
         X = fixed_length(train.features, cfg.frames, gen)
@@ -275,6 +280,8 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
             _next_stage(model, workdir, hist, device)
         _checkpoint(model, opt, workdir, gen, hist)
     bar.close()
+    if not hist.finished:
+        return model, hist
     model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
     if not cfg.supervised:
         name_clusters(model, train, device)
