@@ -16,7 +16,9 @@ class Augmentation:
     stretch: float = 0.15  # band-axis scale exp(stretch * N): timbre and register changes
     offset: float = 0.05  # level offset in log units (0.05 = 8.5 dB) * N
     noise: float = 0.01  # per-bin noise in log units * N
-    tilt: float = 0.03  # random smooth spectral tilt/curvature, log units at the band edges
+    colour: float = 0.06  # random smooth spectral envelope, log units (0.06 = 10 dB) per component
+    rolloff: float = 0.5  # probability of a high-frequency rolloff (a duller sample set)
+    time_stretch: float = 0.15  # frame-axis scale exp(time_stretch * N): other attacks and decays
     reverb: float = 0.5  # probability of a random room tail
     db_per_unit: float = 170.0  # of the features' log scale
 
@@ -29,6 +31,18 @@ def stretch_bands(x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     w = (source - lower).unsqueeze(-1)
     return torch.lerp(x.gather(1, lower.unsqueeze(-1).expand(B, Fb, T)),
                       x.gather(1, (lower + 1).unsqueeze(-1).expand(B, Fb, T)), w)
+
+
+def stretch_time(x: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Play each clip ``scale (B,)`` times slower (frame ``t`` reads ``t / scale``); silence beyond the end."""
+    B, Fb, T = x.shape
+    source = torch.arange(T, device=x.device) / scale.unsqueeze(1)  # (B, T)
+    lower = source.floor().long().clamp(max=T - 1)
+    upper = (lower + 1).clamp(max=T - 1)
+    w = (source - lower).clamp(0, 1).unsqueeze(1)
+    out = torch.lerp(x.gather(2, lower.unsqueeze(1).expand(B, Fb, T)),
+                     x.gather(2, upper.unsqueeze(1).expand(B, Fb, T)), w)
+    return out * (source <= T - 1).unsqueeze(1)
 
 
 def add_reverb(x: torch.Tensor, decay_frames: torch.Tensor, level: torch.Tensor, db_per_unit: float) -> torch.Tensor:
@@ -66,11 +80,19 @@ def augment(x: torch.Tensor, aug: Augmentation, gen: torch.Generator) -> torch.T
         x = add_reverb(x, decay, level, aug.db_per_unit)
     if aug.stretch > 0:
         x = stretch_bands(x, torch.exp(aug.stretch * randn(B)))
+    if aug.time_stretch > 0:
+        x = stretch_time(x, torch.exp(aug.time_stretch * randn(B)))
     active = x > 0
-    if aug.tilt > 0:
-        m = torch.linspace(-1, 1, Fb, device=dev)
-        shape = aug.tilt * (randn(B, 1) * m + randn(B, 1) * (m.square() - 1 / 3))  # (B, F)
-        x = x + shape.unsqueeze(-1) * active
+    m = torch.linspace(0, 1, Fb, device=dev)
+    if aug.colour > 0:  # a smooth random envelope: the first cosines along the band axis
+        basis = torch.cos(torch.pi * torch.arange(1, 6, device=dev).unsqueeze(1) * m)  # (5, F)
+        envelope = (aug.colour * randn(B, 5) / torch.arange(1, 6, device=dev)) @ basis  # (B, F)
+        x = x + envelope.unsqueeze(-1) * active
+    if aug.rolloff > 0:  # fall by up to ~85 dB from a random cutoff to the top band
+        on = (rand(B, 1) < aug.rolloff).float()
+        cut = 0.55 + 0.4 * rand(B, 1)
+        depth = on * 0.5 * rand(B, 1)
+        x = x - depth * ((m - cut).clamp_min(0) / (1 - cut)).unsqueeze(-1) * active
     if aug.offset > 0:
         x = x + aug.offset * randn(B, 1, 1) * active
     if aug.noise > 0:
