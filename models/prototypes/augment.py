@@ -92,7 +92,7 @@ def augment(x: torch.Tensor, aug: Augmentation, gen: torch.Generator) -> torch.T
         on = (rand(B, 1) < aug.rolloff).float()
         cut = 0.55 + 0.4 * rand(B, 1)
         depth = on * 0.5 * rand(B, 1)
-        x = x - depth * ((m - cut).clamp_min(0) / (1 - cut)).unsqueeze(-1) * active
+        x = x - (depth * (m - cut).clamp_min(0) / (1 - cut)).unsqueeze(-1) * active  # (B, F, 1)
     if aug.offset > 0:
         x = x + aug.offset * randn(B, 1, 1) * active
     if aug.noise > 0:
