@@ -3,8 +3,8 @@
 Layout::
 
     <bundle>/bundle.json                    format, name, audio config, classes, models
-    <bundle>/models/<id>.safetensors        final weights of model <id>
-    <bundle>/models/<id>/<stage>.safetensors  weights saved at each curriculum stage
+    <bundle>/models/<id>/<stage>.safetensors  weights of model <id> at each curriculum stage
+                                            (the last stage's are the model's final weights)
     <bundle>/MODEL_CARD.md                  data, training, metrics, limits
 
 Weights are safetensors only: loading a bundle never unpickles and never runs code from it.

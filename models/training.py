@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from .audio import AudioConfig
-from .bundle import ModelEntry, new_or_existing_bundle, write_weights
+from .bundle import ModelEntry, new_or_existing_bundle
 from .data import load_features, read_collection
 from .evaluate import evaluate_model
 from .model_card import write_model_card
@@ -62,12 +62,11 @@ def train_prototypes_into_bundle(
     for stage, rel in stage_paths.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(workdir / f"stage-{stage}.safetensors", out / rel)
-    write_weights(out / f"models/{model_id}.safetensors", model.state_dict())
 
     counts = {s: dict(sorted(Counter(r.label for r in f.records).items())) for s, f in feats.items()}
     entry = ModelEntry(
         id=model_id, kind="spectral-prototypes", config=model_cfg.to_dict(),
-        weights=f"models/{model_id}.safetensors", stages=stage_paths,
+        weights=stage_paths[STAGES[-1]], stages=stage_paths,  # the final model is the last stage's best
         training={
             "command": command or " ".join(["auralens"] + sys.argv[1:]),
             "seed": train_cfg.seed, "settings": asdict(train_cfg),

@@ -85,7 +85,8 @@ def _cmd_train_prototypes(args) -> int:
 
     cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, max_epochs_per_stage=args.epochs_per_stage,
-                      augment=not args.no_augment, seed=args.seed, ce_weight=args.ce_weight)
+                      augment=not args.no_augment, seed=args.seed, ce_weight=args.ce_weight,
+                      compile=args.compile)
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
@@ -210,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="initial inverse temperature parameter of the classification term")
     protos.add_argument("--no-augment", action="store_true", help="train without augmentation")
     protos.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    protos.add_argument("--compile", action="store_true",
+                        help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")
     protos.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
     protos.add_argument("--on-error", choices=["skip", "fail"], default="skip")
     protos.add_argument("--quiet", action="store_true", help="no progress bars")
