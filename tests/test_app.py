@@ -1,0 +1,39 @@
+"""The web app skeleton: health, the page, the API docs."""
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(device="cpu"))
+
+
+def test_health_says_ok_with_version_and_device(client):
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok" and body["device"] == "cpu" and body["version"]
+
+
+def test_the_page_is_served_at_the_root(client):
+    response = client.get("/")
+    assert response.status_code == 200 and "auralens" in response.text
+    assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_openapi_docs_are_served(client):
+    assert client.get("/docs").status_code == 200
+    assert "/api/health" in client.get("/openapi.json").json()["paths"]
+
+
+def test_an_unknown_path_is_a_404_not_a_500(client):
+    assert client.get("/api/nothing-here").status_code == 404
+
+
+def test_asking_for_a_gpu_that_is_not_there_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        create_app(device="cuda")
