@@ -12,14 +12,13 @@ Weights are safetensors only: loading a bundle never unpickles and never runs co
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from .atomic import atomic_path, write_bytes_atomic
 from .audio import AudioConfig
 
 BUNDLE_FORMAT = 1
@@ -87,7 +86,7 @@ class Bundle:
     def save(self) -> None:
         """Write ``bundle.json`` atomically."""
         self.path.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.path / "bundle.json", json.dumps(self.to_json(), indent=2).encode())
+        write_bytes_atomic(self.path / "bundle.json", json.dumps(self.to_json(), indent=2).encode())
 
 
 def load_bundle(path: str | Path | None = None) -> Bundle:
@@ -128,15 +127,8 @@ def new_or_existing_bundle(path: str | Path, name: str, audio: AudioConfig, clas
 def write_weights(path: Path, state: dict[str, torch.Tensor], metadata: dict | None = None) -> None:
     """Save tensors as safetensors, atomically."""
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={k: str(v) for k, v in (metadata or {}).items()})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={k: str(v) for k, v in (metadata or {}).items()})
 
 
 def read_weights(path: Path) -> dict[str, torch.Tensor]:
@@ -146,17 +138,3 @@ def read_weights(path: Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     except Exception as err:
         raise BundleError(f"Weights at {path} cannot be read ({err}).") from None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

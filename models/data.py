@@ -15,7 +15,6 @@ import csv
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm import tqdm
 
+from .atomic import atomic_path
 from .audio import AudioConfig, AudioError, LogMel, load_audio
 from .corpus.splits import SPLITS, assign_splits
 
@@ -312,16 +312,9 @@ def _write_cache(path: Path, entries: dict[str, torch.Tensor]) -> None:
     """Write all entries as one file: ``frames`` (n_mels, total frames) and ``offsets``; atomic."""
     if not entries:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     keys = list(entries)
     lengths = [entries[k].shape[-1] for k in keys]
     offsets = torch.tensor(np.concatenate([[0], np.cumsum(lengths)]), dtype=torch.long)
     frames = torch.cat([entries[k] for k in keys], dim=-1).contiguous()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({"frames": frames, "offsets": offsets}, tmp, metadata={"keys": json.dumps(keys)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp:
+        save_file({"frames": frames, "offsets": offsets}, str(tmp), metadata={"keys": json.dumps(keys)})

@@ -1,7 +1,8 @@
 """MODEL_CARD.md of a bundle, written from what the bundle records."""
 from __future__ import annotations
 
-from .bundle import Bundle, write_atomic
+from .atomic import write_bytes_atomic
+from .bundle import Bundle
 
 
 def _pct(x) -> str:
@@ -42,4 +43,4 @@ def write_model_card(bundle: Bundle) -> None:
               "still given a class; look at the reconstruction error before trusting it.",
               "- Reconstructions are heard through Griffin-Lim phase recovery from 128 mel bands: "
               "they sound smeared and are for listening to the model, not as audio of quality.", ""]
-    write_atomic(bundle.path / "MODEL_CARD.md", "\n".join(lines).encode())
+    write_bytes_atomic(bundle.path / "MODEL_CARD.md", "\n".join(lines).encode())

@@ -109,6 +109,7 @@ def _cmd_evaluate(args) -> int:
     from models.bundle import load_bundle
     from models.data import load_features, read_collection
     from models.evaluate import evaluate_model
+    from models.prototypes.train import pick_device
 
     bundle = load_bundle(args.bundle)
     entry = bundle.entry(args.model)
@@ -119,12 +120,13 @@ def _cmd_evaluate(args) -> int:
         raise ValueError(f"The data at {args.data} has no clips in the split '{args.split}'.")
     features = load_features(table, bundle.audio, bundle.classes, cache_dir=args.cache_dir,
                              on_error=args.on_error, progress=not args.quiet)
-    model = bundle.load_model(entry.id, device=args.device if args.device != "auto" else "cpu")
-    metrics = {"model": entry.id, **evaluate_model(model, features)}
+    device = pick_device(args.device)
+    model = bundle.load_model(entry.id, device=device)
+    metrics = {"model": entry.id, **evaluate_model(model, features, device)}
     if args.stages:
         metrics["stages"] = {}
         for stage in entry.stages:
-            m = evaluate_model(bundle.load_model(entry.id, stage), features)
+            m = evaluate_model(bundle.load_model(entry.id, stage, device), features, device)
             metrics["stages"][stage] = {k: m[k] for k in ("oa", "aa", "macro_f1", "reconstruction_error")}
     if features.skipped:
         metrics["skipped"] = [str(p) for p, _ in features.skipped]

@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..bundle import read_weights, write_atomic, write_weights
+from ..atomic import write_bytes_atomic
+from ..bundle import read_weights, write_weights
 from ..data import FeatureSet
 from ..evaluate import classification_metrics, model_errors
 from .augment import Augmentation, augment
@@ -335,7 +336,7 @@ def _checkpoint(model, opt, workdir: Path, gen: torch.Generator, hist: History) 
     state["rng"] = gen.get_state()
     state["torch_rng"] = torch.get_rng_state()
     write_weights(workdir / "optimizer.safetensors", state)
-    write_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
+    write_bytes_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
 
 
 def _resume(model, opt, workdir: Path, gen: torch.Generator, cfg: TrainConfig) -> History:
