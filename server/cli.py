@@ -114,7 +114,7 @@ def _cmd_evaluate(args) -> int:
     bundle = load_bundle(args.bundle)
     entry = bundle.entry(args.model)
     table = read_collection(args.data)
-    if args.split and table.has_splits:
+    if args.split != "all" and table.has_splits:
         table = table.subset(args.split)
     if len(table) == 0:
         raise ValueError(f"The data at {args.data} has no clips in the split '{args.split}'.")
@@ -130,6 +130,14 @@ def _cmd_evaluate(args) -> int:
             metrics["stages"][stage] = {k: m[k] for k in ("oa", "aa", "macro_f1", "reconstruction_error")}
     if features.skipped:
         metrics["skipped"] = [str(p) for p, _ in features.skipped]
+    if args.record:
+        from models.model_card import write_model_card
+
+        summary = {k: metrics[k] for k in ("n", "oa", "aa", "macro_f1", "reconstruction_error")}
+        bundle.extra.setdefault("evaluations", {}).setdefault(entry.id, {})[args.record] = {
+            **summary, "data": str(args.data.resolve()), "split": args.split}
+        bundle.save()
+        write_model_card(bundle)
     if args.json:
         print(json.dumps(metrics))
         return 0
@@ -203,10 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     protos.add_argument("--protos-per-class", type=int, default=1)
     protos.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     protos.add_argument("--seed", type=int, default=0)
-    protos.add_argument("--batch-size", type=int, default=32)
-    protos.add_argument("--lr", type=float, default=1e-3)
-    protos.add_argument("--patience", type=int, default=3, help="epochs without improvement before the next stage")
-    protos.add_argument("--epochs-per-stage", type=int, default=15, help="most epochs in one curriculum stage")
+    protos.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    protos.add_argument("--lr", type=float, default=TrainConfig.lr)
+    protos.add_argument("--patience", type=int, default=TrainConfig.patience,
+                        help="epochs without improvement before the next stage")
+    protos.add_argument("--epochs-per-stage", type=int, default=TrainConfig.max_epochs_per_stage,
+                        help="most epochs in one curriculum stage")
     protos.add_argument("--ce-weight", type=float, default=TrainConfig.ce_weight,
                         help="weight of the classification term (supervised)")
     protos.add_argument("--temperature-init", type=float, default=PrototypeConfig.temperature_init,
@@ -224,9 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
     ev.add_argument("--data", required=True, type=Path)
     ev.add_argument("--model", default=None, help="model id in the bundle (default: its first)")
-    ev.add_argument("--split", default="test", help="split of a manifest with splits (default test)")
+    ev.add_argument("--split", default="test", choices=["train", "val", "test", "all"],
+                    help="split of a manifest with splits (default test); a plain folder is evaluated whole")
     ev.add_argument("--stages", action="store_true", help="also each saved curriculum stage")
     ev.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ev.add_argument("--record", metavar="NAME", default=None,
+                    help="also store the figures in the bundle (and its model card) under NAME")
     ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     ev.add_argument("--cache-dir", type=Path, default=None)
     ev.add_argument("--on-error", choices=["skip", "fail"], default="skip")

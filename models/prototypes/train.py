@@ -36,9 +36,9 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 1e-3
     weight_decay: float = 1e-6  # none on prototypes and temperature
-    ce_weight: float = 0.01  # lambda of the cross-entropy term (supervised)
+    ce_weight: float = 0.02  # lambda of the cross-entropy term (supervised); lambda * tau ~ 1
     temperature_lr_scale: float = 5.0
-    patience: int = 3  # epochs without training-loss improvement before the next stage
+    patience: int = 4  # epochs without training-loss improvement before the next stage
     max_epochs_per_stage: int = 15
     min_delta: float = 1e-4  # relative improvement that counts
     warmup_steps: int = 200  # a new decoder's learning rate grows from 1e-3x to 1x

@@ -1,0 +1,55 @@
+"""The bundle shipped in the package: it loads, records what the issue asks, and hears instruments."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from models.bundle import DEFAULT_BUNDLE, load_bundle
+from models.corpus import CLASS_NAMES, build_corpus
+from models.prototypes.transforms import STAGES
+
+from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
+
+pytestmark = pytest.mark.skipif(not (DEFAULT_BUNDLE / "bundle.json").is_file(), reason="no default bundle")
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_bundle()
+
+
+def test_default_bundle_holds_the_supervised_and_the_clustering_model(bundle):
+    assert bundle.classes == sorted(CLASS_NAMES)
+    assert {"prototypes", "clusters"} <= set(bundle.models)
+    assert bundle.models["prototypes"].config["supervised"] and not bundle.models["clusters"].config["supervised"]
+    for entry in bundle.models.values():
+        assert set(entry.stages) == set(STAGES)
+        for key in ("command", "seed", "data", "wall_time_s", "hardware"):
+            assert key in entry.training
+
+
+def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
+    for entry in bundle.models.values():
+        errors = [entry.metrics["stages"][s]["reconstruction_error"] for s in STAGES]
+        assert all(b < a for a, b in zip(errors, errors[1:])), (entry.id, errors)
+
+
+def test_default_bundle_is_small_and_has_a_model_card():
+    size = sum(f.stat().st_size for f in DEFAULT_BUNDLE.rglob("*") if f.is_file())
+    assert size < 25 * 2**20
+    assert "## Limits" in (DEFAULT_BUNDLE / "MODEL_CARD.md").read_text()
+
+
+@pytest.mark.skipif(not FLUIDSYNTH_READY, reason="needs fluidsynth and FluidR3_GM")
+def test_default_bundle_recognises_freshly_rendered_notes(tmp_path):
+    classes = ("flute", "trumpet", "violin", "guitar", "bass_tuba", "clarinet")
+    build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=1234, concept_size=0,
+                 classes=classes, progress=False)
+    result = subprocess.run([sys.executable, "-m", "server.cli", "evaluate", "--data", str(tmp_path / "notes"),
+                             "--split", "all", "--json", "--quiet", "--cache-dir", str(tmp_path / "cache")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model"] == "prototypes" and report["n"] == 18
+    assert report["oa"] >= 15 / 18
