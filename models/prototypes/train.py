@@ -288,13 +288,13 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     if not hist.finished:
         return model, hist
     model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
-    if not cfg.supervised:
-        name_clusters(model, train, device)
-        write_weights(workdir / f"stage-{STAGES[-1]}.safetensors", model.state_dict())
-        for stage in STAGES[:-1]:  # the same naming for every saved stage
-            state = read_weights(workdir / f"stage-{stage}.safetensors")
-            state["prototype_class"] = model.prototype_class.cpu()
-            write_weights(workdir / f"stage-{stage}.safetensors", state)
+    if not cfg.supervised:  # every saved stage names its clusters from its own assignments
+        for stage in STAGES:
+            staged = PrototypeModel(model_cfg).to(device)
+            staged.load_state_dict(read_weights(workdir / f"stage-{stage}.safetensors"))
+            name_clusters(staged, train, device)
+            write_weights(workdir / f"stage-{stage}.safetensors", staged.state_dict())
+        model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
     return model, hist
 
 
