@@ -28,6 +28,10 @@ def write_model_card(bundle: Bundle) -> None:
                   f"- {cfg.get('n_classes', 0) * cfg.get('protos_per_class', 1)} prototypes, "
                   f"{t.get('n_parameters', '?')} parameters",
                   "", f"### Metrics on the held-out `{m.get('split', 'test')}` split ({m.get('n', 0)} clips)", "",
+                  *([] if cfg.get("supervised") else
+                    ["Accuracies of the clustering model name each cluster after the majority class of its "
+                     "training clips (clustering accuracy); chance is "
+                     f"{100 / max(cfg.get('n_classes', 1), 1):.1f} %.", ""]),
                   "| stage | OA | AA | macro F1 | reconstruction error |", "|---|---|---|---|---|"]
         for stage, s in m.get("stages", {}).items():
             lines.append(f"| {stage} | {_pct(s['oa'])} | {_pct(s['aa'])} | {_pct(s['macro_f1'])} | "
@@ -39,6 +43,8 @@ def write_model_card(bundle: Bundle) -> None:
     lines += ["## Limits", "",
               "- Trained on isolated notes rendered from one General MIDI SoundFont: real recordings, "
               "ensembles, and playing techniques outside the corpus are out of its experience.",
+              "- Accuracy on sounds from other sample sets (the figures 'On ...' above) can be far below "
+              "the test split's: the test clips come from the same samples as the training clips.",
               "- A class is the class of the best-explaining prototype: a clip unlike every prototype is "
               "still given a class; look at the reconstruction error before trusting it.",
               "- Reconstructions are heard through Griffin-Lim phase recovery from 128 mel bands: "
