@@ -95,7 +95,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--compile", action="store_true", help="torch.compile the networks")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="leave glibc's allocator as it is (auralens train and serve tune it)")
     args = parser.parse_args()
+    if not args.system_malloc:
+        from models.runtime import keep_freed_memory
+        keep_freed_memory()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")

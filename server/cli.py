@@ -18,8 +18,11 @@ from . import __version__
 def _cmd_serve(args) -> int:
     import uvicorn
 
+    from models.runtime import keep_freed_memory
+
     from .app import create_app
 
+    keep_freed_memory()
     app = create_app(device=args.device)
     print(f"auralens {__version__}: open http://{args.host}:{args.port}/ in a browser", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -82,8 +85,10 @@ def _cmd_data_prepare(args) -> int:
 
 def _cmd_train_prototypes(args) -> int:
     from models.prototypes.train import TrainConfig
+    from models.runtime import keep_freed_memory
     from models.training import train_prototypes_into_bundle
 
+    keep_freed_memory()
     cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, max_epochs_per_stage=args.epochs_per_stage,
                       augment=not args.no_augment, seed=args.seed, ce_weight=args.ce_weight,

@@ -110,3 +110,13 @@ def test_fast_frame_errors_have_the_gradients_of_the_plain_ones():
     plain = torch.autograd.grad((x.transpose(1, 2).unsqueeze(2) - rec).square().mean(-1).sum(), [protos, *leaves])
     for f, p in zip(fast, plain):
         torch.testing.assert_close(f, p, atol=1e-4, rtol=1e-3)
+
+
+def test_frequency_collapse_is_the_full_band_convolution():
+    from models.prototypes.model import FrequencyCollapse
+
+    layer = FrequencyCollapse(3, 2, 16).eval()
+    h = torch.randn(2, 3, 16, 9)
+    conv, relu, norm = layer
+    expected = norm(relu(conv(h))).squeeze(2)
+    torch.testing.assert_close(layer(h), expected, atol=1e-5, rtol=1e-5)

@@ -59,6 +59,22 @@ def conv_block_2d(c_in: int, c_out: int, kernel, stride=1, padding=0) -> nn.Sequ
     return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride, padding), nn.ReLU(), nn.BatchNorm2d(c_out))
 
 
+class FrequencyCollapse(nn.Sequential):
+    """Conv2d(C, C_out, kernel (F, 1)) spanning the whole band axis -> ReLU -> BatchNorm:
+    ``(B, C, F, T) -> (B, C_out, T)``. The convolution is computed as one matrix product
+    over (C, F) per frame: the same linear map, several times faster on CPU."""
+
+    def __init__(self, c_in: int, c_out: int, n_bands: int):
+        super().__init__(nn.Conv2d(c_in, c_out, (n_bands, 1)), nn.ReLU(), nn.BatchNorm2d(c_out))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        conv, relu, norm = self
+        B, C, Fb, T = h.shape
+        weight = conv.weight.view(conv.out_channels, C * Fb)
+        out = torch.einsum("ok,bkt->bot", weight, h.reshape(B, C * Fb, T)) + conv.bias.unsqueeze(-1)  # (B, C_out, T)
+        return norm(relu(out).unsqueeze(2)).squeeze(2)
+
+
 class Encoder(nn.Module):
     """Log-mel ``(B, F, T)`` -> bottleneck ``(B, C, T/16)`` and skips ``[(B, 2, T/2^i)]``, i = 0..3."""
 
@@ -68,19 +84,19 @@ class Encoder(nn.Module):
         c_in, n_bands = 1, cfg.n_mels
         for c in cfg.channels:
             self.levels.append(conv_block_2d(c_in, c, 3, padding=1))
-            self.collapse.append(conv_block_2d(c, cfg.skip_channels, (n_bands, 1)))  # whole band axis
+            self.collapse.append(FrequencyCollapse(c, cfg.skip_channels, n_bands))
             self.down.append(conv_block_2d(c, c, 2, stride=2))
             c_in, n_bands = c, n_bands // 2
-        self.last = nn.Sequential(conv_block_2d(c_in, c_in, 3, padding=1), conv_block_2d(c_in, c_in, (n_bands, 1)))
+        self.last = nn.Sequential(conv_block_2d(c_in, c_in, 3, padding=1), FrequencyCollapse(c_in, c_in, n_bands))
 
     def forward(self, x: torch.Tensor):
         h = (2 * x - 1).unsqueeze(1)  # (B, 1, F, T), log units [0, 1] -> [-1, 1]
         skips = []
         for level, collapse, down in zip(self.levels, self.collapse, self.down):
             h = level(h)
-            skips.append(collapse(h).squeeze(2))  # (B, 2, T_i)
+            skips.append(collapse(h))  # (B, 2, T_i)
             h = down(h)  # (B, c, F_i / 2, T_i / 2)
-        return self.last(h).squeeze(2), skips  # (B, C, T/16)
+        return self.last(h), skips  # (B, C, T/16)
 
 
 class TemporalDecoder(nn.Module):

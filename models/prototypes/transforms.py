@@ -127,8 +127,11 @@ class SpectralTables(torch.nn.Module):
 
     def shifted(self, prototypes: torch.Tensor) -> torch.Tensor:
         """Every prototype at every tabulated shift: ``(K, F) -> (Q, K, F)``."""
-        lo, w = self.shift_lower, self.shift_weight  # (Q, F)
-        return torch.lerp(prototypes[:, lo], prototypes[:, lo + 1], w).transpose(0, 1)
+        K = prototypes.shape[0]
+        lo = self.shift_lower.reshape(1, -1).expand(K, -1)  # (K, Q*F); gather's backward is cheap
+        below = prototypes.gather(1, lo).view(K, *self.shift_lower.shape)
+        above = prototypes.gather(1, lo + 1).view(K, *self.shift_lower.shape)
+        return torch.lerp(below, above, self.shift_weight).transpose(0, 1)  # (Q, K, F)
 
     def shift_rows(self, shift: torch.Tensor | None, K: int, like: torch.Tensor):
         """Grid rows and weight of each shift: ``(B, T, K)`` semitones -> lower row, upper row,

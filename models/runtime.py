@@ -1,0 +1,32 @@
+"""Process-wide settings that make CPU work faster."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory(limit_bytes: int = 1 << 30) -> bool:
+    """Let glibc's allocator reuse freed memory instead of handing it back to the system.
+
+    By default every tensor larger than a few MB is a fresh ``mmap`` whose pages are faulted
+    in anew each time; a training step that allocates the same large tensors over and over
+    spends a fifth of its time there. With this, blocks up to ``limit_bytes`` come from the
+    heap and stay mapped after they are freed (the process keeps its peak memory).
+
+    Returns True when the setting took effect (glibc), False elsewhere (it is then a no-op).
+
+    Examples
+    --------
+    >>> keep_freed_memory()  # doctest: +SKIP
+    True
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, limit_bytes)) and bool(mallopt(_M_TRIM_THRESHOLD, limit_bytes))
