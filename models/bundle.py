@@ -69,11 +69,15 @@ class Bundle:
             raise BundleError(f"Model '{entry.id}' is of kind '{entry.kind}', which this version cannot load.")
         from .prototypes.model import PrototypeConfig, PrototypeModel
 
-        model = PrototypeModel(PrototypeConfig.from_dict(entry.config))
         rel = entry.weights if stage is None else entry.stages.get(stage)
         if rel is None:
             raise BundleError(f"Model '{entry.id}' has no weights saved at stage '{stage}'.")
-        model.load_state_dict(read_weights(self.path / rel))
+        try:
+            model = PrototypeModel(PrototypeConfig.from_dict(entry.config))
+            model.load_state_dict(read_weights(self.path / rel))
+        except (TypeError, RuntimeError) as err:
+            raise BundleError(f"Model '{entry.id}' of the bundle at {self.path} does not match this "
+                              f"version's model ({str(err).splitlines()[0]}).") from None
         return model.to(device).eval()
 
     def to_json(self) -> dict:

@@ -169,3 +169,13 @@ def test_evaluate_names_labels_the_model_does_not_know(collection, tmp_path, cap
     assert main(["evaluate", "--bundle", str(tmp_path / "b"), "--data", str(other), "--quiet",
                  "--cache-dir", str(tmp_path / "c")]) == 2
     assert "does not know: kazoo" in capsys.readouterr().err
+
+
+def test_a_bundle_with_weights_of_another_shape_is_a_clear_error(collection, tmp_path):
+    from models.bundle import BundleError, write_weights
+
+    _, feats = collection
+    save_untrained_bundle(tmp_path, feats["train"].class_names)
+    write_weights(tmp_path / "models/m.safetensors", {"prototypes": torch.zeros(2, 2)})
+    with pytest.raises(BundleError, match="does not match"):
+        load_bundle(tmp_path).load_model("m")
