@@ -6,7 +6,7 @@ async function showHealth() {
     const response = await fetch("/api/health");
     if (!response.ok) throw new Error(`the server answered ${response.status}`);
     const health = await response.json();
-    status.textContent = `auralens ${health.version}, running on ${health.device.toUpperCase()}`;
+    status.textContent = `auralens ${health.version} · bundle ${health.bundle} · running on ${health.device.toUpperCase()}`;
   } catch (error) {
     status.textContent = `The server cannot be reached (${error.message}).`;
   }

@@ -1,12 +1,15 @@
 """The FastAPI application: the API under /api and the web page at /."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from frontend import STATIC_DIR
+from models.bundle import load_bundle
 
 from . import __version__
 
@@ -27,16 +30,17 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def create_app(device: str = "auto") -> FastAPI:
-    """Build the app. The models and the default bundle arrive with the prototype-model work."""
+def create_app(device: str = "auto", bundle: str | Path | None = None) -> FastAPI:
+    """Build the app around a bundle (default: the one shipped in the package)."""
     chosen = resolve_device(device)
+    loaded = load_bundle(bundle)
     app = FastAPI(title="auralens", version=__version__,
                   description="Explore audio classifiers that explain themselves in sound.")
 
     @app.get("/api/health", response_model=Health, tags=["health"])
     def health() -> Health:
         """Is the server up, which version, on which device, serving which bundle."""
-        return Health(status="ok", version=__version__, device=chosen, bundle=None)
+        return Health(status="ok", version=__version__, device=chosen, bundle=loaded.name)
 
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="frontend")
     return app

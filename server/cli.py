@@ -23,7 +23,7 @@ def _cmd_serve(args) -> int:
     from .app import create_app
 
     keep_freed_memory()
-    app = create_app(device=args.device)
+    app = create_app(device=args.device, bundle=args.bundle)
     print(f"auralens {__version__}: open http://{args.host}:{args.port}/ in a browser", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -169,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the web app")
+    serve.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",

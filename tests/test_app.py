@@ -13,6 +13,7 @@ def client():
 def test_health_says_ok_with_version_and_device(client):
     body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["device"] == "cpu" and body["version"]
+    assert body["bundle"] == "orchestra16"
 
 
 def test_the_page_is_served_at_the_root(client):
