@@ -8,7 +8,6 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
 
 from .audio import AudioConfig
 from .bundle import ModelEntry, new_or_existing_bundle

@@ -1,6 +1,7 @@
 """Shared fixtures: real audio files written on the fly."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import soundfile as sf
 

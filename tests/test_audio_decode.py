@@ -1,11 +1,9 @@
 """Decoding and validation: every kind of unusable input is a typed error a person can read."""
-import io
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from models.audio import (AudioError, AudioTooLong, EmptyAudio, InvalidSamples, SilentAudio,
                           UnsupportedAudio, load_audio)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.corpus.classes import (
-    CLASSES,
     REVERB_VALUES,
     VELOCITY_DYNAMICS,
     VIBRATO_VALUES,

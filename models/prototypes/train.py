@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import platform
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
