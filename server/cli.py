@@ -215,9 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     protos.add_argument("--out", required=True, type=Path, help="bundle folder (created, or a model is added)")
     protos.add_argument("--unsupervised", action="store_true", help="clustering: no labels used in training")
     protos.add_argument("--model-id", default=None, help="name in the bundle (default prototypes / clusters)")
-    protos.add_argument("--protos-per-class", type=int, default=1)
-    protos.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    protos.add_argument("--seed", type=int, default=0)
+    protos.add_argument("--protos-per-class", type=int, default=1, help="prototypes for each class (default 1)")
+    protos.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                        help="where training runs (auto: a GPU when there is one)")
+    protos.add_argument("--seed", type=int, default=0, help="same seed, same model (default 0)")
     protos.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     protos.add_argument("--lr", type=float, default=TrainConfig.lr)
     protos.add_argument("--patience", type=int, default=TrainConfig.patience,
@@ -233,13 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     protos.add_argument("--compile", action="store_true",
                         help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")
     protos.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
-    protos.add_argument("--on-error", choices=["skip", "fail"], default="skip")
+    protos.add_argument("--on-error", choices=["skip", "fail"], default="skip",
+                        help="unreadable files: leave out and count them, or stop (default skip)")
     protos.add_argument("--quiet", action="store_true", help="no progress bars")
     protos.set_defaults(func=_cmd_train_prototypes)
 
     ev = sub.add_parser("evaluate", help="metrics of a bundle's model on a labelled folder or manifest")
     ev.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
-    ev.add_argument("--data", required=True, type=Path)
+    ev.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
     ev.add_argument("--model", default=None, help="model id in the bundle (default: its first)")
     ev.add_argument("--split", default="test", choices=["train", "val", "test", "all"],
                     help="split of a manifest with splits (default test); a plain folder is evaluated whole")
@@ -247,9 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ev.add_argument("--record", metavar="NAME", default=None,
                     help="also store the figures in the bundle (and its model card) under NAME")
-    ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    ev.add_argument("--cache-dir", type=Path, default=None)
-    ev.add_argument("--on-error", choices=["skip", "fail"], default="skip")
+    ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="where the model runs (auto: a GPU when there is one)")
+    ev.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
+    ev.add_argument("--on-error", choices=["skip", "fail"], default="skip",
+                    help="unreadable files: leave out and count them, or stop (default skip)")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(func=_cmd_evaluate)
     return parser
