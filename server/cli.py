@@ -219,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     protos.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where training runs (auto: a GPU when there is one)")
     protos.add_argument("--seed", type=int, default=0, help="same seed, same model (default 0)")
-    protos.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    protos.add_argument("--lr", type=float, default=TrainConfig.lr)
+    protos.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="clips per step")
+    protos.add_argument("--lr", type=float, default=TrainConfig.lr, help="AdamW learning rate")
     protos.add_argument("--patience", type=int, default=TrainConfig.patience,
                         help="epochs without improvement before the next stage")
     protos.add_argument("--epochs-per-stage", type=int, default=TrainConfig.max_epochs_per_stage,
