@@ -221,7 +221,7 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     opt = make_optimizer(model, cfg)
     hist = History()
     if (workdir / "history.json").is_file():
-        hist = _resume(model, opt, workdir, gen, cfg)
+        hist = _resume(model, opt, workdir, gen)
     else:
         init_prototypes(model, train, cfg, gen)
     model.to(device)
@@ -258,7 +258,8 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
             opt.step()
             hist.step += 1
             total += loss.item()
-            counts += torch.bincount(out.errors.argmin(1).cpu(), minlength=model_cfg.n_prototypes)
+            if not cfg.supervised:  # how often each prototype explains a clip best, for re-seeding
+                counts += torch.bincount(out.errors.argmin(1).cpu(), minlength=model_cfg.n_prototypes)
         train_loss = total / n_batches
         hist.epoch += 1
         hist.epochs_in_stage += 1
@@ -338,7 +339,7 @@ def _checkpoint(model, opt, workdir: Path, gen: torch.Generator, hist: History) 
     write_bytes_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
 
 
-def _resume(model, opt, workdir: Path, gen: torch.Generator, cfg: TrainConfig) -> History:
+def _resume(model, opt, workdir: Path, gen: torch.Generator) -> History:
     hist = History(**json.loads((workdir / "history.json").read_text()))
     model.load_state_dict(read_weights(workdir / "last.safetensors"))
     state = read_weights(workdir / "optimizer.safetensors")
