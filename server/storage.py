@@ -1,0 +1,155 @@
+"""User state that must survive restarts: uploaded clips and analysis permalinks.
+
+One SQLite database (WAL journal, full sync: a committed row survives a crash) and audio
+files stored under their content hash beside it::
+
+    <data dir>/auralens.sqlite3
+    <data dir>/audio/<first 2 hex digits>/<sha256>.<ext>
+
+A file is written (atomically, fsynced) before the row that points at it is committed, so
+no row ever names a missing or half-written file. Paths never come from clients.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from models.atomic import atomic_path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS clips (
+    id TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,            -- 'upload' (corpus clips live in the bundle)
+    name TEXT NOT NULL,              -- the file name the user gave, for display only
+    sha256 TEXT NOT NULL,
+    ext TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    sample_rate INTEGER NOT NULL,    -- of the uploaded file
+    channels INTEGER NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS analyses (
+    id TEXT PRIMARY KEY,
+    clip_id TEXT NOT NULL REFERENCES clips(id),
+    model TEXT NOT NULL,
+    bundle TEXT NOT NULL,
+    created TEXT NOT NULL,
+    body TEXT NOT NULL               -- the analysis as JSON
+);
+CREATE INDEX IF NOT EXISTS clips_created ON clips(created);
+"""
+
+
+@dataclass(frozen=True)
+class StoredClip:
+    id: str
+    origin: str
+    name: str
+    sha256: str
+    ext: str
+    duration_s: float
+    sample_rate: int
+    channels: int
+    created: str
+
+
+def new_id(prefix: str) -> str:
+    """A short random id that is safe in a URL: ``u-3q7ZkP0aXw``."""
+    return f"{prefix}-{secrets.token_urlsafe(8)}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Storage:
+    """The data directory. Safe to share between threads; one writer at a time."""
+
+    def __init__(self, data_dir: str | Path):
+        self.root = Path(data_dir)
+        (self.root / "audio").mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.root / "auralens.sqlite3", check_same_thread=False,
+                                   isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _query(self, sql: str, params=()) -> list[sqlite3.Row]:
+        with self._lock:  # one connection: reads wait for a write in progress to commit
+            return self._db.execute(sql, params).fetchall()
+
+    @contextmanager
+    def _transaction(self):
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- clips -------------------------------------------------------------------------------
+    def audio_path(self, sha256: str, ext: str) -> Path:
+        return self.root / "audio" / sha256[:2] / f"{sha256}.{ext}"
+
+    def add_upload(self, data: bytes, name: str, ext: str, duration_s: float, sample_rate: int,
+                   channels: int) -> StoredClip:
+        """Keep an uploaded file (already validated as audio) and return its new clip record.
+
+        ``ext`` is the audio format's usual extension (``wav``, ``flac``, ``ogg``, ``mp3``),
+        chosen by the caller from the decoded format, never from the client's file name.
+        """
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.audio_path(sha, ext)
+        if not path.is_file():  # the same bytes uploaded twice share one file
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(data)
+        clip = StoredClip(new_id("u"), "upload", name[:200], sha, ext, float(duration_s), int(sample_rate),
+                          int(channels), _now())
+        with self._transaction() as db:
+            db.execute("INSERT INTO clips VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (clip.id, clip.origin, clip.name, clip.sha256, clip.ext, clip.duration_s,
+                        clip.sample_rate, clip.channels, clip.created))
+        return clip
+
+    def clip(self, clip_id: str) -> StoredClip | None:
+        rows = self._query("SELECT * FROM clips WHERE id = ?", (clip_id,))
+        return StoredClip(**dict(rows[0])) if rows else None
+
+    def clips(self, limit: int = 50, offset: int = 0) -> list[StoredClip]:
+        """Uploaded clips, newest first."""
+        rows = self._query("SELECT * FROM clips ORDER BY created DESC, id LIMIT ? OFFSET ?", (limit, offset))
+        return [StoredClip(**dict(r)) for r in rows]
+
+    def count_clips(self) -> int:
+        return self._query("SELECT COUNT(*) FROM clips")[0][0]
+
+    # -- analyses ----------------------------------------------------------------------------
+    def add_analysis(self, clip_id: str, model: str, bundle: str, body: dict) -> str:
+        """Store an analysis (a JSON-able dict) and return its permanent id."""
+        analysis_id = new_id("a")
+        with self._transaction() as db:
+            db.execute("INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?)",
+                       (analysis_id, clip_id, model, bundle, _now(), json.dumps(body)))
+        return analysis_id
+
+    def analysis(self, analysis_id: str) -> dict | None:
+        rows = self._query("SELECT * FROM analyses WHERE id = ?", (analysis_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        return {"id": row["id"], "clip_id": row["clip_id"], "model": row["model"], "bundle": row["bundle"],
+                "created": row["created"], **json.loads(row["body"])}
