@@ -1,4 +1,5 @@
 """What the explorer shows about a clip, and the augmentations the training uses."""
+import pytest
 import torch
 
 from models.audio import log_mel
@@ -66,3 +67,31 @@ def test_time_stretch_slows_the_decay():
     slower = stretch_time(x, torch.tensor([1.5]))
     level = lambda s: s[0].mean(0)
     assert level(slower)[40] > level(x)[40]
+
+
+def test_timeline_names_the_winning_prototype_per_stretch_and_merges_repeats():
+    from models.prototypes.analysis import timeline
+
+    errors = torch.tensor([[0.1] * 40 + [0.9] * 40 + [0.1] * 20, [0.5] * 100])
+    segments = timeline(errors, seconds_per_frame=0.05, segment_s=1.0)
+    assert [s["prototype"] for s in segments] == [0, 1, 0]
+    assert segments[0]["start_s"] == 0 and segments[-1]["end_s"] == pytest.approx(5.0)
+    assert all(a["end_s"] == b["start_s"] for a, b in zip(segments, segments[1:]))
+
+
+def test_a_long_clip_timeline_follows_the_instrument_that_plays():
+    from models.audio import AudioConfig
+    from models.prototypes.analysis import timeline
+
+    model = trained_looking_model()
+    with torch.no_grad():  # prototype 0 is a hollow tone's spectrum, prototype 2 a dark one's
+        model.prototypes[0] = log_mel(timbre_tone(220.0, "hollow", 1.0, decay=0.0)).mean(-1)
+        model.prototypes[2] = log_mel(timbre_tone(220.0, "dark", 1.0, decay=0.0)).mean(-1)
+    model.stage = "raw"
+    clip = torch.cat([torch.from_numpy(timbre_tone(220.0, t, 2.0, decay=0.0)) for t in ("hollow", "dark")])
+    a = analyse(model, log_mel(clip), with_reconstructions=False)
+    segments = timeline(a.frame_errors, AudioConfig().frame_seconds, segment_s=1.0)
+    def winner_at(t):
+        return next(s["prototype"] for s in segments if s["start_s"] <= t < s["end_s"])
+
+    assert winner_at(0.5) == 0 and winner_at(1.5) == 0 and winner_at(2.5) == 2 and winner_at(3.5) == 2

@@ -82,3 +82,29 @@ def analyse(model: PrototypeModel, x: torch.Tensor, db_per_unit: float = 170.0,
         recs = recs.permute(0, 2, 3, 1)  # (S, K, F, T)
     units = {k: v[0].T for k, v in transforms_in_units(model, tr, db_per_unit).items()}  # (K, T)
     return Analysis(scores, stage_errors, per_stage[-1], recs, units)
+
+
+def timeline(frame_errors: torch.Tensor, seconds_per_frame: float, segment_s: float = 1.0) -> list[dict]:
+    """Which prototype explains each stretch of a clip best.
+
+    ``frame_errors (K, T)`` -> ``[{"start_s", "end_s", "prototype"}]``, one entry per segment of
+    ``segment_s`` seconds (the last may be shorter), neighbouring segments with the same
+    winner merged.
+
+    Examples
+    --------
+    >>> e = torch.tensor([[0.1] * 50 + [0.9] * 50, [0.5] * 100])
+    >>> [(s["prototype"], round(s["end_s"], 2)) for s in timeline(e, 0.02)]
+    [(0, 1.0), (1, 2.0)]
+    """
+    K, T = frame_errors.shape
+    per = max(1, int(round(segment_s / seconds_per_frame)))
+    out: list[dict] = []
+    for start in range(0, T, per):
+        k = int(frame_errors[:, start:start + per].mean(1).argmin())
+        end_s = min(start + per, T) * seconds_per_frame
+        if out and out[-1]["prototype"] == k:
+            out[-1]["end_s"] = end_s
+        else:
+            out.append({"start_s": start * seconds_per_frame, "end_s": end_s, "prototype": k})
+    return out

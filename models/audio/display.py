@@ -1,0 +1,53 @@
+"""Spectrograms as people read them: seconds, hertz and decibels, small enough to draw."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .config import AudioConfig
+
+
+def spectrogram_for_display(log_mel, config: AudioConfig = AudioConfig(), max_frames: int = 400,
+                            start_s: float = 0.0) -> dict:
+    """Log-mel ``(F, T)`` -> ``{"times_s": [T'], "freqs_hz": [F], "values_db": [F][T']}``.
+
+    Values are ``10 log10`` of the mel power (170 dB per log unit, silence at -100 dB), rounded
+    to 0.1 dB. Longer than ``max_frames``: frames are averaged (in dB) into ``max_frames``
+    equal groups and each time is the centre of its group.
+
+    Examples
+    --------
+    >>> d = spectrogram_for_display(torch.zeros(128, 87))
+    >>> len(d["times_s"]), len(d["freqs_hz"]), d["values_db"][0][0]
+    (87, 128, -100.0)
+    """
+    x = torch.as_tensor(log_mel, dtype=torch.float64).cpu()
+    F, T = x.shape
+    db = x * config.db_per_unit - config.log_offset * 10  # 10 log10(P_mel + floor)
+    frame_times = start_s + np.arange(T) * config.frame_seconds
+    if T > max_frames:
+        edges = np.linspace(0, T, max_frames + 1).round().astype(int)
+        db = torch.stack([db[:, a:b].mean(1) for a, b in zip(edges[:-1], edges[1:])], dim=1)
+        frame_times = np.array([frame_times[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
+    return {
+        "times_s": np.round(frame_times, 4).tolist(),
+        "freqs_hz": np.round(config.mel_frequencies(), 2).tolist(),
+        "values_db": np.round(db.numpy(), 1).tolist(),
+    }
+
+
+def note_name(freq_hz: float) -> str:
+    """Nearest equal-tempered note (A4 = 440 Hz) with the deviation in cents: ``"A4 +0"``.
+
+    Examples
+    --------
+    >>> note_name(440.0), note_name(261.63), note_name(450.0)
+    ('A4 +0', 'C4 +0', 'A4 +39')
+    """
+    if freq_hz <= 0:
+        return "-"
+    midi = 69 + 12 * np.log2(freq_hz / 440.0)
+    nearest = int(round(midi))
+    cents = int(round(100 * (midi - nearest)))
+    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+    return f"{names[nearest % 12]}{nearest // 12 - 1} {cents:+d}"
