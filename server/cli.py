@@ -157,6 +157,15 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _add_collection_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that reads a labelled collection shares."""
+    parser.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
+    parser.add_argument("--on-error", choices=["skip", "fail"], default="skip",
+                        help="unreadable files: leave out and count them, or stop (default skip)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from models.prototypes.model import PrototypeConfig
     from models.prototypes.train import TrainConfig
@@ -200,18 +209,15 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="labelled collections for training").add_subparsers(
         dest="data_command", metavar="ACTION", required=True)
     prepare = data.add_parser("prepare", help="read a labelled folder or manifest and cache its features")
-    prepare.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
-    prepare.add_argument("--on-error", choices=["skip", "fail"], default="skip",
-                         help="unreadable files: leave out and count them, or stop (default skip)")
-    prepare.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
+    _add_collection_options(prepare)
     prepare.add_argument("--seed", type=int, default=0, help="seed for splits the data does not give")
     prepare.add_argument("--workers", type=int, default=2, help="decoding threads")
-    prepare.add_argument("--quiet", action="store_true", help="no progress bars")
     prepare.set_defaults(func=_cmd_data_prepare)
+
     train = sub.add_parser("train", help="train a model into a bundle").add_subparsers(
         dest="train_command", metavar="MODEL", required=True)
     protos = train.add_parser("prototypes", help="the spectral prototype model (supervised, or clustering)")
-    protos.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
+    _add_collection_options(protos)
     protos.add_argument("--out", required=True, type=Path, help="bundle folder (created, or a model is added)")
     protos.add_argument("--unsupervised", action="store_true", help="clustering: no labels used in training")
     protos.add_argument("--model-id", default=None, help="name in the bundle (default prototypes / clusters)")
@@ -233,15 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     protos.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     protos.add_argument("--compile", action="store_true",
                         help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")
-    protos.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
-    protos.add_argument("--on-error", choices=["skip", "fail"], default="skip",
-                        help="unreadable files: leave out and count them, or stop (default skip)")
-    protos.add_argument("--quiet", action="store_true", help="no progress bars")
     protos.set_defaults(func=_cmd_train_prototypes)
 
     ev = sub.add_parser("evaluate", help="metrics of a bundle's model on a labelled folder or manifest")
     ev.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
-    ev.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
+    _add_collection_options(ev)
     ev.add_argument("--model", default=None, help="model id in the bundle (default: its first)")
     ev.add_argument("--split", default="test", choices=["train", "val", "test", "all"],
                     help="split of a manifest with splits (default test); a plain folder is evaluated whole")
@@ -251,10 +253,6 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also store the figures in the bundle (and its model card) under NAME")
     ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                     help="where the model runs (auto: a GPU when there is one)")
-    ev.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
-    ev.add_argument("--on-error", choices=["skip", "fail"], default="skip",
-                    help="unreadable files: leave out and count them, or stop (default skip)")
-    ev.add_argument("--quiet", action="store_true", help="no progress bars")
     ev.set_defaults(func=_cmd_evaluate)
     return parser
 
