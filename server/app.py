@@ -1,24 +1,19 @@
 """The FastAPI application: the API under /api and the web page at /."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
 
 from frontend import STATIC_DIR
-from models.bundle import load_bundle
 
 from . import __version__
-
-
-class Health(BaseModel):
-    status: str
-    version: str
-    device: str
-    bundle: str | None
+from .routers import analyses, clips
+from .schemas import Health
+from .state import AppState, Settings, default_data_dir
 
 
 def resolve_device(device: str) -> str:
@@ -30,17 +25,29 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def create_app(device: str = "auto", bundle: str | Path | None = None) -> FastAPI:
-    """Build the app around a bundle (default: the one shipped in the package)."""
+def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir: str | Path | None = None,
+               max_upload_mb: float = 50.0, max_seconds: float = 600.0) -> FastAPI:
+    """Build the app around a bundle (default: the one shipped in the package); models load
+    once, here, onto the chosen device."""
     chosen = resolve_device(device)
-    loaded = load_bundle(bundle)
-    app = FastAPI(title="auralens", version=__version__,
+    settings = Settings(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb, max_seconds)
+    state = AppState(bundle, chosen, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        state.close()
+
+    app = FastAPI(title="auralens", version=__version__, lifespan=lifespan,
                   description="Explore audio classifiers that explain themselves in sound.")
+    app.state.auralens = state
 
     @app.get("/api/health", response_model=Health, tags=["health"])
     def health() -> Health:
         """Is the server up, which version, on which device, serving which bundle."""
-        return Health(status="ok", version=__version__, device=chosen, bundle=loaded.name)
+        return Health(status="ok", version=__version__, device=chosen, bundle=state.bundle.name)
 
+    app.include_router(clips.router)
+    app.include_router(analyses.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="frontend")
     return app

@@ -23,7 +23,8 @@ def _cmd_serve(args) -> int:
     from .app import create_app
 
     keep_freed_memory()
-    app = create_app(device=args.device, bundle=args.bundle)
+    app = create_app(device=args.device, bundle=args.bundle, data_dir=args.data_dir,
+                     max_upload_mb=args.max_upload_mb, max_seconds=args.max_seconds)
     print(f"auralens {__version__}: open http://{args.host}:{args.port}/ in a browser", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -183,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                        help="where models run (auto: a GPU when there is one)")
+    serve.add_argument("--data-dir", type=Path, default=None,
+                       help="where uploads and analyses are kept (default ~/.local/share/auralens)")
+    serve.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (default 50)")
+    serve.add_argument("--max-seconds", type=float, default=600.0, help="longest accepted clip (default 600)")
     serve.set_defaults(func=_cmd_serve)
 
     corpus = sub.add_parser("corpus", help="build the orchestra16 demo corpus").add_subparsers(

@@ -6,8 +6,9 @@ from server.app import create_app
 
 
 @pytest.fixture(scope="module")
-def client():
-    return TestClient(create_app(device="cpu"))
+def client(tmp_path_factory):
+    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
+        yield c
 
 
 def test_health_says_ok_with_version_and_device(client):
@@ -37,4 +38,4 @@ def test_asking_for_a_gpu_that_is_not_there_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(ValueError, match="no CUDA GPU"):
-        create_app(device="cuda")
+        create_app(device="cuda", data_dir="/nonexistent-never-created")

@@ -1,0 +1,115 @@
+"""Analyses: a clip through a model, kept as a permalink; every prototype's reconstruction
+at every stage, as spectrogram, transformation curves and sound."""
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+
+from models.audio import encode_wav, log_mel_to_audio, spectrogram_for_display
+from models.prototypes.analysis import analyse, timeline, transforms_in_units
+from models.prototypes.transforms import STAGES
+
+from ..schemas import Analysis, AnalysisRequest, Reconstruction
+from ..state import AppState, get_state
+from .clips import stored_clip
+
+router = APIRouter(prefix="/api/analyses", tags=["analyses"])
+Stage = Literal["raw", "gain", "pitch", "filters"]
+
+
+def analysis_body(state: AppState, model, x: torch.Tensor) -> dict:
+    """The stored part of an analysis: prediction, per-prototype errors per stage, timeline."""
+    a = analyse(model, x, state.bundle.audio.db_per_unit, with_reconstructions=False)
+    classes = state.bundle.classes
+    owner = model.prototype_class.tolist()
+    stages = STAGES[: a.stage_errors.shape[0]]
+    prediction = sorted(({"label": classes[c], "score": float(s)} for c, s in enumerate(a.scores.tolist())),
+                        key=lambda p: -p["score"])
+    prototypes = [{"index": k, "label": classes[owner[k]], "error": float(a.stage_errors[-1, k]),
+                   "stage_errors": {s: float(a.stage_errors[i, k]) for i, s in enumerate(stages)}}
+                  for k in range(a.stage_errors.shape[1])]
+    segments = [{**seg, "label": classes[owner[seg["prototype"]]]}
+                for seg in timeline(a.frame_errors, state.bundle.audio.frame_seconds)]
+    return {"prediction": prediction, "prototypes": prototypes, "timeline": segments}
+
+
+def stored_analysis(state: AppState, analysis_id: str) -> dict:
+    found = state.storage.analysis(analysis_id)
+    if found is None:
+        raise HTTPException(404, detail=f"There is no analysis '{analysis_id}'.")
+    return found
+
+
+@router.post("", status_code=201, response_model=Analysis)
+async def create_analysis(request: AnalysisRequest, state: AppState = Depends(get_state)) -> Analysis:
+    """Analyse a clip with a model of the bundle; the result is kept under a permanent id."""
+    clip = stored_clip(state, request.clip_id)
+    model_id, model = state.model(request.model)
+    x = await state.run(state.clip_features, clip)
+    body = await state.run(analysis_body, state, model, x)
+    analysis_id = state.storage.add_analysis(clip.id, model_id, state.bundle.name, body)
+    return Analysis(**stored_analysis(state, analysis_id))
+
+
+@router.get("/{analysis_id}", response_model=Analysis)
+def get_analysis(analysis_id: str, state: AppState = Depends(get_state)) -> Analysis:
+    """An analysis made earlier (a permalink: it survives restarts)."""
+    return Analysis(**stored_analysis(state, analysis_id))
+
+
+def _reconstruction(state: AppState, found: dict, k: int, stage: str):
+    model_id, model = state.model(found["model"])
+    if not 0 <= k < model.cfg.n_prototypes:
+        raise HTTPException(404, detail=f"Prototype {k} does not exist; this model has "
+                                        f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
+    if STAGES.index(stage) > STAGES.index(model.stage):
+        raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")
+    clip = stored_clip(state, found["clip_id"])
+    x = state.clip_features(clip)
+    rec, tr = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor([k], device=x.device))
+    return model, clip, x, rec[0, 0], tr
+
+
+@router.get("/{analysis_id}/reconstructions/{k}", response_model=Reconstruction)
+async def get_reconstruction(analysis_id: str, k: int = Path(..., ge=0), stage: Stage = Query("filters"),
+                             state: AppState = Depends(get_state)) -> Reconstruction:
+    """The clip as prototype ``k`` re-creates it at a stage, with the transformations over time."""
+    found = stored_analysis(state, analysis_id)
+
+    def work():
+        model, clip, x, rec, tr = _reconstruction(state, found, k, stage)
+        cfg = state.bundle.audio
+        units = {name: v[0, :, 0].tolist() for name, v in transforms_in_units(model, tr, cfg.db_per_unit).items()}
+        curves = {"times_s": [t * cfg.frame_seconds for t in range(x.shape[-1])],
+                  "gain_db": units.get("gain_db"), "shift_semitones": units.get("shift_semitones"),
+                  "lowcut_hz": units.get("low_cut_hz"), "highcut_hz": units.get("high_cut_hz"),
+                  "low_edge_db": units.get("low_edge_db"), "high_edge_db": units.get("high_edge_db")}
+        label = state.bundle.classes[int(model.prototype_class[k])]
+        return Reconstruction(analysis_id=analysis_id, prototype=k, label=label, stage=stage,
+                              error=float((rec - x).square().mean()),
+                              spectrogram=spectrogram_for_display(rec, cfg), transforms=curves,
+                              audio_url=f"/api/analyses/{analysis_id}/reconstructions/{k}/audio.wav?stage={stage}")
+
+    return await state.run(work)
+
+
+@router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
+            responses={200: {"content": {"audio/wav": {}}}})
+async def reconstruction_audio(analysis_id: str, k: int = Path(..., ge=0), stage: Stage = Query("filters"),
+                               state: AppState = Depends(get_state)) -> Response:
+    """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS; the gain applied
+    is in the ``X-Gain-Db`` header."""
+    found = stored_analysis(state, analysis_id)
+    key = (analysis_id, k, stage)
+    cached = state.renders.get(key)
+    if cached is None:
+        def work():
+            _, clip, x, rec, _ = _reconstruction(state, found, k, stage)
+            cfg = state.bundle.audio
+            audio = log_mel_to_audio(rec, cfg, length=cfg.n_samples(x.shape[-1]))
+            return encode_wav(audio, cfg.sample_rate)
+        cached = state.renders.put(key, await state.run(work))
+    data, gain_db = cached
+    return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain_db:.2f}"})

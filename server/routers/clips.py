@@ -1,0 +1,77 @@
+"""Clips: upload a recording, list uploads, see one with its spectrogram, hear it."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile
+
+from models.audio import AudioError, UnsupportedAudio, encode_wav, load_audio, spectrogram_for_display
+
+from ..schemas import Clip, ClipDetail, ClipList
+from ..state import AppState, get_state
+from ..storage import StoredClip
+
+router = APIRouter(prefix="/api/clips", tags=["clips"])
+
+EXTENSIONS = {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "OGG": "ogg", "MP3": "mp3"}
+
+
+def clip_out(clip: StoredClip) -> Clip:
+    return Clip(id=clip.id, name=clip.name, origin=clip.origin, duration_s=clip.duration_s,
+                sample_rate=clip.sample_rate, audio_url=f"/api/clips/{clip.id}/audio.wav")
+
+
+def stored_clip(state: AppState, clip_id: str) -> StoredClip:
+    clip = state.storage.clip(clip_id)
+    if clip is None:
+        raise HTTPException(404, detail=f"There is no clip '{clip_id}'.")
+    return clip
+
+
+@router.post("", status_code=201, response_model=Clip,
+             responses={413: {"description": "too large"}, 415: {"description": "not audio"},
+                        422: {"description": "empty, silent, too long or damaged audio"}})
+async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/Vorbis, Opus or MP3"),
+                      state: AppState = Depends(get_state)) -> Clip:
+    """Upload a recording. It is checked (decodable, not empty, not silent, not too long) and kept."""
+    limit = state.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, detail=f"The file is larger than the upload limit of "
+                                        f"{state.settings.max_upload_mb:g} MB.")
+    try:
+        audio = await state.run(load_audio, data, state.bundle.audio.sample_rate, state.settings.max_seconds)
+    except UnsupportedAudio as err:
+        raise HTTPException(415, detail=str(err)) from None
+    except AudioError as err:
+        raise HTTPException(422, detail=str(err)) from None
+    ext = EXTENSIONS.get(audio.source_format, audio.source_format.lower())
+    name = (file.filename or "recording").rsplit("/", 1)[-1]
+    clip = state.storage.add_upload(data, name, ext, audio.duration_s, audio.source_sample_rate,
+                                    audio.source_channels)
+    return clip_out(clip)
+
+
+@router.get("", response_model=ClipList)
+def list_clips(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+               state: AppState = Depends(get_state)) -> ClipList:
+    """Uploaded clips, newest first."""
+    return ClipList(total=state.storage.count_clips(),
+                    clips=[clip_out(c) for c in state.storage.clips(limit, offset)])
+
+
+@router.get("/{clip_id}", response_model=ClipDetail)
+async def get_clip(clip_id: str, state: AppState = Depends(get_state)) -> ClipDetail:
+    """One clip with its spectrogram (seconds, Hz, dB)."""
+    clip = stored_clip(state, clip_id)
+    features = await state.run(state.clip_features, clip)
+    spectrogram = spectrogram_for_display(features, state.bundle.audio)
+    return ClipDetail(**clip_out(clip).model_dump(), spectrogram=spectrogram)
+
+
+@router.get("/{clip_id}/audio.wav", response_class=Response,
+            responses={200: {"content": {"audio/wav": {}}}})
+async def clip_audio(clip_id: str, state: AppState = Depends(get_state)) -> Response:
+    """The clip as 16-bit WAV at the bundle's sample rate, at its own level."""
+    clip = stored_clip(state, clip_id)
+    audio = await state.run(state.clip_audio, clip)
+    data, _ = encode_wav(audio.samples, audio.sample_rate, peak_dbfs=None)
+    return Response(data, media_type="audio/wav")

@@ -1,0 +1,98 @@
+"""The API's contract: what each endpoint takes and returns (api.md)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    device: str
+    bundle: str | None
+
+
+class Spectrogram(BaseModel):
+    times_s: list[float]
+    freqs_hz: list[float] = Field(description="mel band centres")
+    values_db: list[list[float]] = Field(description="one row per band, 10 log10 of the mel power")
+
+
+class Clip(BaseModel):
+    id: str
+    name: str
+    origin: str
+    duration_s: float
+    sample_rate: int = Field(description="sample rate of the file as uploaded, Hz")
+    audio_url: str
+
+
+class ClipDetail(Clip):
+    spectrogram: Spectrogram
+
+
+class ClipList(BaseModel):
+    total: int
+    clips: list[Clip]
+
+
+class AnalysisRequest(BaseModel):
+    clip_id: str
+    model: str | None = Field(None, description="model id in the bundle (default: its first)")
+
+
+class Score(BaseModel):
+    label: str
+    score: float = Field(description="probability the model gives this class, 0..1")
+
+
+class StageErrors(BaseModel):
+    raw: float
+    gain: float | None = None
+    pitch: float | None = None
+    filters: float | None = None
+
+
+class PrototypeResult(BaseModel):
+    index: int
+    label: str
+    error: float = Field(description="how badly this prototype re-creates the clip (lower is better)")
+    stage_errors: StageErrors
+
+
+class Segment(BaseModel):
+    start_s: float
+    end_s: float
+    prototype: int
+    label: str
+
+
+class Analysis(BaseModel):
+    id: str
+    clip_id: str
+    model: str
+    bundle: str
+    created: str
+    prediction: list[Score]
+    prototypes: list[PrototypeResult]
+    timeline: list[Segment]
+
+
+class TransformCurves(BaseModel):
+    times_s: list[float]
+    gain_db: list[float] | None = None
+    shift_semitones: list[float] | None = None
+    lowcut_hz: list[float] | None = None
+    highcut_hz: list[float] | None = None
+    low_edge_db: list[float] | None = None
+    high_edge_db: list[float] | None = None
+
+
+class Reconstruction(BaseModel):
+    analysis_id: str
+    prototype: int
+    label: str
+    stage: str
+    error: float
+    spectrogram: Spectrogram
+    transforms: TransformCurves
+    audio_url: str

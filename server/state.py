@@ -1,0 +1,115 @@
+"""What the app holds while it runs: the bundle's models (loaded once), storage, the worker."""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from fastapi import HTTPException, Request
+
+from models.audio import load_audio, log_mel
+from models.bundle import Bundle, load_bundle
+
+from .storage import Storage, StoredClip
+
+
+def default_data_dir() -> Path:
+    """``$AURALENS_DATA``, else ``$XDG_DATA_HOME/auralens`` (``~/.local/share/auralens``)."""
+    if os.environ.get("AURALENS_DATA"):
+        return Path(os.environ["AURALENS_DATA"])
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "auralens"
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    max_upload_mb: float = 50.0
+    max_seconds: float = 600.0
+    workers: int = 1  # model work runs on these threads, one job at a time each
+    queue_size: int = 16  # jobs waiting or running; beyond: 503 with Retry-After
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 2**20)
+
+
+class LRU:
+    """A small thread-safe least-recently-used cache."""
+
+    def __init__(self, size: int):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+class AppState:
+    def __init__(self, bundle: str | Path | None, device: str, settings: Settings):
+        self.bundle: Bundle = load_bundle(bundle)
+        self.device = device
+        self.settings = settings
+        self.models = {mid: self.bundle.load_model(mid, device=device) for mid in self.bundle.models}
+        self.storage = Storage(settings.data_dir)
+        self._executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="model")
+        self._slots = threading.BoundedSemaphore(settings.queue_size)
+        self.features = LRU(64)  # clip id -> (F, T) log-mel on the device
+        self.renders = LRU(512)  # (analysis, k, stage) -> WAV bytes
+
+    def model(self, model_id: str | None):
+        if model_id is None:
+            return self.bundle.entry().id, self.models[self.bundle.entry().id]
+        if model_id not in self.models:
+            raise HTTPException(404, detail=f"This bundle has no model '{model_id}'; "
+                                            f"it has: {', '.join(self.models)}.")
+        return model_id, self.models[model_id]
+
+    async def run(self, fn, *args):
+        """Run model work on the worker thread; a full queue is a 503 the client may retry."""
+        if not self._slots.acquire(blocking=False):
+            raise HTTPException(503, detail="The server is busy with other analyses; try again in a moment.",
+                                headers={"Retry-After": "2"})
+        future = self._executor.submit(_inference, fn, *args)
+        future.add_done_callback(lambda _: self._slots.release())
+        return await asyncio.wrap_future(future)
+
+    def clip_audio(self, clip: StoredClip):
+        """Decoded audio of a stored clip at the bundle's rate."""
+        path = self.storage.audio_path(clip.sha256, clip.ext)
+        return load_audio(path, self.bundle.audio.sample_rate, max_seconds=None)
+
+    def clip_features(self, clip: StoredClip) -> torch.Tensor:
+        cached = self.features.get(clip.id)
+        if cached is None:
+            cached = self.features.put(clip.id, log_mel(self.clip_audio(clip).samples, self.bundle.audio, self.device))
+        return cached
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.storage.close()
+
+
+def _inference(fn, *args):
+    with torch.inference_mode():
+        return fn(*args)
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.auralens

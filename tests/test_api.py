@@ -1,0 +1,138 @@
+"""The explorer API through FastAPI's TestClient: uploads, analyses, reconstructions, errors."""
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+
+from .sounds import SR, harmonic_tone
+from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
+
+
+def wav_bytes(samples, sr=SR, subtype="PCM_16") -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, samples, sr, format="WAV", subtype=subtype)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def client(tmp_path):
+    with TestClient(create_app(device="cpu", data_dir=tmp_path / "data", max_upload_mb=5, max_seconds=30)) as c:
+        yield c
+
+
+def upload(client, data: bytes, name="clip.wav"):
+    return client.post("/api/clips", files={"file": (name, data, "application/octet-stream")})
+
+
+def test_uploading_a_recording_returns_its_clip(client):
+    response = upload(client, wav_bytes(harmonic_tone(220.0, 2.0)), "my tone.wav")
+    assert response.status_code == 201
+    clip = response.json()
+    assert clip["name"] == "my tone.wav" and clip["duration_s"] == pytest.approx(2.0, abs=0.01)
+    assert clip["sample_rate"] == SR and clip["audio_url"].endswith("/audio.wav")
+    assert client.get("/api/clips").json()["total"] == 1
+
+
+def test_a_clip_has_a_spectrogram_and_playable_audio(client):
+    clip = upload(client, wav_bytes(harmonic_tone(220.0, 1.0))).json()
+    detail = client.get(f"/api/clips/{clip['id']}").json()
+    spec = detail["spectrogram"]
+    assert len(spec["freqs_hz"]) == 128 and len(spec["values_db"]) == 128 and len(spec["times_s"]) == 44
+    audio = client.get(clip["audio_url"])
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
+    samples, sr = sf.read(io.BytesIO(audio.content))
+    assert sr == SR and len(samples) == SR
+
+
+@pytest.mark.parametrize("data,status,words", [
+    (b"just some text, not a recording\n" * 20, 415, "could not be read as audio"),
+    (b"", 422, "empty"),
+    (wav_bytes(np.zeros(SR, dtype=np.float32)), 422, "silent"),
+    (wav_bytes(np.full(SR, np.nan, dtype=np.float32), subtype="FLOAT"), 422, "NaN"),
+    (wav_bytes(harmonic_tone(220.0, 31.0)), 422, "limit"),
+    (np.random.default_rng(0).bytes(6 * 2**20), 413, "upload limit"),
+])
+def test_unusable_uploads_get_a_clear_error(client, data, status, words):
+    response = upload(client, data)
+    assert response.status_code == status
+    assert words in response.json()["detail"]
+    assert client.get("/api/clips").json()["total"] == 0
+
+
+def test_unknown_ids_are_404_with_a_reason(client):
+    for path in ("/api/clips/u-nothing", "/api/clips/u-nothing/audio.wav", "/api/analyses/a-nothing",
+                 "/api/analyses/a-nothing/reconstructions/0"):
+        response = client.get(path)
+        assert response.status_code == 404 and "There is no" in response.json()["detail"]
+    response = client.post("/api/analyses", json={"clip_id": "u-nothing"})
+    assert response.status_code == 404
+
+
+def test_an_analysis_ranks_classes_and_reports_every_prototype_at_every_stage(client):
+    clip = upload(client, wav_bytes(harmonic_tone(330.0, 2.0))).json()
+    response = client.post("/api/analyses", json={"clip_id": clip["id"]})
+    assert response.status_code == 201
+    a = response.json()
+    scores = [p["score"] for p in a["prediction"]]
+    assert len(scores) == 16 and scores == sorted(scores, reverse=True) and sum(scores) == pytest.approx(1, abs=1e-4)
+    assert len(a["prototypes"]) == 16
+    assert set(a["prototypes"][0]["stage_errors"]) == {"raw", "gain", "pitch", "filters"}
+    assert a["timeline"] and a["timeline"][-1]["end_s"] == pytest.approx(2.0, abs=0.05)
+    assert client.get(f"/api/analyses/{a['id']}").json() == a
+
+
+def test_an_unknown_model_is_a_404(client):
+    clip = upload(client, wav_bytes(harmonic_tone(330.0, 1.0))).json()
+    response = client.post("/api/analyses", json={"clip_id": clip["id"], "model": "nope"})
+    assert response.status_code == 404 and "no model 'nope'" in response.json()["detail"]
+
+
+def test_reconstructions_come_for_every_prototype_with_curves_and_sound(client):
+    clip = upload(client, wav_bytes(harmonic_tone(262.0, 1.0))).json()
+    a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
+    for k in (0, 15):
+        for stage in ("raw", "gain", "pitch", "filters"):
+            r = client.get(f"/api/analyses/{a['id']}/reconstructions/{k}", params={"stage": stage}).json()
+            assert r["prototype"] == k and r["stage"] == stage and len(r["spectrogram"]["times_s"]) == 44
+            assert r["error"] == pytest.approx(a["prototypes"][k]["stage_errors"][stage], rel=1e-3, abs=1e-6)
+            curves = r["transforms"]
+            assert (curves["gain_db"] is None) == (stage == "raw")
+            assert (curves["shift_semitones"] is None) == (stage in ("raw", "gain"))
+            assert (curves["lowcut_hz"] is not None) == (stage == "filters")
+    audio = client.get(f"/api/analyses/{a['id']}/reconstructions/3/audio.wav", params={"stage": "pitch"})
+    assert audio.status_code == 200 and "x-gain-db" in audio.headers
+    samples, sr = sf.read(io.BytesIO(audio.content))
+    assert sr == SR and abs(len(samples) - SR) < 600 and np.abs(samples).max() > 0.5
+
+
+def test_bad_reconstruction_queries_are_refused(client):
+    clip = upload(client, wav_bytes(harmonic_tone(262.0, 1.0))).json()
+    a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
+    assert client.get(f"/api/analyses/{a['id']}/reconstructions/99").status_code == 404
+    assert client.get(f"/api/analyses/{a['id']}/reconstructions/-1").status_code == 422
+    assert client.get(f"/api/analyses/{a['id']}/reconstructions/0", params={"stage": "loud"}).status_code == 422
+
+
+def test_clips_and_analyses_survive_a_restart(tmp_path):
+    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as first:
+        clip = upload(first, wav_bytes(harmonic_tone(220.0, 1.0))).json()
+        a = first.post("/api/analyses", json={"clip_id": clip["id"]}).json()
+    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as second:
+        assert second.get(f"/api/clips/{clip['id']}").status_code == 200
+        assert second.get(f"/api/analyses/{a['id']}").json() == a
+
+
+@pytest.mark.skipif(not FLUIDSYNTH_READY, reason="needs fluidsynth and FluidR3_GM")
+def test_an_uploaded_flute_note_is_heard_as_a_flute(client, tmp_path):
+    from models.corpus import build_corpus
+
+    build_corpus(SOUNDFONT, tmp_path / "notes", per_class=1, seed=77, concept_size=0, classes=("flute",),
+                 progress=False)
+    note = next((tmp_path / "notes" / "flute").iterdir())
+    clip = upload(client, note.read_bytes(), note.name).json()
+    a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
+    assert a["prediction"][0]["label"] == "flute"
