@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from frontend import STATIC_DIR
 
 from . import __version__
-from .routers import analyses, clips
+from .routers import analyses, clips, models
 from .schemas import Health
 from .state import AppState, Settings, default_data_dir
 
@@ -47,6 +47,7 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
         """Is the server up, which version, on which device, serving which bundle."""
         return Health(status="ok", version=__version__, device=chosen, bundle=state.bundle.name)
 
+    app.include_router(models.router)
     app.include_router(clips.router)
     app.include_router(analyses.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="frontend")

@@ -96,3 +96,32 @@ class Reconstruction(BaseModel):
     spectrogram: Spectrogram
     transforms: TransformCurves
     audio_url: str
+
+
+class ModelInfo(BaseModel):
+    id: str
+    kind: str
+    supervised: bool
+    n_prototypes: int
+    stages: list[str]
+    metrics: dict = Field(description="figures recorded at training, per stage too")
+
+
+class BundleInfo(BaseModel):
+    name: str
+    version: str
+    audio: dict
+    classes: list[str]
+    models: list[ModelInfo]
+    evaluations: dict = Field(description="figures on other data sets, per model")
+    embedding_spaces: list[str]
+    corpus_size: int
+
+
+class Prototype(BaseModel):
+    index: int
+    label: str
+    spectrogram: Spectrogram
+    audio_url: str
+    best_clips: list[str] = Field(description="corpus clips this prototype explains best "
+                                              "(when the bundle ships its corpus)")

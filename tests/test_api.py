@@ -136,3 +136,47 @@ def test_an_uploaded_flute_note_is_heard_as_a_flute(client, tmp_path):
     clip = upload(client, note.read_bytes(), note.name).json()
     a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
     assert a["prediction"][0]["label"] == "flute"
+
+
+def test_bundle_info_lists_the_models_and_their_stages(client):
+    info = client.get("/api/bundle").json()
+    assert info["name"] == "orchestra16" and len(info["classes"]) == 16
+    by_id = {m["id"]: m for m in info["models"]}
+    assert by_id["prototypes"]["supervised"] and not by_id["clusters"]["supervised"]
+    assert by_id["prototypes"]["stages"] == ["raw", "gain", "pitch", "filters"]
+    assert by_id["prototypes"]["n_prototypes"] == 16 and "stages" in by_id["prototypes"]["metrics"]
+
+
+def test_every_prototype_has_a_class_a_spectrogram_and_a_sound(client):
+    protos = client.get("/api/models/prototypes/prototypes").json()
+    assert [p["index"] for p in protos] == list(range(16))
+    assert sorted(p["label"] for p in protos) == sorted(client.get("/api/bundle").json()["classes"])
+    audio = client.get(protos[7]["audio_url"])
+    samples, sr = sf.read(io.BytesIO(audio.content))
+    assert sr == SR and len(samples) == int(1.5 * SR)
+    assert client.get("/api/models/nope/prototypes").status_code == 404
+    assert client.get("/api/models/prototypes/prototypes/16/audio.wav").status_code == 404
+
+
+def _prototype_sound(client, **params):
+    response = client.get("/api/models/prototypes/prototypes/4/audio.wav", params=params)
+    assert response.status_code == 200
+    return sf.read(io.BytesIO(response.content))[0]
+
+
+def test_what_if_gain_changes_the_level_by_as_many_decibels(client):
+    soft, loud = _prototype_sound(client, gain_db=-6), _prototype_sound(client, gain_db=6)
+    rms = lambda y: np.sqrt(np.mean(y[2000:-2000] ** 2))
+    assert 20 * np.log10(rms(loud) / rms(soft)) == pytest.approx(12.0, abs=0.5)
+
+
+def test_what_if_transpose_raises_the_spectrum_and_lowcut_removes_the_bass(client):
+    def centroid(y):
+        spectrum = np.abs(np.fft.rfft(y))
+        freqs = np.fft.rfftfreq(len(y), 1 / SR)
+        return (spectrum * freqs).sum() / spectrum.sum()
+
+    plain = _prototype_sound(client)
+    assert centroid(_prototype_sound(client, shift_semitones=12)) > 1.3 * centroid(plain)
+    assert centroid(_prototype_sound(client, lowcut_hz=2000)) > centroid(plain)
+    assert client.get("/api/models/prototypes/prototypes/4/audio.wav", params={"seconds": 0}).status_code == 422

@@ -1,0 +1,84 @@
+"""The bundle and its models: what is loaded, and every prototype as a picture and a sound,
+with what-if controls (louder, transposed, filtered)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+
+from models.audio import encode_wav, spectrogram_for_display, steady_tone
+from models.prototypes.transforms import STAGES, Transforms, reconstruct
+
+from ..schemas import BundleInfo, ModelInfo, Prototype
+from ..state import AppState, get_state
+
+router = APIRouter(tags=["bundle"])
+
+
+@router.get("/api/bundle", response_model=BundleInfo)
+def bundle_info(state: AppState = Depends(get_state)) -> BundleInfo:
+    """The loaded bundle: audio settings, classes, models with their stages, metrics."""
+    b = state.bundle
+    models = [ModelInfo(id=mid, kind=e.kind, n_prototypes=state.models[mid].cfg.n_prototypes,
+                        supervised=bool(e.config.get("supervised")),
+                        stages=list(STAGES[: STAGES.index(state.models[mid].stage) + 1]), metrics=e.metrics)
+              for mid, e in b.models.items()]
+    return BundleInfo(name=b.name, version=b.version, audio=b.audio.to_dict(), classes=b.classes, models=models,
+                      evaluations=b.extra.get("evaluations", {}), embedding_spaces=[], corpus_size=0)
+
+
+@router.get("/api/models/{model_id}/prototypes", response_model=list[Prototype])
+def prototypes(model_id: str, state: AppState = Depends(get_state)) -> list[Prototype]:
+    """Every prototype of a model: its class, its spectrum (as a 1.5 s steady sound) and audio."""
+    model_id, model = state.model(model_id)
+    cfg = state.bundle.audio
+    frames = cfg.n_frames(int(1.5 * cfg.sample_rate))
+    out = []
+    for k in range(model.cfg.n_prototypes):
+        spectrum = model.prototypes[k].detach().cpu().unsqueeze(-1).expand(-1, frames)
+        out.append(Prototype(index=k, label=state.bundle.classes[int(model.prototype_class[k])],
+                             spectrogram=spectrogram_for_display(spectrum, cfg),
+                             audio_url=f"/api/models/{model_id}/prototypes/{k}/audio.wav", best_clips=[]))
+    return out
+
+
+def hz_to_position(model, hz: float) -> float:
+    """Position on the mel axis in [0, 1] of a frequency in Hz (band centres interpolated)."""
+    centres = model.tables.centre_hz.cpu().numpy()
+    return float(np.interp(hz, centres, np.linspace(0, 1, len(centres))))
+
+
+@router.get("/api/models/{model_id}/prototypes/{k}/audio.wav", response_class=Response,
+            responses={200: {"content": {"audio/wav": {}}}})
+async def prototype_audio(
+    model_id: str, k: int,
+    seconds: float = Query(1.5, gt=0, le=10, description="length of the sound"),
+    gain_db: float = Query(0.0, ge=-60, le=60, description="louder (+) or softer (-)"),
+    shift_semitones: float = Query(0.0, ge=-24, le=24, description="transpose up (+) or down (-)"),
+    lowcut_hz: float | None = Query(None, gt=0, le=11_025, description="attenuate below this frequency"),
+    highcut_hz: float | None = Query(None, gt=0, le=11_025, description="attenuate above this frequency"),
+    state: AppState = Depends(get_state),
+) -> Response:
+    """A prototype as a steady sound, optionally transformed by hand (what if it were louder,
+    higher, darker?). Peak-normalised unless a gain is asked for; the gain applied is in
+    ``X-Gain-Db``."""
+    model_id, model = state.model(model_id)
+    if not 0 <= k < model.cfg.n_prototypes:
+        raise HTTPException(404, detail=f"Prototype {k} does not exist; this model has "
+                                        f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
+    cfg = state.bundle.audio
+
+    def work():
+        one = torch.ones(1, 1, 1, device=model.prototypes.device)
+        low = hz_to_position(model, lowcut_hz) if lowcut_hz else 0.0
+        high = hz_to_position(model, highcut_hz) if highcut_hz else 1.0
+        steep = -model.cfg.slope_max
+        tr = Transforms(gain=one * gain_db / cfg.db_per_unit, shift=one * shift_semitones,
+                        low_cut=one * low, low_slope=one * (steep if lowcut_hz else 0.0),
+                        high_cut=one * high, high_slope=one * (steep if highcut_hz else 0.0))
+        frame = reconstruct(model.prototypes[k:k + 1], tr, model.tables, (1, 1))[0, 0, 0]  # (F,)
+        audio = steady_tone(frame, seconds, cfg)
+        return encode_wav(audio, cfg.sample_rate, peak_dbfs=None if gain_db else -1.0)
+
+    data, gain = await state.run(work)
+    return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain:.2f}"})
