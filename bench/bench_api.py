@@ -68,16 +68,19 @@ def main() -> None:
                     analysis = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
                     times.append(time.perf_counter() - start)
                 times = sorted(times[2:])  # the first two warm up
-                url = f"/api/analyses/{analysis['id']}/reconstructions/0/audio.wav"
-                start = time.perf_counter()
-                client.get(url, params={"stage": "filters"})
-                first = time.perf_counter() - start
-                start = time.perf_counter()
-                client.get(url, params={"stage": "filters"})
-                cached = time.perf_counter() - start
+                audio = f"/api/analyses/{analysis['id']}/reconstructions/{{k}}/audio.wav"
+                client.get(audio.format(k=15), params={"stage": "raw"})  # the server's very first render
+                first, cached = [], []
+                for k in range(8):
+                    for bucket in (first, cached):
+                        start = time.perf_counter()
+                        client.get(audio.format(k=k), params={"stage": "filters"})
+                        bucket.append(time.perf_counter() - start)
+                first, cached = statistics.median(first), statistics.median(cached)
             print(f"POST /api/analyses, 2 s clip, {args.n} requests: p50 {1000 * statistics.median(times):.1f} ms, "
                   f"p95 {1000 * times[int(0.95 * (len(times) - 1))]:.1f} ms (target p50 < 300 ms)")
-            print(f"reconstruction audio: first {1000 * first:.1f} ms, cached {1000 * cached:.1f} ms (target < 150 ms)")
+            print(f"reconstruction audio (median of 8 prototypes): first request {1000 * first:.1f} ms, "
+                  f"again {1000 * cached:.1f} ms (target < 150 ms)")
             print(f"server resident memory: {resident_mb(server.pid):.0f} MB (target < 1500 MB)")
         finally:
             server.terminate()

@@ -20,7 +20,7 @@ def _window(n_fft: int, device: str) -> torch.Tensor:
     return torch.hann_window(n_fft, periodic=True, device=device)
 
 
-def mel_to_magnitude(log_mel: torch.Tensor, config: AudioConfig = AudioConfig(), n_iter: int = 60) -> torch.Tensor:
+def mel_to_magnitude(log_mel: torch.Tensor, config: AudioConfig = AudioConfig(), n_iter: int = 30) -> torch.Tensor:
     """Invert the mel filterbank: the non-negative least-squares linear power, as magnitude.
 
     Solves ``min_S>=0 ||M S - P_mel||^2`` with multiplicative updates started from ``M^T P``
