@@ -32,7 +32,7 @@ class Settings:
     max_upload_mb: float = 50.0
     max_seconds: float = 600.0
     workers: int = 2  # model work runs on these threads, one job at a time each, one core each
-    queue_size: int = 16  # jobs waiting or running; beyond: 503 with Retry-After
+    queue_size: int = 64  # jobs waiting or running; beyond: 503 with Retry-After
 
     @property
     def max_upload_bytes(self) -> int:

@@ -180,3 +180,45 @@ def test_what_if_transpose_raises_the_spectrum_and_lowcut_removes_the_bass(clien
     assert centroid(_prototype_sound(client, shift_semitones=12)) > 1.3 * centroid(plain)
     assert centroid(_prototype_sound(client, lowcut_hz=2000)) > centroid(plain)
     assert client.get("/api/models/prototypes/prototypes/4/audio.wav", params={"seconds": 0}).status_code == 422
+
+
+def test_twenty_concurrent_analyses_all_succeed(client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    clip = upload(client, wav_bytes(harmonic_tone(196.0, 2.0))).json()
+
+    def analyse(_):
+        return client.post("/api/analyses", json={"clip_id": clip["id"]})
+
+    with ThreadPoolExecutor(20) as pool:
+        responses = list(pool.map(analyse, range(20)))
+    assert [r.status_code for r in responses] == [201] * 20
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == 20 and all(client.get(f"/api/analyses/{i}").status_code == 200 for i in ids)
+    first = responses[0].json()["prediction"]
+    assert all(r.json()["prediction"] == first for r in responses)
+
+
+def test_a_full_queue_answers_503_with_retry_after(tmp_path):
+    import asyncio
+    import threading
+
+    from fastapi import HTTPException
+
+    from server.state import AppState, Settings
+
+    state = AppState(None, "cpu", Settings(tmp_path, queue_size=1))
+    release = threading.Event()
+
+    async def scenario():
+        blocker = asyncio.ensure_future(state.run(release.wait))
+        await asyncio.sleep(0.05)
+        with pytest.raises(HTTPException) as info:
+            await state.run(lambda: None)
+        release.set()
+        await blocker
+        return info.value
+
+    err = asyncio.run(scenario())
+    assert err.status_code == 503 and err.headers["Retry-After"] == "2"
+    state.close()
