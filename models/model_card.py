@@ -45,6 +45,8 @@ def write_model_card(bundle: Bundle) -> None:
               "ensembles, and playing techniques outside the corpus are out of its experience.",
               "- Accuracy on sounds from other sample sets (the figures 'On ...' above) can be far below "
               "the test split's: the test clips come from the same samples as the training clips.",
+              "- Lossy compression (MP3, Ogg/Vorbis) changes the fine spectral detail the prototypes are "
+              "matched on; compare the figures on encoded clips above when they are recorded.",
               "- A class is the class of the best-explaining prototype: a clip unlike every prototype is "
               "still given a class; look at the reconstruction error before trusting it.",
               "- Reconstructions are heard through Griffin-Lim phase recovery from 128 mel bands: "

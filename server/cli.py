@@ -158,6 +158,14 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_bundle_add_corpus(args) -> int:
+    from models.bundle_corpus import add_corpus
+
+    n = add_corpus(args.bundle, args.data, per_class=args.per_class, split=args.split, seed=args.seed)
+    print(f"{n} clips of {args.data} ({args.split} split) added to the bundle at {args.bundle}")
+    return 0
+
+
 def _add_collection_options(parser: argparse.ArgumentParser) -> None:
     """The options every command that reads a labelled collection shares."""
     parser.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
@@ -245,6 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     protos.add_argument("--compile", action="store_true",
                         help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")
     protos.set_defaults(func=_cmd_train_prototypes)
+
+    bundle = sub.add_parser("bundle", help="look after a bundle").add_subparsers(
+        dest="bundle_command", metavar="ACTION", required=True)
+    corpus_add = bundle.add_parser("add-corpus", help="put a listening corpus (a few clips per class) in a bundle")
+    corpus_add.add_argument("--bundle", required=True, type=Path, help="bundle folder")
+    corpus_add.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
+    corpus_add.add_argument("--per-class", type=int, default=12, help="clips per class (default 12)")
+    corpus_add.add_argument("--split", default="test", choices=["train", "val", "test"],
+                            help="which split to draw from (default test)")
+    corpus_add.add_argument("--seed", type=int, default=0, help="seeds which clips are drawn")
+    corpus_add.set_defaults(func=_cmd_bundle_add_corpus)
 
     ev = sub.add_parser("evaluate", help="metrics of a bundle's model on a labelled folder or manifest")
     ev.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")

@@ -20,10 +20,13 @@ class Spectrogram(BaseModel):
 class Clip(BaseModel):
     id: str
     name: str
-    origin: str
+    origin: str = Field(description="'corpus' (shipped with the bundle) or 'upload'")
     duration_s: float
-    sample_rate: int = Field(description="sample rate of the file as uploaded, Hz")
+    sample_rate: int = Field(description="sample rate of the file, Hz")
     audio_url: str
+    label: str | None = Field(None, description="the class of a corpus clip")
+    split: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict, description="pitch, dynamics, register... of a corpus clip")
 
 
 class ClipDetail(Clip):

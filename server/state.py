@@ -12,10 +12,28 @@ from pathlib import Path
 import torch
 from fastapi import HTTPException, Request
 
+import soundfile as sf
+
 from models.audio import load_audio, log_mel
 from models.bundle import Bundle, load_bundle
+from models.bundle_corpus import best_clips, read_corpus
 
 from .storage import Storage, StoredClip
+
+
+@dataclass(frozen=True)
+class ClipRef:
+    """A clip the API can serve: an upload (kept in storage) or a corpus clip of the bundle."""
+
+    id: str
+    origin: str  # "upload" or "corpus"
+    name: str
+    duration_s: float
+    sample_rate: int
+    path: Path
+    label: str | None = None
+    split: str | None = None
+    tags: dict | None = None
 
 
 def default_data_dir() -> Path:
@@ -68,6 +86,12 @@ class AppState:
         self.settings = settings
         self.models = {mid: self.bundle.load_model(mid, device=device) for mid in self.bundle.models}
         self.storage = Storage(settings.data_dir)
+        self.corpus = {}
+        for c in read_corpus(self.bundle.path):
+            info = sf.info(c.path)
+            self.corpus[c.id] = ClipRef(c.id, "corpus", c.path.name, info.duration, info.samplerate, c.path,
+                                        c.label, c.split, c.tags)
+        self.best_clips = best_clips(self.bundle.path)
         # One intra-op thread per worker: the many small operations of Griffin-Lim and of a
         # single clip's analysis run twice as fast that way off the main thread, and the
         # workers share the cores between concurrent requests instead of contending.
@@ -94,12 +118,24 @@ class AppState:
         future.add_done_callback(lambda _: self._slots.release())
         return await asyncio.wrap_future(future)
 
-    def clip_audio(self, clip: StoredClip):
-        """Decoded audio of a stored clip at the bundle's rate."""
-        path = self.storage.audio_path(clip.sha256, clip.ext)
-        return load_audio(path, self.bundle.audio.sample_rate, max_seconds=None)
+    def upload_ref(self, clip: StoredClip) -> ClipRef:
+        return ClipRef(clip.id, clip.origin, clip.name, clip.duration_s, clip.sample_rate,
+                       self.storage.audio_path(clip.sha256, clip.ext))
 
-    def clip_features(self, clip: StoredClip) -> torch.Tensor:
+    def find_clip(self, clip_id: str) -> ClipRef:
+        """An upload or a corpus clip by id; unknown ids are a 404."""
+        if clip_id in self.corpus:
+            return self.corpus[clip_id]
+        stored = self.storage.clip(clip_id)
+        if stored is None:
+            raise HTTPException(404, detail=f"There is no clip '{clip_id}'.")
+        return self.upload_ref(stored)
+
+    def clip_audio(self, clip: ClipRef):
+        """Decoded audio of a clip at the bundle's rate."""
+        return load_audio(clip.path, self.bundle.audio.sample_rate, max_seconds=None)
+
+    def clip_features(self, clip: ClipRef) -> torch.Tensor:
         cached = self.features.get(clip.id)
         if cached is None:
             cached = self.features.put(clip.id, log_mel(self.clip_audio(clip).samples, self.bundle.audio, self.device))

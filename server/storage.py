@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS clips (
 );
 CREATE TABLE IF NOT EXISTS analyses (
     id TEXT PRIMARY KEY,
-    clip_id TEXT NOT NULL REFERENCES clips(id),
+    clip_id TEXT NOT NULL,           -- an upload's id, or a corpus clip's from the bundle
     model TEXT NOT NULL,
     bundle TEXT NOT NULL,
     created TEXT NOT NULL,

@@ -34,7 +34,7 @@ def test_uploading_a_recording_returns_its_clip(client):
     clip = response.json()
     assert clip["name"] == "my tone.wav" and clip["duration_s"] == pytest.approx(2.0, abs=0.01)
     assert clip["sample_rate"] == SR and clip["audio_url"].endswith("/audio.wav")
-    assert client.get("/api/clips").json()["total"] == 1
+    assert client.get("/api/clips", params={"origin": "upload"}).json()["total"] == 1
 
 
 def test_a_clip_has_a_spectrogram_and_playable_audio(client):
@@ -60,7 +60,7 @@ def test_unusable_uploads_get_a_clear_error(client, data, status, words):
     response = upload(client, data)
     assert response.status_code == status
     assert words in response.json()["detail"]
-    assert client.get("/api/clips").json()["total"] == 0
+    assert client.get("/api/clips", params={"origin": "upload"}).json()["total"] == 0
 
 
 def test_unknown_ids_are_404_with_a_reason(client):
@@ -222,3 +222,34 @@ def test_a_full_queue_answers_503_with_retry_after(tmp_path):
     err = asyncio.run(scenario())
     assert err.status_code == 503 and err.headers["Retry-After"] == "2"
     state.close()
+
+
+def test_corpus_clips_share_the_id_space_and_filter_by_class_tag_and_split(client):
+    everything = client.get("/api/clips", params={"limit": 500}).json()
+    assert everything["total"] == 192 and all(c["origin"] == "corpus" for c in everything["clips"])
+    flutes = client.get("/api/clips", params={"label": "flute", "limit": 500}).json()
+    assert flutes["total"] == 12 and {c["label"] for c in flutes["clips"]} == {"flute"}
+    loud = client.get("/api/clips", params={"tag": "dynamics=ff", "limit": 500}).json()["clips"]
+    assert loud and all(c["tags"]["dynamics"] == "ff" for c in loud)
+    assert client.get("/api/clips", params={"split": "train"}).json()["total"] == 0
+    upload(client, wav_bytes(harmonic_tone(220.0, 1.0)))
+    assert client.get("/api/clips", params={"origin": "upload"}).json()["total"] == 1
+    page = client.get("/api/clips", params={"offset": 191, "limit": 5}).json()
+    assert page["total"] == 193 and [c["origin"] for c in page["clips"]] == ["corpus", "upload"]
+
+
+def test_a_corpus_clip_plays_and_is_analysed_as_its_class(client):
+    clip = client.get("/api/clips", params={"label": "violin", "limit": 1}).json()["clips"][0]
+    assert client.get(clip["audio_url"]).status_code == 200
+    assert len(client.get(f"/api/clips/{clip['id']}").json()["spectrogram"]["times_s"]) == 87
+    a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
+    assert a["prediction"][0]["label"] == "violin"
+
+
+def test_each_prototype_names_the_corpus_clips_it_explains_best(client):
+    protos = client.get("/api/models/prototypes/prototypes").json()
+    for p in protos:
+        assert len(p["best_clips"]) == 3
+        labels = {client.get(f"/api/clips/{c}").json()["label"] for c in p["best_clips"]}
+        assert labels == {p["label"]}
+    assert client.get("/api/bundle").json()["corpus_size"] == 192

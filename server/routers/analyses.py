@@ -13,7 +13,6 @@ from models.prototypes.transforms import STAGES
 
 from ..schemas import Analysis, AnalysisRequest, Reconstruction
 from ..state import AppState, get_state
-from .clips import stored_clip
 
 router = APIRouter(prefix="/api/analyses", tags=["analyses"])
 Stage = Literal["raw", "gain", "pitch", "filters"]
@@ -45,7 +44,7 @@ def stored_analysis(state: AppState, analysis_id: str) -> dict:
 @router.post("", status_code=201, response_model=Analysis)
 async def create_analysis(request: AnalysisRequest, state: AppState = Depends(get_state)) -> Analysis:
     """Analyse a clip with a model of the bundle; the result is kept under a permanent id."""
-    clip = stored_clip(state, request.clip_id)
+    clip = state.find_clip(request.clip_id)
     model_id, model = state.model(request.model)
     x = await state.run(state.clip_features, clip)
     body = await state.run(analysis_body, state, model, x)
@@ -66,7 +65,7 @@ def _reconstruction(state: AppState, found: dict, k: int, stage: str):
                                         f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
     if STAGES.index(stage) > STAGES.index(model.stage):
         raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")
-    clip = stored_clip(state, found["clip_id"])
+    clip = state.find_clip(found["clip_id"])
     x = state.clip_features(clip)
     rec, tr = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor([k], device=x.device))
     return model, clip, x, rec[0, 0], tr

@@ -1,29 +1,24 @@
 """Clips: upload a recording, list uploads, see one with its spectrogram, hear it."""
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile
 
 from models.audio import AudioError, UnsupportedAudio, encode_wav, load_audio, spectrogram_for_display
 
 from ..schemas import Clip, ClipDetail, ClipList
-from ..state import AppState, get_state
-from ..storage import StoredClip
+from ..state import AppState, ClipRef, get_state
 
 router = APIRouter(prefix="/api/clips", tags=["clips"])
 
 EXTENSIONS = {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "OGG": "ogg", "MP3": "mp3"}
 
 
-def clip_out(clip: StoredClip) -> Clip:
-    return Clip(id=clip.id, name=clip.name, origin=clip.origin, duration_s=clip.duration_s,
-                sample_rate=clip.sample_rate, audio_url=f"/api/clips/{clip.id}/audio.wav")
-
-
-def stored_clip(state: AppState, clip_id: str) -> StoredClip:
-    clip = state.storage.clip(clip_id)
-    if clip is None:
-        raise HTTPException(404, detail=f"There is no clip '{clip_id}'.")
-    return clip
+def clip_out(clip: ClipRef) -> Clip:
+    return Clip(id=clip.id, name=clip.name, origin=clip.origin, duration_s=round(clip.duration_s, 4),
+                sample_rate=clip.sample_rate, audio_url=f"/api/clips/{clip.id}/audio.wav",
+                label=clip.label, split=clip.split, tags=clip.tags or {})
 
 
 @router.post("", status_code=201, response_model=Clip,
@@ -47,21 +42,43 @@ async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/V
     name = (file.filename or "recording").rsplit("/", 1)[-1]
     clip = state.storage.add_upload(data, name, ext, audio.duration_s, audio.source_sample_rate,
                                     audio.source_channels)
-    return clip_out(clip)
+    return clip_out(state.upload_ref(clip))
 
 
 @router.get("", response_model=ClipList)
-def list_clips(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+def list_clips(origin: Literal["corpus", "upload"] | None = Query(None, description="only corpus clips or only uploads"),
+               label: str | None = Query(None, description="class of corpus clips"),
+               tag: str | None = Query(None, description="a tag value corpus clips carry, e.g. 'ff' or 'vibrato=90'"),
+               split: Literal["train", "val", "test"] | None = None,
+               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
                state: AppState = Depends(get_state)) -> ClipList:
-    """Uploaded clips, newest first."""
-    return ClipList(total=state.storage.count_clips(),
-                    clips=[clip_out(c) for c in state.storage.clips(limit, offset)])
+    """Corpus clips (filtered by class, tag and split) then uploads (newest first): one id space."""
+    corpus = [] if origin == "upload" else [c for c in state.corpus.values() if _matches(c, label, tag, split)]
+    uploads_wanted = origin != "corpus" and label is None and tag is None and split is None
+    n_uploads = state.storage.count_clips() if uploads_wanted else 0
+    page = [clip_out(c) for c in corpus[offset:offset + limit]]
+    if uploads_wanted and len(page) < limit:
+        start = max(0, offset - len(corpus))
+        page += [clip_out(state.upload_ref(c)) for c in state.storage.clips(limit - len(page), start)]
+    return ClipList(total=len(corpus) + n_uploads, clips=page)
+
+
+def _matches(clip: ClipRef, label: str | None, tag: str | None, split: str | None) -> bool:
+    if label is not None and clip.label != label:
+        return False
+    if split is not None and clip.split != split:
+        return False
+    if tag is not None:
+        key, _, value = tag.partition("=")
+        tags = clip.tags or {}
+        return tags.get(key) == value if value else key in tags.values()
+    return True
 
 
 @router.get("/{clip_id}", response_model=ClipDetail)
 async def get_clip(clip_id: str, state: AppState = Depends(get_state)) -> ClipDetail:
     """One clip with its spectrogram (seconds, Hz, dB)."""
-    clip = stored_clip(state, clip_id)
+    clip = state.find_clip(clip_id)
     features = await state.run(state.clip_features, clip)
     spectrogram = spectrogram_for_display(features, state.bundle.audio)
     return ClipDetail(**clip_out(clip).model_dump(), spectrogram=spectrogram)
@@ -71,7 +88,7 @@ async def get_clip(clip_id: str, state: AppState = Depends(get_state)) -> ClipDe
             responses={200: {"content": {"audio/wav": {}}}})
 async def clip_audio(clip_id: str, state: AppState = Depends(get_state)) -> Response:
     """The clip as 16-bit WAV at the bundle's sample rate, at its own level."""
-    clip = stored_clip(state, clip_id)
+    clip = state.find_clip(clip_id)
     audio = await state.run(state.clip_audio, clip)
     data, _ = encode_wav(audio.samples, audio.sample_rate, peak_dbfs=None)
     return Response(data, media_type="audio/wav")

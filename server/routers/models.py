@@ -24,7 +24,7 @@ def bundle_info(state: AppState = Depends(get_state)) -> BundleInfo:
                         stages=list(STAGES[: STAGES.index(state.models[mid].stage) + 1]), metrics=e.metrics)
               for mid, e in b.models.items()]
     return BundleInfo(name=b.name, version=b.version, audio=b.audio.to_dict(), classes=b.classes, models=models,
-                      evaluations=b.extra.get("evaluations", {}), embedding_spaces=[], corpus_size=0)
+                      evaluations=b.extra.get("evaluations", {}), embedding_spaces=[], corpus_size=len(state.corpus))
 
 
 @router.get("/api/models/{model_id}/prototypes", response_model=list[Prototype])
@@ -38,7 +38,8 @@ def prototypes(model_id: str, state: AppState = Depends(get_state)) -> list[Prot
         spectrum = model.prototypes[k].detach().cpu().unsqueeze(-1).expand(-1, frames)
         out.append(Prototype(index=k, label=state.bundle.classes[int(model.prototype_class[k])],
                              spectrogram=spectrogram_for_display(spectrum, cfg),
-                             audio_url=f"/api/models/{model_id}/prototypes/{k}/audio.wav", best_clips=[]))
+                             audio_url=f"/api/models/{model_id}/prototypes/{k}/audio.wav",
+                             best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k]))
     return out
 
 
