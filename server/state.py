@@ -109,6 +109,14 @@ class AppState:
                                             f"it has: {', '.join(self.models)}.")
         return model_id, self.models[model_id]
 
+    def prototype(self, model_id: str | None, k: int):
+        """The model holding prototype ``k``; a prototype that does not exist is a 404."""
+        model_id, model = self.model(model_id)
+        if not 0 <= k < model.cfg.n_prototypes:
+            raise HTTPException(404, detail=f"Prototype {k} does not exist; this model has "
+                                            f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
+        return model_id, model
+
     async def run(self, fn, *args):
         """Run model work on the worker thread; a full queue is a 503 the client may retry."""
         if not self._slots.acquire(blocking=False):

@@ -59,10 +59,7 @@ def get_analysis(analysis_id: str, state: AppState = Depends(get_state)) -> Anal
 
 
 def _reconstruction(state: AppState, found: dict, k: int, stage: str):
-    model_id, model = state.model(found["model"])
-    if not 0 <= k < model.cfg.n_prototypes:
-        raise HTTPException(404, detail=f"Prototype {k} does not exist; this model has "
-                                        f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
+    model_id, model = state.prototype(found["model"], k)
     if STAGES.index(stage) > STAGES.index(model.stage):
         raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")
     clip = state.find_clip(found["clip_id"])

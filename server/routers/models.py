@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from models.audio import encode_wav, spectrogram_for_display, steady_tone
 from models.prototypes.transforms import STAGES, Transforms, reconstruct
@@ -63,10 +63,7 @@ async def prototype_audio(
     """A prototype as a steady sound, optionally transformed by hand (what if it were louder,
     higher, darker?). Peak-normalised unless a gain is asked for; the gain applied is in
     ``X-Gain-Db``."""
-    model_id, model = state.model(model_id)
-    if not 0 <= k < model.cfg.n_prototypes:
-        raise HTTPException(404, detail=f"Prototype {k} does not exist; this model has "
-                                        f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
+    model_id, model = state.prototype(model_id, k)
     cfg = state.bundle.audio
 
     def work():
