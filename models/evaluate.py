@@ -6,6 +6,8 @@ import torch
 
 from .data import FeatureSet
 
+SUMMARY = ("n", "oa", "aa", "macro_f1", "reconstruction_error")  # the headline figures of an evaluation
+
 
 @torch.inference_mode()
 def model_errors(model, features: list[torch.Tensor], device="cpu", batch_size: int = 64,
@@ -65,4 +67,4 @@ def evaluate_model(model, data: FeatureSet, device="cpu", stage: str | None = No
     pred = class_errors.argmin(1).numpy()
     metrics = classification_metrics(data.targets.numpy(), pred, data.class_names)
     metrics["reconstruction_error"] = float(errors.min(1).values.mean()) if len(errors) else 0.0
-    return {k: metrics[k] for k in ("n", "oa", "aa", "macro_f1", "reconstruction_error", "per_class", "confusion")}
+    return {k: metrics[k] for k in (*SUMMARY, "per_class", "confusion")}

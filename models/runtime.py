@@ -4,6 +4,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
+import torch
+
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 
@@ -30,3 +32,12 @@ def keep_freed_memory(limit_bytes: int = 1 << 30) -> bool:
     except (OSError, AttributeError):
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, limit_bytes)) and bool(mallopt(_M_TRIM_THRESHOLD, limit_bytes))
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """``auto`` -> ``cuda`` when a GPU is usable, else ``cpu``; ``cuda`` without one is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but no CUDA GPU is available here.")
+    return torch.device(device)

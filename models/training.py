@@ -12,10 +12,11 @@ from pathlib import Path
 from .audio import AudioConfig
 from .bundle import ModelEntry, new_or_existing_bundle
 from .data import load_features, read_collection
-from .evaluate import evaluate_model
+from .evaluate import SUMMARY, evaluate_model
 from .model_card import write_model_card
 from .prototypes.model import PrototypeConfig
-from .prototypes.train import TrainConfig, hardware_summary, pick_device, train_prototypes
+from .prototypes.train import TrainConfig, hardware_summary, train_prototypes
+from .runtime import pick_device
 from .prototypes.transforms import STAGES
 
 
@@ -78,10 +79,12 @@ def train_prototypes_into_bundle(
     )
     bundle.models[model_id] = entry
     held_out = "test" if len(feats["test"]) else "val"
-    entry.metrics = {"split": held_out, **evaluate_model(model, feats[held_out], dev), "stages": {}}
+    final = evaluate_model(model, feats[held_out], dev)  # the final model is the last stage's
+    entry.metrics = {"split": held_out, **final, "stages": {}}
     for stage in STAGES:
-        m = evaluate_model(bundle.load_model(model_id, stage, dev), feats[held_out], dev)
-        entry.metrics["stages"][stage] = {k: m[k] for k in ("oa", "aa", "macro_f1", "reconstruction_error")}
+        m = final if stage == STAGES[-1] else evaluate_model(bundle.load_model(model_id, stage, dev),
+                                                             feats[held_out], dev)
+        entry.metrics["stages"][stage] = {k: m[k] for k in SUMMARY if k != "n"}
     bundle.save()
     write_model_card(bundle)
     shutil.rmtree(workdir)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import torch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from frontend import STATIC_DIR
+from models.runtime import pick_device
 
 from . import __version__
 from .routers import analyses, clips, models
@@ -16,20 +16,11 @@ from .schemas import Health
 from .state import AppState, Settings, default_data_dir
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is usable, else ``cpu``; ``cuda`` without a GPU is an error."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but no CUDA GPU is available here.")
-    return device
-
-
 def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir: str | Path | None = None,
                max_upload_mb: float = 50.0, max_seconds: float = 600.0) -> FastAPI:
     """Build the app around a bundle (default: the one shipped in the package); models load
     once, here, onto the chosen device."""
-    chosen = resolve_device(device)
+    chosen = str(pick_device(device))
     settings = Settings(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb, max_seconds)
     state = AppState(bundle, chosen, settings)
 

@@ -115,8 +115,8 @@ def _cmd_evaluate(args) -> int:
 
     from models.bundle import load_bundle
     from models.data import load_features, read_collection
-    from models.evaluate import evaluate_model
-    from models.prototypes.train import pick_device
+    from models.evaluate import SUMMARY, evaluate_model
+    from models.runtime import pick_device
 
     bundle = load_bundle(args.bundle)
     entry = bundle.entry(args.model)
@@ -134,13 +134,13 @@ def _cmd_evaluate(args) -> int:
         metrics["stages"] = {}
         for stage in entry.stages:
             m = evaluate_model(bundle.load_model(entry.id, stage, device), features, device)
-            metrics["stages"][stage] = {k: m[k] for k in ("oa", "aa", "macro_f1", "reconstruction_error")}
+            metrics["stages"][stage] = {k: m[k] for k in SUMMARY if k != "n"}
     if features.skipped:
         metrics["skipped"] = [str(p) for p, _ in features.skipped]
     if args.record:
         from models.model_card import write_model_card
 
-        summary = {k: metrics[k] for k in ("n", "oa", "aa", "macro_f1", "reconstruction_error")}
+        summary = {k: metrics[k] for k in SUMMARY}
         bundle.extra.setdefault("evaluations", {}).setdefault(entry.id, {})[args.record] = {
             **summary, "data": str(args.data.resolve()), "split": args.split}
         bundle.save()
@@ -164,6 +164,16 @@ def _cmd_bundle_add_corpus(args) -> int:
     n = add_corpus(args.bundle, args.data, per_class=args.per_class, split=args.split, seed=args.seed)
     print(f"{n} clips of {args.data} ({args.split} split) added to the bundle at {args.bundle}")
     return 0
+
+
+def _group(sub, name: str, help: str, metavar: str = "ACTION"):
+    """A command with sub-commands of its own (``auralens corpus build``...)."""
+    return sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", metavar=metavar, required=True)
+
+
+def _add_device_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                        help=f"where {what} (auto: a GPU when there is one)")
 
 
 def _add_collection_options(parser: argparse.ArgumentParser) -> None:
@@ -190,16 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
-                       help="where models run (auto: a GPU when there is one)")
+    _add_device_option(serve, "models run")
     serve.add_argument("--data-dir", type=Path, default=None,
                        help="where uploads and analyses are kept (default ~/.local/share/auralens)")
     serve.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload (default 50)")
     serve.add_argument("--max-seconds", type=float, default=600.0, help="longest accepted clip (default 600)")
     serve.set_defaults(func=_cmd_serve)
 
-    corpus = sub.add_parser("corpus", help="build the orchestra16 demo corpus").add_subparsers(
-        dest="corpus_command", metavar="ACTION", required=True)
+    corpus = _group(sub, "corpus", "build the orchestra16 demo corpus")
     build = corpus.add_parser("build", help="render isolated notes of 16 instruments from a SoundFont")
     build.add_argument("--soundfont", required=True, type=Path, help="a General MIDI .sf2 file")
     build.add_argument("--out", required=True, type=Path, help="folder to write the corpus into")
@@ -212,31 +220,27 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.set_defaults(func=_cmd_corpus_build)
 
-    audio = sub.add_parser("audio", help="inspect audio files").add_subparsers(
-        dest="audio_command", metavar="ACTION", required=True)
+    audio = _group(sub, "audio", "inspect audio files")
     info = audio.add_parser("info", help="decode files and say what they hold, or why they cannot be used")
     info.add_argument("files", nargs="+", type=Path)
     info.add_argument("--max-seconds", type=float, default=600.0, help="longest accepted clip (default 600)")
     info.set_defaults(func=_cmd_audio_info)
 
-    data = sub.add_parser("data", help="labelled collections for training").add_subparsers(
-        dest="data_command", metavar="ACTION", required=True)
+    data = _group(sub, "data", "labelled collections for training")
     prepare = data.add_parser("prepare", help="read a labelled folder or manifest and cache its features")
     _add_collection_options(prepare)
     prepare.add_argument("--seed", type=int, default=0, help="seed for splits the data does not give")
     prepare.add_argument("--workers", type=int, default=2, help="decoding threads")
     prepare.set_defaults(func=_cmd_data_prepare)
 
-    train = sub.add_parser("train", help="train a model into a bundle").add_subparsers(
-        dest="train_command", metavar="MODEL", required=True)
+    train = _group(sub, "train", "train a model into a bundle", metavar="MODEL")
     protos = train.add_parser("prototypes", help="the spectral prototype model (supervised, or clustering)")
     _add_collection_options(protos)
     protos.add_argument("--out", required=True, type=Path, help="bundle folder (created, or a model is added)")
     protos.add_argument("--unsupervised", action="store_true", help="clustering: no labels used in training")
     protos.add_argument("--model-id", default=None, help="name in the bundle (default prototypes / clusters)")
     protos.add_argument("--protos-per-class", type=int, default=1, help="prototypes for each class (default 1)")
-    protos.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
-                        help="where training runs (auto: a GPU when there is one)")
+    _add_device_option(protos, "training runs")
     protos.add_argument("--seed", type=int, default=0, help="same seed, same model (default 0)")
     protos.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="clips per step")
     protos.add_argument("--lr", type=float, default=TrainConfig.lr, help="AdamW learning rate")
@@ -254,8 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")
     protos.set_defaults(func=_cmd_train_prototypes)
 
-    bundle = sub.add_parser("bundle", help="look after a bundle").add_subparsers(
-        dest="bundle_command", metavar="ACTION", required=True)
+    bundle = _group(sub, "bundle", "look after a bundle")
     corpus_add = bundle.add_parser("add-corpus", help="put a listening corpus (a few clips per class) in a bundle")
     corpus_add.add_argument("--bundle", required=True, type=Path, help="bundle folder")
     corpus_add.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
@@ -275,8 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ev.add_argument("--record", metavar="NAME", default=None,
                     help="also store the figures in the bundle (and its model card) under NAME")
-    ev.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
-                    help="where the model runs (auto: a GPU when there is one)")
+    _add_device_option(ev, "the model runs")
     ev.set_defaults(func=_cmd_evaluate)
     return parser
 

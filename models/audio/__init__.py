@@ -6,7 +6,7 @@ Decode (:func:`load_audio`), features (:class:`LogMel`, :func:`log_mel`), and ba
 """
 from .config import AudioConfig
 from .decode import Audio, load_audio
-from .display import note_name, spectrogram_for_display
+from .display import spectrogram_for_display
 from .errors import AudioError, AudioTooLong, EmptyAudio, InvalidSamples, SilentAudio, UnsupportedAudio
 from .features import LogMel, log_mel, mel_filterbank
 from .synthesis import (apply_fades, griffin_lim, log_mel_to_audio, mel_to_magnitude,
@@ -17,5 +17,5 @@ __all__ = [
     "AudioConfig", "Audio", "load_audio", "AudioError", "AudioTooLong", "EmptyAudio",
     "InvalidSamples", "SilentAudio", "UnsupportedAudio", "LogMel", "log_mel", "mel_filterbank",
     "apply_fades", "griffin_lim", "log_mel_to_audio", "mel_to_magnitude", "spectral_convergence",
-    "steady_tone", "encode_wav", "note_name", "spectrogram_for_display",
+    "steady_tone", "encode_wav", "spectrogram_for_display",
 ]

@@ -35,19 +35,3 @@ def spectrogram_for_display(log_mel, config: AudioConfig = AudioConfig(), max_fr
         "values_db": np.round(db.numpy(), 1).tolist(),
     }
 
-
-def note_name(freq_hz: float) -> str:
-    """Nearest equal-tempered note (A4 = 440 Hz) with the deviation in cents: ``"A4 +0"``.
-
-    Examples
-    --------
-    >>> note_name(440.0), note_name(261.63), note_name(450.0)
-    ('A4 +0', 'C4 +0', 'A4 +39')
-    """
-    if freq_hz <= 0:
-        return "-"
-    midi = 69 + 12 * np.log2(freq_hz / 440.0)
-    nearest = int(round(midi))
-    cents = int(round(100 * (midi - nearest)))
-    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-    return f"{names[nearest % 12]}{nearest // 12 - 1} {cents:+d}"

@@ -22,12 +22,10 @@ from ..atomic import write_bytes_atomic
 from ..bundle import read_weights, write_weights
 from ..data import FeatureSet
 from ..evaluate import classification_metrics, model_errors
+from ..runtime import pick_device
 from .augment import Augmentation, augment
 from .model import PrototypeConfig, PrototypeModel
 from .transforms import STAGES, stage_index
-
-DECODER_OF_STAGE = {"gain": "gain", "pitch": "pitch", "filters": "filters"}
-
 
 @dataclass
 class TrainConfig:
@@ -63,14 +61,6 @@ class History:
     stage_started_step: int = 0
     finished: bool = False
     log: list = field(default_factory=list)
-
-
-def pick_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but no CUDA GPU is available here.")
-    return torch.device(device)
 
 
 def active_frames_mean(x: torch.Tensor, margin: float = 0.2) -> torch.Tensor:
@@ -121,9 +111,8 @@ def make_optimizer(model: PrototypeModel, cfg: TrainConfig) -> torch.optim.AdamW
 def set_learning_rates(opt, cfg: TrainConfig, hist: History) -> None:
     """Base rate x group scale, with the newest decoder warming up from 1e-3x."""
     warm = min(1.0, (hist.step - hist.stage_started_step) / max(cfg.warmup_steps, 1))
-    newest = DECODER_OF_STAGE.get(hist.stage)
-    for g in opt.param_groups:
-        factor = 10 ** (-3 * (1 - warm)) if g["name"] == f"decoder.{newest}" else 1.0
+    for g in opt.param_groups:  # decoders are named after the stage that switches them on
+        factor = 10 ** (-3 * (1 - warm)) if g["name"] == f"decoder.{hist.stage}" else 1.0
         g["lr"] = cfg.lr * g["scale"] * factor
 
 

@@ -46,8 +46,7 @@ async def create_analysis(request: AnalysisRequest, state: AppState = Depends(ge
     """Analyse a clip with a model of the bundle; the result is kept under a permanent id."""
     clip = state.find_clip(request.clip_id)
     model_id, model = state.model(request.model)
-    x = await state.run(state.clip_features, clip)
-    body = await state.run(analysis_body, state, model, x)
+    body = await state.run(lambda: analysis_body(state, model, state.clip_features(clip)))
     analysis_id = state.storage.add_analysis(clip.id, model_id, state.bundle.name, body)
     return Analysis(**stored_analysis(state, analysis_id))
 
