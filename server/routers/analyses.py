@@ -16,6 +16,8 @@ from ..state import AppState, get_state
 
 router = APIRouter(prefix="/api/analyses", tags=["analyses"])
 Stage = Literal["raw", "gain", "pitch", "filters"]
+PROTOTYPE = Path(..., ge=0, description="prototype index, 0 to K-1")
+STAGE = Query("filters", description="raw prototype, + gain, + pitch shift, + filters (cumulative)")
 
 
 def analysis_body(state: AppState, model, x: torch.Tensor) -> dict:
@@ -68,7 +70,7 @@ def _reconstruction(state: AppState, found: dict, k: int, stage: str):
 
 
 @router.get("/{analysis_id}/reconstructions/{k}", response_model=Reconstruction)
-async def get_reconstruction(analysis_id: str, k: int = Path(..., ge=0), stage: Stage = Query("filters"),
+async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
                              state: AppState = Depends(get_state)) -> Reconstruction:
     """The clip as prototype ``k`` re-creates it at a stage, with the transformations over time."""
     found = stored_analysis(state, analysis_id)
@@ -92,7 +94,7 @@ async def get_reconstruction(analysis_id: str, k: int = Path(..., ge=0), stage: 
 
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def reconstruction_audio(analysis_id: str, k: int = Path(..., ge=0), stage: Stage = Query("filters"),
+async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
                                state: AppState = Depends(get_state)) -> Response:
     """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS; the gain applied
     is in the ``X-Gain-Db`` header."""

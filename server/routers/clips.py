@@ -49,8 +49,9 @@ async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/V
 def list_clips(origin: Literal["corpus", "upload"] | None = Query(None, description="only corpus clips or only uploads"),
                label: str | None = Query(None, description="class of corpus clips"),
                tag: str | None = Query(None, description="a tag value corpus clips carry, e.g. 'ff' or 'vibrato=90'"),
-               split: Literal["train", "val", "test"] | None = None,
-               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+               split: Literal["train", "val", "test"] | None = Query(None, description="split of corpus clips"),
+               limit: int = Query(50, ge=1, le=500, description="clips per page"),
+               offset: int = Query(0, ge=0, description="clips to skip"),
                state: AppState = Depends(get_state)) -> ClipList:
     """Corpus clips (filtered by class, tag and split) then uploads (newest first): one id space."""
     corpus = [] if origin == "upload" else [c for c in state.corpus.values() if _matches(c, label, tag, split)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from models.audio import encode_wav, spectrogram_for_display, steady_tone
 from models.prototypes.transforms import STAGES, Transforms, reconstruct
@@ -52,7 +52,7 @@ def hz_to_position(model, hz: float) -> float:
 @router.get("/api/models/{model_id}/prototypes/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def prototype_audio(
-    model_id: str, k: int,
+    model_id: str, k: int = Path(..., description="prototype index, 0 to K-1"),
     seconds: float = Query(1.5, gt=0, le=10, description="length of the sound"),
     gain_db: float = Query(0.0, ge=-60, le=60, description="louder (+) or softer (-)"),
     shift_semitones: float = Query(0.0, ge=-24, le=24, description="transpose up (+) or down (-)"),
