@@ -50,6 +50,9 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    from models.runtime import keep_freed_memory
+
+    keep_freed_memory()  # as auralens train and serve do
     torch.set_num_threads(args.threads)
     cfg, dev = AudioConfig(), args.device
     print(f"device {dev}, {torch.get_num_threads()} threads, torch {torch.__version__}")
