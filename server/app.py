@@ -5,7 +5,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from frontend import STATIC_DIR
 from models.runtime import pick_device
@@ -29,7 +31,7 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
         yield
         state.close()
 
-    app = FastAPI(title="auralens", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="auralens", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Explore audio classifiers that explain themselves in sound.")
     app.state.auralens = state
 
@@ -37,6 +39,16 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     def health() -> Health:
         """Is the server up, which version, on which device, serving which bundle."""
         return Health(status="ok", version=__version__, device=chosen, bundle=state.bundle.name)
+
+    # the API docs with Swagger UI served from the installed package, not from a CDN
+    app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="auralens API",
+                                   swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/api/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/api/docs-assets/favicon-32x32.png")
 
     app.include_router(models.router)
     app.include_router(clips.router)

@@ -23,8 +23,10 @@ def test_the_page_is_served_at_the_root(client):
     assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
 
 
-def test_openapi_docs_are_served(client):
-    assert client.get("/docs").status_code == 200
+def test_openapi_docs_are_served_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "cdn" not in page.text.lower()
+    assert client.get("/api/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert "/api/health" in client.get("/openapi.json").json()["paths"]
 
 
