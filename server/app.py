@@ -13,7 +13,7 @@ from frontend import STATIC_DIR
 from models.runtime import pick_device
 
 from . import __version__
-from .routers import analyses, clips, models
+from .routers import analyses, clips, jobs, models
 from .schemas import Health
 from .state import AppState, Settings, default_data_dir
 
@@ -53,5 +53,6 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     app.include_router(models.router)
     app.include_router(clips.router)
     app.include_router(analyses.router)
+    app.include_router(jobs.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="frontend")
     return app

@@ -128,3 +128,20 @@ class Prototype(BaseModel):
     audio_url: str
     best_clips: list[str] = Field(description="corpus clips this prototype explains best "
                                               "(when the bundle ships its corpus)")
+
+
+class JobStarted(BaseModel):
+    job_id: str
+    status_url: str = Field(description="poll this for progress and, when done, the result")
+
+
+class Job(BaseModel):
+    id: str
+    kind: str = Field(description="what the job does: 'export', 'tcav', 'discovery'")
+    status: str = Field(description="queued, running, done or failed")
+    progress: float = Field(description="how far it got, 0..1")
+    params: dict = Field(description="what was asked")
+    result: dict | None = Field(None, description="the outcome, when done")
+    error: str | None = Field(None, description="why it failed, in words")
+    created: str
+    updated: str

@@ -18,6 +18,7 @@ from models.audio import load_audio, log_mel
 from models.bundle import Bundle, load_bundle
 from models.bundle_corpus import best_clips, read_corpus
 
+from .jobs import Jobs
 from .storage import Storage, StoredClip
 
 
@@ -58,10 +59,12 @@ class Settings:
 
 
 class LRU:
-    """A small thread-safe least-recently-used cache."""
+    """A small thread-safe least-recently-used cache, bounded in entries and, given a
+    ``weigh(value) -> bytes``, in bytes too."""
 
-    def __init__(self, size: int):
-        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+    def __init__(self, size: int, max_bytes: int | None = None, weigh=None):
+        self.size, self.max_bytes, self.weigh = size, max_bytes, weigh
+        self._items, self._bytes, self._lock = OrderedDict(), 0, threading.Lock()
 
     def get(self, key):
         with self._lock:
@@ -72,11 +75,17 @@ class LRU:
 
     def put(self, key, value):
         with self._lock:
+            if key in self._items:
+                self._bytes -= self._weight(self._items.pop(key))
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self._bytes += self._weight(value)
+            while len(self._items) > self.size or (self.max_bytes is not None and self._bytes > self.max_bytes
+                                                   and len(self._items) > 1):
+                self._bytes -= self._weight(self._items.popitem(last=False)[1])
         return value
+
+    def _weight(self, value) -> int:
+        return self.weigh(value) if self.weigh else 0
 
 
 class AppState:
@@ -86,6 +95,7 @@ class AppState:
         self.settings = settings
         self.models = {mid: self.bundle.load_model(mid, device=device) for mid in self.bundle.models}
         self.storage = Storage(settings.data_dir)
+        self.jobs = Jobs(self.storage)
         self.corpus = {}
         for c in read_corpus(self.bundle.path):
             info = sf.info(c.path)
@@ -98,8 +108,10 @@ class AppState:
         self._executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="model",
                                             initializer=torch.set_num_threads, initargs=(1,))
         self._slots = threading.BoundedSemaphore(settings.queue_size)
-        self.features = LRU(64)  # clip id -> (F, T) log-mel on the device
-        self.renders = LRU(512)  # (analysis, k, stage) -> WAV bytes
+        # clip id -> (F, T) log-mel on the device (a 10-minute clip is 13 MB)
+        self.features = LRU(64, max_bytes=256 * 2**20, weigh=lambda x: x.numel() * x.element_size())
+        # (analysis, k, stage) -> (WAV bytes, gain dB); a 10-minute render is 26 MB
+        self.renders = LRU(512, max_bytes=512 * 2**20, weigh=lambda item: len(item[0]))
 
     def model(self, model_id: str | None):
         if model_id is None:
@@ -150,6 +162,7 @@ class AppState:
         return cached
 
     def close(self) -> None:
+        self.jobs.close()
         self._executor.shutdown(wait=True)
         self.storage.close()
 

@@ -1,4 +1,4 @@
-"""User state that must survive restarts: uploaded clips and analysis permalinks.
+"""User state that must survive restarts: uploaded clips, analysis permalinks, jobs.
 
 One SQLite database (WAL journal, full sync: a committed row survives a crash) and audio
 files stored under their content hash beside it::
@@ -42,6 +42,17 @@ CREATE TABLE IF NOT EXISTS analyses (
     bundle TEXT NOT NULL,
     created TEXT NOT NULL,
     body TEXT NOT NULL               -- the analysis as JSON
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,              -- 'export', 'tcav', 'discovery'...
+    status TEXT NOT NULL,            -- queued, running, done, failed
+    progress REAL NOT NULL,          -- 0..1
+    params TEXT NOT NULL,            -- what was asked, as JSON
+    result TEXT,                     -- JSON when done
+    error TEXT,                      -- a sentence for a person when failed
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS clips_created ON clips(created);
 """
@@ -153,3 +164,34 @@ class Storage:
         row = rows[0]
         return {"id": row["id"], "clip_id": row["clip_id"], "model": row["model"], "bundle": row["bundle"],
                 "created": row["created"], **json.loads(row["body"])}
+
+    # -- jobs --------------------------------------------------------------------------------
+    def add_job(self, kind: str, params: dict) -> str:
+        job_id = new_id("j")
+        now = _now()
+        with self._transaction() as db:
+            db.execute("INSERT INTO jobs VALUES (?, ?, 'queued', 0, ?, NULL, NULL, ?, ?)",
+                       (job_id, kind, json.dumps(params), now, now))
+        return job_id
+
+    def update_job(self, job_id: str, status: str, progress: float, result: dict | None = None,
+                   error: str | None = None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jobs SET status = ?, progress = ?, result = ?, error = ?, updated = ? WHERE id = ?",
+                       (status, progress, None if result is None else json.dumps(result), error, _now(), job_id))
+
+    def job(self, job_id: str) -> dict | None:
+        rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        if not rows:
+            return None
+        row = dict(rows[0])
+        row["params"] = json.loads(row["params"])
+        row["result"] = None if row["result"] is None else json.loads(row["result"])
+        return row
+
+    def abandon_unfinished_jobs(self, reason: str) -> int:
+        """Mark jobs a previous run left queued or running as failed (their worker is gone)."""
+        with self._transaction() as db:
+            cur = db.execute("UPDATE jobs SET status = 'failed', error = ?, updated = ? "
+                             "WHERE status IN ('queued', 'running')", (reason, _now()))
+            return cur.rowcount

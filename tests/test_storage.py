@@ -75,3 +75,13 @@ def test_concurrent_uploads_all_land(store):
 def test_client_file_names_never_become_paths(store):
     clip = add(store, name="../../etc/passwd")
     assert store.audio_path(clip.sha256, clip.ext).resolve().is_relative_to((store.root / "audio").resolve())
+
+
+def test_the_render_cache_forgets_the_oldest_entries_beyond_its_byte_budget():
+    from server.state import LRU
+
+    cache = LRU(100, max_bytes=10, weigh=len)
+    for key in "abcd":
+        cache.put(key, b"xxxx")
+    assert cache.get("a") is None and cache.get("b") is None
+    assert cache.get("c") == b"xxxx" and cache.get("d") == b"xxxx"

@@ -6,12 +6,14 @@ from typing import Literal
 
 import torch
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi.responses import FileResponse
 
 from models.audio import encode_wav, log_mel_to_audio, spectrogram_for_display
 from models.prototypes.analysis import analyse, timeline, transforms_in_units
 from models.prototypes.transforms import STAGES
 
-from ..schemas import Analysis, AnalysisRequest, Reconstruction
+from ..exports import export_analysis, export_path
+from ..schemas import Analysis, AnalysisRequest, JobStarted, Reconstruction
 from ..state import AppState, get_state
 
 router = APIRouter(prefix="/api/analyses", tags=["analyses"])
@@ -110,3 +112,26 @@ async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stag
         cached = state.renders.put(key, await state.run(work))
     data, gain_db = cached
     return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain_db:.2f}"})
+
+
+@router.post("/{analysis_id}/export", status_code=202, response_model=JobStarted)
+def start_export(analysis_id: str, state: AppState = Depends(get_state)) -> JobStarted:
+    """Package the analysis for a paper or a colleague: a ZIP with the analysis as JSON (model
+    version and settings included), the clip, and its reconstructions as WAV files. Rendering
+    takes seconds, so this starts a job; when it is done its result holds the download URL."""
+    found = stored_analysis(state, analysis_id)
+    job_id = state.jobs.submit("export", {"analysis_id": analysis_id},
+                               lambda progress: export_analysis(state, found, progress))
+    return JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}")
+
+
+@router.get("/{analysis_id}/export.zip", response_class=FileResponse,
+            responses={200: {"content": {"application/zip": {}}}})
+def download_export(analysis_id: str, state: AppState = Depends(get_state)) -> FileResponse:
+    """The export built by ``POST /api/analyses/{id}/export``."""
+    stored_analysis(state, analysis_id)
+    path = export_path(state, analysis_id)
+    if not path.is_file():
+        raise HTTPException(404, detail="This analysis has not been exported yet; "
+                                        f"POST /api/analyses/{analysis_id}/export first.")
+    return FileResponse(path, media_type="application/zip", filename=f"auralens-{analysis_id}.zip")

@@ -1,0 +1,104 @@
+"""An analysis exported for a paper or a colleague: one ZIP with the analysis as JSON (with
+the bundle, model and audio settings that produced it), the original clip, and its
+reconstructions as WAV files: every prototype at the model's last stage (the cross-class
+listening set, best first) and the winning prototype at every stage.
+
+Exports are built by a job (rendering takes seconds) into ``<data dir>/exports/<id>.zip``,
+once per analysis: an analysis never changes, so neither does its export.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from fastapi import HTTPException
+
+from models.atomic import atomic_path
+from models.audio import encode_wav, log_mel_to_audio
+from models.prototypes.transforms import STAGES
+
+from . import __version__
+from .jobs import JobFailed, Progress
+from .state import AppState
+
+README = """This archive is an analysis made with auralens {version}.
+
+analysis.json            the analysis: prediction (class probabilities), every prototype's
+                         reconstruction error at every stage, the timeline, and what made it
+                         (bundle, model, audio settings)
+clip{ext}                the analysed recording, as it was given
+reconstructions/         the recording re-created by the model's prototypes, as sound:
+  NN-<class>-p<k>-<stage>.wav   NN ranks the prototypes by how well they re-create the
+                         recording (01 = best); stage is raw (the prototype alone), gain,
+                         pitch (+ pitch shift) or filters (+ filters: the full model)
+
+Reconstructions are rendered from mel spectrograms (Griffin-Lim phase) and normalised to a peak
+of -1 dBFS; the gain applied to each is listed in analysis.json under "files".
+"""
+
+
+def export_path(state: AppState, analysis_id: str) -> Path:
+    return state.storage.root / "exports" / f"{analysis_id}.zip"
+
+
+def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
+    """Build the export of a stored analysis (the dict :meth:`Storage.analysis` returns)."""
+    path = export_path(state, found["id"])
+    result = {"download_url": f"/api/analyses/{found['id']}/export.zip"}
+    if path.is_file():
+        return {**result, "bytes": path.stat().st_size}
+    try:
+        model_id, model = state.model(found["model"])
+        clip = state.find_clip(found["clip_id"])
+    except HTTPException as err:
+        raise JobFailed(err.detail) from None
+    cfg = state.bundle.audio
+    stages = STAGES[: STAGES.index(model.stage) + 1]
+    ranked = sorted(found["prototypes"], key=lambda p: p["error"])
+    rank = {p["index"]: i + 1 for i, p in enumerate(ranked)}
+    winner = ranked[0]["index"]
+    plan = {stage: [winner] for stage in stages[:-1]}
+    plan[stages[-1]] = [p["index"] for p in ranked]
+    total = sum(len(ks) for ks in plan.values())
+
+    x = state.clip_features(clip)  # (F, T)
+    length = cfg.n_samples(x.shape[-1])
+    batch = max(1, min(8, 4000 // x.shape[-1]))  # bound Griffin-Lim's memory on long clips
+    files, done = [], 0
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as z:
+        z.write(clip.path, f"clip{clip.path.suffix}")
+        for stage, ks in plan.items():
+            for start in range(0, len(ks), batch):
+                chunk = ks[start:start + batch]
+                with torch.inference_mode():
+                    rec, _ = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor(chunk, device=x.device))
+                    audio = log_mel_to_audio(rec[0], cfg, length=length)  # (k, samples)
+                for k, samples in zip(chunk, audio):
+                    data, gain_db = encode_wav(samples, cfg.sample_rate)
+                    label = state.bundle.classes[int(model.prototype_class[k])]
+                    name = f"reconstructions/{rank[k]:02d}-{label}-p{k}-{stage}.wav"
+                    z.writestr(name, data)
+                    files.append({"path": name, "prototype": k, "label": label, "stage": stage,
+                                  "rank": rank[k], "gain_db": round(gain_db, 2)})
+                done += len(chunk)
+                progress(done / total)
+        entry = state.bundle.models[model_id]
+        document = {
+            "analysis": found,
+            "made_with": {"auralens": __version__, "device": state.device,
+                          "exported": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+            "bundle": {"name": state.bundle.name, "version": state.bundle.version,
+                       "audio": cfg.to_dict(), "classes": state.bundle.classes},
+            "model": {"id": model_id, "kind": entry.kind, "stage": model.stage, "config": entry.config,
+                      "metrics": entry.metrics},
+            "clip": {"id": clip.id, "name": clip.name, "origin": clip.origin, "duration_s": clip.duration_s,
+                     "label": clip.label, "tags": clip.tags},
+            "files": files,
+        }
+        z.writestr("analysis.json", json.dumps(document, indent=2), compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("README.txt", README.format(version=__version__, ext=clip.path.suffix),
+                   compress_type=zipfile.ZIP_DEFLATED)
+    return {**result, "bytes": path.stat().st_size, "files": len(files) + 3}

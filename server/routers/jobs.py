@@ -1,0 +1,19 @@
+"""Jobs: how far a long piece of work (an export, a TCAV run, a concept discovery) has got."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from ..schemas import Job
+from ..state import AppState, get_state
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+
+@router.get("/{job_id}", response_model=Job)
+def get_job(job_id: str, state: AppState = Depends(get_state)) -> Job:
+    """Status (queued, running, done, failed), progress from 0 to 1, and the result or the
+    reason it failed."""
+    job = state.jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, detail=f"There is no job '{job_id}'.")
+    return Job(**job)

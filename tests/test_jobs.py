@@ -1,0 +1,126 @@
+"""Long work as jobs: started with 202, followed to the end, kept across restarts; the export."""
+import io
+import json
+import threading
+import time
+import zipfile
+
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.jobs import JobFailed, Jobs
+from server.storage import Storage
+
+from .sounds import harmonic_tone
+from .test_api import upload, wav_bytes
+
+
+@pytest.fixture
+def client(tmp_path):
+    with TestClient(create_app(device="cpu", data_dir=tmp_path / "data")) as c:
+        yield c
+
+
+def wait_for(client, job_id: str, timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def analysed_clip(client, seconds=1.0) -> dict:
+    clip = upload(client, wav_bytes(harmonic_tone(196.0, seconds))).json()
+    return client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
+
+
+def test_an_export_job_runs_to_done_and_its_zip_holds_the_analysis_clip_and_reconstructions(client):
+    a = analysed_clip(client)
+    started = client.post(f"/api/analyses/{a['id']}/export")
+    assert started.status_code == 202
+    job = wait_for(client, started.json()["job_id"])
+    assert job["status"] == "done" and job["progress"] == 1.0 and job["kind"] == "export"
+    download = client.get(job["result"]["download_url"])
+    assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
+    z = zipfile.ZipFile(io.BytesIO(download.content))
+    names = z.namelist()
+    document = json.loads(z.read("analysis.json"))
+    assert document["analysis"]["id"] == a["id"] and document["model"]["id"] == a["model"]
+    assert document["bundle"]["audio"]["sample_rate"] == 22050
+    waves = [n for n in names if n.startswith("reconstructions/")]
+    n_prototypes, n_stages = len(a["prototypes"]), 4
+    assert len(waves) == n_prototypes + n_stages - 1  # every prototype at the end, the winner at each stage
+    assert "clip.wav" in names and "README.txt" in names
+    best = min(a["prototypes"], key=lambda p: p["error"])
+    assert f"reconstructions/01-{best['label']}-p{best['index']}-raw.wav" in names
+    samples, sr = sf.read(io.BytesIO(z.read(waves[0])))
+    assert sr == 22050 and abs(len(samples) / sr - 1.0) < 0.05
+
+
+def test_an_export_not_yet_made_is_a_404_that_says_how_to_make_it(client):
+    a = analysed_clip(client, 0.5)
+    r = client.get(f"/api/analyses/{a['id']}/export.zip")
+    assert r.status_code == 404 and "export" in r.json()["detail"]
+    assert client.post("/api/analyses/a-nothing/export").status_code == 404
+
+
+def test_an_unknown_job_is_a_404(client):
+    r = client.get("/api/jobs/j-unknown")
+    assert r.status_code == 404 and "no job" in r.json()["detail"]
+
+
+def test_a_failing_job_reports_its_reason_in_words(tmp_path):
+    jobs = Jobs(Storage(tmp_path))
+
+    def work(progress):
+        progress(0.5)
+        raise JobFailed("The concept needs at least 20 clips; it has 3.")
+
+    job_id = jobs.submit("tcav", {}, work)
+    jobs.close()
+    job = jobs.get(job_id)
+    assert job["status"] == "failed" and job["error"] == "The concept needs at least 20 clips; it has 3."
+    assert job["progress"] == 0.5
+
+
+def test_an_unexpected_error_in_a_job_is_reported_without_its_internals(tmp_path):
+    jobs = Jobs(Storage(tmp_path))
+    job_id = jobs.submit("tcav", {}, lambda progress: {}["missing"])
+    jobs.close()
+    job = jobs.get(job_id)
+    assert job["status"] == "failed" and "missing" not in job["error"] and "went wrong" in job["error"]
+
+
+def test_a_running_job_reports_progress_and_a_full_queue_answers_503(tmp_path):
+    jobs = Jobs(Storage(tmp_path), max_pending=1)
+    release, halfway = threading.Event(), threading.Event()
+
+    def work(progress):
+        progress(0.25)
+        halfway.set()
+        release.wait(10)
+        return {"ok": True}
+
+    job_id = jobs.submit("tcav", {"x": 1}, work)
+    assert halfway.wait(10)
+    assert jobs.get(job_id)["status"] == "running" and jobs.get(job_id)["progress"] == 0.25
+    with pytest.raises(Exception) as refused:
+        jobs.submit("tcav", {}, work)
+    assert refused.value.status_code == 503 and refused.value.headers["Retry-After"]
+    release.set()
+    jobs.close()
+    assert jobs.get(job_id)["result"] == {"ok": True} and jobs.get(job_id)["params"] == {"x": 1}
+
+
+def test_a_job_cut_off_by_a_restart_is_reported_as_failed_after_it(tmp_path):
+    storage = Storage(tmp_path)
+    job_id = storage.add_job("export", {"analysis_id": "a-x"})
+    storage.update_job(job_id, "running", 0.4)
+    storage.close()
+    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as client:
+        job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["status"] == "failed" and "restarted" in job["error"]
