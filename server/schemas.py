@@ -145,3 +145,12 @@ class Job(BaseModel):
     error: str | None = Field(None, description="why it failed, in words")
     created: str
     updated: str
+
+
+class WhatIf(BaseModel):
+    prototype: int
+    label: str = Field(description="the class the prototype stands for")
+    prediction: list[Score] = Field(description="how the model classifies the transformed prototype, best first")
+    freqs_hz: list[float] = Field(description="mel band centres")
+    original_db: list[float] = Field(description="the prototype's spectrum, dB per band")
+    transformed_db: list[float] = Field(description="the spectrum after the transformation, dB per band")

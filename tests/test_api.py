@@ -253,3 +253,15 @@ def test_each_prototype_names_the_corpus_clips_it_explains_best(client):
         labels = {client.get(f"/api/clips/{c}").json()["label"] for c in p["best_clips"]}
         assert labels == {p["label"]}
     assert client.get("/api/bundle").json()["corpus_size"] == 192
+
+
+def test_what_if_reports_the_models_ranking_and_the_transformed_spectrum(client):
+    plain = client.get("/api/models/prototypes/prototypes/7/what-if").json()
+    louder = client.get("/api/models/prototypes/prototypes/7/what-if", params={"gain_db": 6}).json()
+    higher = client.get("/api/models/prototypes/prototypes/7/what-if", params={"shift_semitones": 12}).json()
+    assert sum(p["score"] for p in plain["prediction"]) == pytest.approx(1.0, abs=1e-4)
+    assert plain["original_db"] == plain["transformed_db"]
+    assert np.allclose(np.subtract(louder["transformed_db"], louder["original_db"]), 6.0, atol=0.01)
+    centroid = lambda db: np.dot(plain["freqs_hz"], 10 ** (np.array(db) / 10)) / np.sum(10 ** (np.array(db) / 10))
+    assert centroid(higher["transformed_db"]) > 1.3 * centroid(higher["original_db"])
+    assert client.get("/api/models/prototypes/prototypes/7/what-if", params={"shift_semitones": 99}).status_code == 422

@@ -23,7 +23,7 @@ def spectrogram_for_display(log_mel, config: AudioConfig = AudioConfig(), max_fr
     """
     x = torch.as_tensor(log_mel, dtype=torch.float64).cpu()
     F, T = x.shape
-    db = x * config.db_per_unit - config.log_offset * 10  # 10 log10(P_mel + floor)
+    db = log_to_db(x, config)
     frame_times = start_s + np.arange(T) * config.frame_seconds
     if T > max_frames:
         edges = np.linspace(0, T, max_frames + 1).round().astype(int)
@@ -35,3 +35,14 @@ def spectrogram_for_display(log_mel, config: AudioConfig = AudioConfig(), max_fr
         "values_db": np.round(db.numpy(), 1).tolist(),
     }
 
+
+
+def log_to_db(log_mel: torch.Tensor, config: AudioConfig = AudioConfig()) -> torch.Tensor:
+    """Log units -> ``10 log10`` of the mel power (dB; silence at -100 dB), same shape.
+
+    Examples
+    --------
+    >>> log_to_db(torch.tensor([0.0, 1.0])).tolist()
+    [-100.0, 70.0]
+    """
+    return log_mel * config.db_per_unit - config.log_offset * 10  # 10 log10(P_mel + floor)

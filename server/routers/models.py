@@ -7,9 +7,11 @@ import torch
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from models.audio import encode_wav, spectrogram_for_display, steady_tone
+from models.audio.display import log_to_db
+from models.prototypes.analysis import analyse
 from models.prototypes.transforms import STAGES, Transforms, reconstruct
 
-from ..schemas import BundleInfo, ModelInfo, Prototype
+from ..schemas import BundleInfo, ModelInfo, Prototype, WhatIf
 from ..state import AppState, get_state
 
 router = APIRouter(tags=["bundle"])
@@ -49,15 +51,37 @@ def hz_to_position(model, hz: float) -> float:
     return float(np.interp(hz, centres, np.linspace(0, 1, len(centres))))
 
 
+class WhatIfQuery:
+    """The hand-made transformation of a prototype: louder, transposed, filtered."""
+
+    def __init__(
+        self,
+        gain_db: float = Query(0.0, ge=-60, le=60, description="louder (+) or softer (-)"),
+        shift_semitones: float = Query(0.0, ge=-24, le=24, description="transpose up (+) or down (-)"),
+        lowcut_hz: float | None = Query(None, gt=0, le=11_025, description="attenuate below this frequency"),
+        highcut_hz: float | None = Query(None, gt=0, le=11_025, description="attenuate above this frequency"),
+    ):
+        self.gain_db, self.shift_semitones = gain_db, shift_semitones
+        self.lowcut_hz, self.highcut_hz = lowcut_hz, highcut_hz
+
+    def spectrum(self, model, k: int, db_per_unit: float) -> torch.Tensor:
+        """Prototype ``k``'s spectrum ``(F,)`` in log units after the transformation."""
+        one = torch.ones(1, 1, 1, device=model.prototypes.device)
+        low = hz_to_position(model, self.lowcut_hz) if self.lowcut_hz else 0.0
+        high = hz_to_position(model, self.highcut_hz) if self.highcut_hz else 1.0
+        steep = -model.cfg.slope_max
+        tr = Transforms(gain=one * self.gain_db / db_per_unit, shift=one * self.shift_semitones,
+                        low_cut=one * low, low_slope=one * (steep if self.lowcut_hz else 0.0),
+                        high_cut=one * high, high_slope=one * (steep if self.highcut_hz else 0.0))
+        return reconstruct(model.prototypes[k:k + 1], tr, model.tables, (1, 1))[0, 0, 0]
+
+
 @router.get("/api/models/{model_id}/prototypes/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def prototype_audio(
     model_id: str, k: int = Path(..., description="prototype index, 0 to K-1"),
     seconds: float = Query(1.5, gt=0, le=10, description="length of the sound"),
-    gain_db: float = Query(0.0, ge=-60, le=60, description="louder (+) or softer (-)"),
-    shift_semitones: float = Query(0.0, ge=-24, le=24, description="transpose up (+) or down (-)"),
-    lowcut_hz: float | None = Query(None, gt=0, le=11_025, description="attenuate below this frequency"),
-    highcut_hz: float | None = Query(None, gt=0, le=11_025, description="attenuate above this frequency"),
+    what_if: WhatIfQuery = Depends(),
     state: AppState = Depends(get_state),
 ) -> Response:
     """A prototype as a steady sound, optionally transformed by hand (what if it were louder,
@@ -67,16 +91,34 @@ async def prototype_audio(
     cfg = state.bundle.audio
 
     def work():
-        one = torch.ones(1, 1, 1, device=model.prototypes.device)
-        low = hz_to_position(model, lowcut_hz) if lowcut_hz else 0.0
-        high = hz_to_position(model, highcut_hz) if highcut_hz else 1.0
-        steep = -model.cfg.slope_max
-        tr = Transforms(gain=one * gain_db / cfg.db_per_unit, shift=one * shift_semitones,
-                        low_cut=one * low, low_slope=one * (steep if lowcut_hz else 0.0),
-                        high_cut=one * high, high_slope=one * (steep if highcut_hz else 0.0))
-        frame = reconstruct(model.prototypes[k:k + 1], tr, model.tables, (1, 1))[0, 0, 0]  # (F,)
-        audio = steady_tone(frame, seconds, cfg)
-        return encode_wav(audio, cfg.sample_rate, peak_dbfs=None if gain_db else -1.0)
+        audio = steady_tone(what_if.spectrum(model, k, cfg.db_per_unit), seconds, cfg)
+        return encode_wav(audio, cfg.sample_rate, peak_dbfs=None if what_if.gain_db else -1.0)
 
     data, gain = await state.run(work)
     return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain:.2f}"})
+
+
+@router.get("/api/models/{model_id}/prototypes/{k}/what-if", response_model=WhatIf)
+async def prototype_what_if(
+    model_id: str, k: int = Path(..., description="prototype index, 0 to K-1"),
+    what_if: WhatIfQuery = Depends(),
+    state: AppState = Depends(get_state),
+) -> WhatIf:
+    """How the model hears prototype ``k`` once transformed by hand: the class ranking of the
+    transformed sound, and the spectrum before and after (dB per mel band)."""
+    model_id, model = state.prototype(model_id, k)
+    cfg = state.bundle.audio
+
+    def work():
+        spectrum = what_if.spectrum(model, k, cfg.db_per_unit)  # (F,)
+        frames = cfg.n_frames(int(1.5 * cfg.sample_rate))
+        scores = analyse(model, spectrum.unsqueeze(-1).expand(-1, frames).contiguous(), cfg.db_per_unit,
+                         with_reconstructions=False).scores
+        ranking = sorted(({"label": state.bundle.classes[c], "score": float(s)} for c, s in enumerate(scores.tolist())),
+                         key=lambda p: -p["score"])
+        to_db = lambda v: [round(d, 2) for d in log_to_db(v.double().cpu(), cfg).tolist()]
+        return WhatIf(prototype=k, label=state.bundle.classes[int(model.prototype_class[k])], prediction=ranking,
+                      freqs_hz=[round(float(f), 1) for f in model.tables.centre_hz.tolist()],
+                      original_db=to_db(model.prototypes[k]), transformed_db=to_db(spectrum))
+
+    return await state.run(work)
