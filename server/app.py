@@ -6,7 +6,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+import plotly
 from swagger_ui_bundle import swagger_ui_path
 
 from frontend import STATIC_DIR
@@ -49,6 +51,14 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
                                    swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/api/docs-assets/swagger-ui.css",
                                    swagger_favicon_url="/api/docs-assets/favicon-32x32.png")
+
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_library():
+        """plotly.js from the installed ``plotly`` package (the page needs no CDN)."""
+        return FileResponse(plotly_js, media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     app.include_router(models.router)
     app.include_router(clips.router)

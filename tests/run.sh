@@ -2,6 +2,7 @@
 # Install everything the tests need, then run them. Extra arguments go to pytest.
 #   Debian packages (installed with apt-get when missing and running as root):
 #     fluidsynth, fluid-soundfont-gm  - render the test corpora
+#     chromium                        - the end-to-end tests drive the page in a real browser
 #   Python: this package with its [test] extras, editable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing Debian packages: ${missing[*]}"

@@ -20,7 +20,13 @@ def test_health_says_ok_with_version_and_device(client):
 def test_the_page_is_served_at_the_root(client):
     response = client.get("/")
     assert response.status_code == 200 and "auralens" in response.text
-    assert client.get("/app.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/js/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_plotly_is_served_from_the_installed_package(client):
+    response = client.get("/vendor/plotly.min.js")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")
+    assert len(response.content) > 1_000_000 and b"plotly" in response.content[:2000].lower()
 
 
 def test_openapi_docs_are_served_without_a_cdn(client):

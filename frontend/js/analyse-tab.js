@@ -1,0 +1,327 @@
+// The Analyse tab: bring a clip (upload, corpus, microphone), see and hear how the model
+// explains it: the prediction, the winning prototype step by step with its transformation
+// curves, the timeline, and the clip as every class's prototype would render it.
+import { followJob, getJSON, postJSON, query, uploadFile } from "./api.js";
+import {
+  clear, el, percent, player, pretty, progressBar, seconds, showMessage, STAGE_NAMES, withBusy,
+} from "./ui.js";
+import { curvesPlot, drawSpectrogram, rankingChart, spectrogramPlot, timelinePlot } from "./plots.js";
+import { attachSpectrogramHover } from "./hover.js";
+import { openWhatIf } from "./whatif.js";
+import { startRecording } from "./recorder.js";
+
+const TAG_KEYS = ["family", "register", "dynamics", "articulation"];
+const ACCEPT = "audio/*,.wav,.flac,.ogg,.oga,.opus,.mp3";
+
+// At most `n` requests at a time (the server has two model workers).
+function limiter(n) {
+  let active = 0;
+  const waiting = [];
+  const next = () => {
+    if (active >= n || !waiting.length) return;
+    active++;
+    const { task, resolve, reject } = waiting.shift();
+    task().then(resolve, reject).finally(() => { active--; next(); });
+  };
+  return (task) => new Promise((resolve, reject) => { waiting.push({ task, resolve, reject }); next(); });
+}
+
+// Only one sound at a time: starting a player pauses the others.
+document.addEventListener("play", (event) => {
+  for (const audio of document.querySelectorAll("audio")) if (audio !== event.target) audio.pause();
+}, true);
+
+export function createAnalyseTab(panel, context) {
+  const { bundle } = context;
+  let current = null, rendering = null;
+
+  // -- bringing a clip ----------------------------------------------------------------------
+  const fileInput = el("input", { type: "file", id: "file-input", accept: ACCEPT, class: "visually-hidden" });
+  const drop = el("div", { class: "drop", id: "drop-zone", tabindex: "0", role: "button",
+    "aria-label": "Upload a recording: drop a file here or press Enter to choose one" },
+    el("strong", {}, "Drop a recording here"), el("span", {}, " or "),
+    el("label", { for: "file-input", class: "button-link" }, "choose a file"),
+    el("p", { class: "hint" }, "WAV, FLAC, Ogg, Opus or MP3; a few seconds is plenty."));
+  const recordButton = el("button", { type: "button", id: "record" }, "● Record from the microphone");
+  const inputStatus = el("div", { class: "input-status" });
+  const modelSelect = el("select", { id: "analyse-model" },
+    bundle.models.map((m) => el("option", { value: m.id }, m.id)));
+  modelSelect.addEventListener("change", () => context.setModel(modelSelect.value));
+  context.onModel((id) => { modelSelect.value = id; });
+
+  const classSelect = el("select", { id: "corpus-class" }, el("option", { value: "" }, "any class"),
+    bundle.classes.map((c) => el("option", { value: c }, pretty(c))));
+  const tagSelect = el("select", { id: "corpus-tag" }, el("option", { value: "" }, "any"));
+  const corpusList = el("ul", { class: "clip-list corpus", id: "corpus-list" });
+  const uploadsList = el("ul", { class: "clip-list", id: "uploads-list" });
+  const result = el("div", { class: "analysis", id: "analysis" });
+
+  const chooser = el("details", { class: "chooser", open: true },
+    el("summary", {}, "Choose a clip"),
+    el("div", { class: "bring" },
+      el("div", {}, el("h3", {}, "Your own recording"), drop, fileInput, recordButton),
+      el("div", {}, el("h3", {}, "From the corpus"),
+        el("div", { class: "toolbar" },
+          el("label", { for: "corpus-class" }, "Class "), classSelect,
+          el("label", { for: "corpus-tag" }, "Tag "), tagSelect),
+        corpusList),
+      el("div", {}, el("h3", {}, "Your earlier uploads"), uploadsList)));
+  clear(panel,
+    el("div", { class: "toolbar" }, el("label", { for: "analyse-model" }, "Model "), modelSelect),
+    chooser, inputStatus, result);
+
+  async function analyseClip(clipId) {
+    const analysis = await withBusy(inputStatus, "Analysing…",
+      () => postJSON("/api/analyses", { clip_id: clipId, model: context.modelId }));
+    if (analysis) location.hash = `#/analyses/${analysis.id}`;
+  }
+
+  async function uploadAndAnalyse(file, name) {
+    const clip = await withBusy(inputStatus, `Uploading ${name || file.name}…`, () => uploadFile(file, name));
+    if (clip) {
+      showMessage(`“${clip.name}” uploaded (${seconds(clip.duration_s)}).`, "info");
+      loadUploads();
+      await analyseClip(clip.id);
+    }
+  }
+
+  fileInput.addEventListener("change", () => {
+    if (fileInput.files.length) uploadAndAnalyse(fileInput.files[0]);
+    fileInput.value = "";
+  });
+  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); fileInput.click(); } });
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    const file = e.dataTransfer.files[0];
+    if (file) uploadAndAnalyse(file);
+  });
+
+  let recording = null, ticker = null;
+  recordButton.addEventListener("click", async () => {
+    if (!recording) {
+      try {
+        recording = await startRecording();
+      } catch (error) {
+        showMessage(error.message);
+        return;
+      }
+      recordButton.classList.add("recording");
+      ticker = setInterval(() => { recordButton.textContent = `■ Stop recording (${recording.elapsed().toFixed(0)} s)`; }, 250);
+      recordButton.textContent = "■ Stop recording";
+      return;
+    }
+    clearInterval(ticker);
+    const done = recording;
+    recording = null;
+    recordButton.classList.remove("recording");
+    recordButton.textContent = "● Record from the microphone";
+    try {
+      const file = await done.stop();
+      await uploadAndAnalyse(file, file.name);
+    } catch (error) {
+      showMessage(error.message);
+    }
+  });
+
+  function clipItem(clip) {
+    const tags = TAG_KEYS.map((k) => clip.tags[k]).filter(Boolean).join(", ");
+    return el("li", { dataset: { clip: clip.id } },
+      el("span", { class: "name" }, clip.label ? `${pretty(clip.label)} · ${clip.name}` : clip.name,
+        el("span", { class: "muted" }, ` ${seconds(clip.duration_s)}${tags ? " · " + tags : ""}`)),
+      player(clip.audio_url, `Play ${clip.name}`),
+      el("button", { type: "button", onclick: () => analyseClip(clip.id) }, "Analyse"));
+  }
+
+  async function loadCorpus() {
+    const q = query({ origin: "corpus", label: classSelect.value, tag: tagSelect.value, limit: 60 });
+    const list = await getJSON(`/api/clips${q}`).catch((e) => { showMessage(e.message); return null; });
+    if (!list) return;
+    clear(corpusList, list.clips.length ? list.clips.map(clipItem) : el("li", { class: "muted" }, "No corpus clip matches."));
+  }
+  async function loadUploads() {
+    const list = await getJSON("/api/clips?origin=upload&limit=20").catch(() => null);
+    if (!list) return;
+    clear(uploadsList, list.clips.length ? list.clips.map(clipItem) : el("li", { class: "muted" }, "Nothing uploaded yet."));
+  }
+  async function loadTagOptions() {
+    const all = await getJSON("/api/clips?origin=corpus&limit=500").catch(() => ({ clips: [] }));
+    for (const key of TAG_KEYS) {
+      const values = [...new Set(all.clips.map((c) => c.tags[key]).filter(Boolean))].sort();
+      if (!values.length) continue;
+      tagSelect.append(el("optgroup", { label: key }, values.map((v) => el("option", { value: `${key}=${v}` }, v))));
+    }
+  }
+  classSelect.addEventListener("change", loadCorpus);
+  tagSelect.addEventListener("change", loadCorpus);
+  let loaded = false;
+  async function loadLists() {
+    if (loaded) return;
+    loaded = true;
+    await Promise.all([loadTagOptions(), loadCorpus(), loadUploads()]);
+  }
+
+  // -- showing an analysis ---------------------------------------------------------------------
+  async function renderAnalysis(a) {
+    const clip = await getJSON(`/api/clips/${encodeURIComponent(a.clip_id)}`);
+    const model = bundle.models.find((m) => m.id === a.model);
+    const stages = model ? model.stages : Object.keys(a.prototypes[0].stage_errors).filter((s) => a.prototypes[0].stage_errors[s] !== null);
+    const finalStage = stages[stages.length - 1];
+    const ranked = [...a.prototypes].sort((p, q) => p.error - q.error);
+    const winner = ranked[0];
+    const fetchLimited = limiter(3);
+    const base = `/api/analyses/${encodeURIComponent(a.id)}`;
+    const reconstruction = (k, stage) => fetchLimited(() => getJSON(`${base}/reconstructions/${k}?stage=${stage}`));
+    const audioUrl = (k, stage) => `${base}/reconstructions/${k}/audio.wav?stage=${stage}`;
+
+    // summary, permalink, export
+    const original = player(clip.audio_url, `Play the original: ${clip.name}`, { preload: "auto" });
+    original.id = "original-audio";
+    const link = `${location.origin}${location.pathname}#/analyses/${a.id}`;
+    const linkField = el("input", { type: "text", readonly: true, value: link, id: "permalink", "aria-label": "Link to this analysis" });
+    const copy = el("button", { type: "button", onclick: async () => {
+      try { await navigator.clipboard.writeText(link); showMessage("Link copied.", "info"); } catch { linkField.select(); }
+    } }, "Copy link");
+    const exportBox = el("div", { class: "export" });
+    const exportButton = el("button", { type: "button", id: "export", onclick: async () => {
+      exportButton.disabled = true;
+      const bar = progressBar("Preparing the export");
+      clear(exportBox, bar);
+      try {
+        const started = await postJSON(`${base}/export`, {});
+        const done = await followJob(started.job_id, bar.update);
+        clear(exportBox, el("a", { href: done.download_url, download: `auralens-${a.id}.zip`, id: "export-link", class: "button-link" },
+          `Download the export (${(done.bytes / 2 ** 20).toFixed(1)} MB: analysis as JSON + audio)`));
+      } catch (error) {
+        clear(exportBox);
+        showMessage(error.message);
+      } finally {
+        exportButton.disabled = false;
+      }
+    } }, "Export (JSON + audio)");
+    const top = a.prediction[0];
+    const summary = el("section", { class: "summary" },
+      el("h2", {}, `Analysis of “${clip.name}”`),
+      el("p", { class: "verdict", id: "verdict" },
+        `The model hears ${/^[aeiou]/.test(top.label) ? "an" : "a"} `, el("strong", {}, pretty(top.label)),
+        ` (${percent(top.score)} sure).`),
+      el("p", { class: "muted" }, `${seconds(clip.duration_s)} · ${clip.origin === "corpus" ? `corpus clip (${pretty(clip.label)})` : "your upload"} · model ${a.model} · ${a.created.replace("T", " ").slice(0, 16)} UTC`),
+      el("div", { class: "row" }, el("span", {}, "Original: "), original),
+      el("div", { class: "row" }, linkField, copy, exportButton), exportBox);
+
+    const ranking = el("div", { class: "chart", id: "prediction-chart" });
+    const stageHeading = el("h2", {});
+    const pickPrototype = el("select", { id: "prototype-select", "aria-label": "Prototype to look at" },
+      ranked.map((p, i) => el("option", { value: p.index }, `${i + 1}. ${pretty(p.label)} (prototype ${p.index})`)));
+    const whatIf = el("button", { type: "button" }, "What if…");
+    const stageRow = el("div", { class: "stages", id: "stages" });
+    const curves = el("div", { class: "chart", id: "curves" });
+    const timeline = el("div", { class: "chart", id: "timeline" });
+    const crossGrid = el("div", { class: "grid recon", id: "cross-class" });
+
+    clear(result,
+      summary,
+      el("section", {}, el("h2", {}, "What the model hears"), ranking),
+      el("section", {}, stageHeading,
+        el("p", { class: "hint" }, "The prototype is transformed step by step to re-create your clip: first as it is, then made louder or softer over time, then shifted in pitch, then filtered. Each step has its spectrogram and its sound."),
+        el("div", { class: "toolbar" }, el("label", { for: "prototype-select" }, "Prototype "), pickPrototype, whatIf),
+        stageRow,
+        el("h3", {}, "How it was transformed over time"),
+        el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones) and the filter cut-offs (Hz) the model chose, frame by frame."),
+        curves),
+      a.timeline.length > 1 ? el("section", {}, el("h2", {}, "Which prototype explains each moment"), timeline) : null,
+      el("section", {}, el("h2", {}, "Your clip as every prototype would render it"),
+        el("p", { class: "hint" }, "Best re-creation first. “A/B” switches between your original and the re-creation at the same moment."),
+        crossGrid));
+    rankingChart(ranking, a.prediction);
+    if (a.timeline.length > 1) timelinePlot(timeline, a.timeline);
+
+    // the chosen prototype, step by step
+    let showing = 0;
+    async function showPrototype(k) {
+      const mine = ++showing;
+      const p = a.prototypes.find((q) => q.index === k);
+      pickPrototype.value = String(k);
+      whatIf.onclick = () => openWhatIf(a.model, p);
+      stageHeading.textContent = `Step by step: how the ${pretty(p.label)} prototype re-creates your clip`;
+      const cells = stages.map((stage) => {
+        const plot = el("div", { class: "plot" });
+        const err = p.stage_errors[stage];
+        const cell = el("figure", { class: "stage", dataset: { stage } },
+          el("figcaption", {}, el("strong", {}, STAGE_NAMES[stage] || stage),
+            el("span", { class: "muted" }, ` re-creation error ${err.toFixed(4)}`)),
+          plot, player(audioUrl(k, stage), `Play the ${pretty(p.label)} prototype: ${STAGE_NAMES[stage] || stage}`));
+        return { stage, plot, cell };
+      });
+      clear(stageRow, cells.map((c) => c.cell));
+      const recs = await Promise.all(stages.map((s) => reconstruction(k, s)));
+      if (mine !== showing) return;
+      recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram, { height: 210, showscale: false }));
+      curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms);
+    }
+    pickPrototype.addEventListener("change", () => showPrototype(Number(pickPrototype.value)).catch((e) => showMessage(e.message)));
+
+    // the cross-class grid
+    const cards = ranked.map((p, i) => {
+      const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `Your clip as the ${pretty(p.label)} prototype renders it` });
+      const audio = player(audioUrl(p.index, finalStage), `Play your clip as the ${pretty(p.label)} prototype (${p.index}) renders it`);
+      const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this re-creation (B)" }, "A/B");
+      ab.addEventListener("click", () => {
+        // B playing -> A from the same moment; A playing -> B from the same moment; else B from the start
+        const orig = document.getElementById("original-audio");
+        const [from, to, hearing] = !audio.paused ? [audio, orig, "A"] : [orig, audio, "B"];
+        const at = from.paused ? 0 : from.currentTime;
+        to.currentTime = Number.isFinite(to.duration) ? Math.min(at, to.duration) : at;
+        to.play().catch(() => {}); // a play cut short by the next switch is not an error
+        ab.textContent = `A/B: hearing ${hearing}`;
+      });
+      const card = el("article", { class: "card recon", dataset: { prototype: p.index } },
+        el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
+        el("p", { class: "muted" }, `re-creation error ${p.error.toFixed(4)}`),
+        canvas, audio,
+        el("div", { class: "row" }, ab, el("button", { type: "button", onclick: () => {
+          showPrototype(p.index).catch((e) => showMessage(e.message));
+          stageHeading.scrollIntoView({ behavior: "smooth" });
+        } }, "Show its steps")));
+      card.load = async () => {
+        const rec = await reconstruction(p.index, finalStage);
+        drawSpectrogram(canvas, rec.spectrogram);
+        attachSpectrogramHover(canvas, rec.spectrogram);
+      };
+      return card;
+    });
+    clear(crossGrid, cards);
+    // the winner's steps first, then the grid, best first, a few requests at a time
+    const steps = showPrototype(winner.index);
+    Promise.all(cards.map((c) => c.load())).catch(() => {});
+    await steps;
+  }
+
+  async function open(analysisId) {
+    loadLists();
+    if (analysisId === current) return rendering;
+    current = analysisId;
+    chooser.open = false;
+    clear(result);
+    rendering = withBusy(result, "Loading the analysis…", async () => {
+      const a = await getJSON(`/api/analyses/${encodeURIComponent(analysisId)}`);
+      if (a.model !== context.modelId && bundle.models.some((m) => m.id === a.model)) context.setModel(a.model);
+      await renderAnalysis(a);
+      document.body.dataset.analysis = a.id;
+      return true;
+    });
+    if ((await rendering) !== true) current = null; // a failed load may be retried
+    return rendering;
+  }
+
+  return {
+    get current() { return current; },
+    async show(params = {}) {
+      await loadLists();
+      if (params.clip) await analyseClip(params.clip);
+    },
+    open,
+  };
+}

@@ -1,0 +1,117 @@
+// The Model tab: what the model is, how well it does, and every prototype as a sound.
+import { getJSON } from "./api.js";
+import { clear, el, percent, player, pretty, showMessage, STAGE_NAMES, withBusy } from "./ui.js";
+import { confusionPlot, drawSpectrogram } from "./plots.js";
+import { openWhatIf } from "./whatif.js";
+import { attachSpectrogramHover } from "./hover.js";
+
+const KIND_NAMES = {
+  "spectral-prototypes": "spectral prototypes: one sound per class, transformed to re-create each clip",
+};
+
+function metricsList(m) {
+  if (!m || m.oa === undefined) return el("p", {}, "No figures were recorded for this model.");
+  return el("dl", { class: "metrics" },
+    el("dt", {}, "Correctly classified"),
+    el("dd", {}, `${percent(m.oa)} of ${m.n} held-out ${m.split || "test"} clips`),
+    el("dt", {}, "Average over classes"), el("dd", {}, `${percent(m.aa)} (each class counts the same)`),
+    el("dt", {}, "Macro F1"), el("dd", {}, `${m.macro_f1.toFixed(3)} (1 is perfect)`),
+    el("dt", {}, "Re-creation error"),
+    el("dd", {}, `${m.reconstruction_error.toFixed(4)} (how far the prototypes' re-creations are from the clips; lower is closer)`));
+}
+
+function stagesTable(stages) {
+  if (!stages) return null;
+  return el("table", { class: "table" },
+    el("caption", {}, "What each transformation adds (same held-out clips)"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Step"), el("th", { scope: "col" }, "Correct"),
+      el("th", { scope: "col" }, "Re-creation error"))),
+    el("tbody", {}, Object.entries(stages).map(([stage, s]) => el("tr", {},
+      el("th", { scope: "row" }, STAGE_NAMES[stage] || stage), el("td", {}, percent(s.oa)),
+      el("td", {}, s.reconstruction_error.toFixed(4))))));
+}
+
+function evaluationsTable(evaluations) {
+  const rows = Object.entries(evaluations || {});
+  if (!rows.length) return null;
+  return el("table", { class: "table" },
+    el("caption", {}, "On other recordings"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Data"), el("th", { scope: "col" }, "Clips"),
+      el("th", { scope: "col" }, "Correct"))),
+    el("tbody", {}, rows.map(([name, e]) => el("tr", {}, el("th", { scope: "row" }, name),
+      el("td", {}, String(e.n)), el("td", {}, percent(e.oa))))));
+}
+
+function prototypeCard(modelId, p, corpusNames) {
+  const canvas = drawSpectrogram(el("canvas", {
+    class: "thumb", role: "img", "aria-label": `Spectrum of the ${pretty(p.label)} prototype`,
+  }), p.spectrogram);
+  attachSpectrogramHover(canvas, p.spectrogram);
+  const best = p.best_clips.length
+    ? el("details", {}, el("summary", {}, `Corpus clips it explains best (${p.best_clips.length})`),
+      el("ul", { class: "clip-list" }, p.best_clips.map((id) => el("li", {},
+        el("span", {}, corpusNames[id] || id),
+        player(`/api/clips/${encodeURIComponent(id)}/audio.wav`, `Play ${id}`),
+        el("a", { href: `#/analyse?clip=${encodeURIComponent(id)}`, class: "button-link" }, "Analyse")))))
+    : null;
+  return el("article", { class: "card prototype", dataset: { index: p.index } },
+    el("h3", {}, pretty(p.label), el("span", { class: "muted" }, ` prototype ${p.index}`)),
+    canvas,
+    player(p.audio_url, `Play the ${pretty(p.label)} prototype (${p.index})`),
+    best,
+    el("button", { type: "button", onclick: () => openWhatIf(modelId, p) }, "What if…"));
+}
+
+export function createModelTab(panel, context) {
+  const { bundle } = context;
+  const select = el("select", { id: "model-select" },
+    bundle.models.map((m) => el("option", { value: m.id }, `${m.id} (${m.n_prototypes} prototypes)`)));
+  select.addEventListener("change", () => context.setModel(select.value));
+  const about = el("div", { class: "about" });
+  const figures = el("div", { class: "figures" });
+  const confusion = el("div", { class: "chart confusion", id: "confusion" });
+  const grid = el("div", { class: "grid prototypes", id: "prototype-grid" });
+  const status = el("div");
+  clear(panel,
+    el("div", { class: "toolbar" }, el("label", { for: "model-select" }, "Model "), select),
+    about,
+    el("h2", {}, "How well it does"), figures,
+    el("details", { class: "confusion-box" }, el("summary", {}, "Which classes it confuses (confusion matrix)"), confusion),
+    el("h2", {}, "Prototypes"),
+    el("p", { class: "hint" }, "Each prototype is the sound the model keeps for a class. Play it, see its spectrum " +
+      "(hover for frequencies and notes), and try changing it by hand with “What if…”."),
+    status, grid);
+
+  let shown = null, corpusNames = null;
+  async function render(modelId) {
+    const info = bundle.models.find((m) => m.id === modelId);
+    select.value = modelId;
+    clear(about, el("p", {},
+      `${KIND_NAMES[info.kind] || info.kind}; ${info.supervised ? "trained with class labels" : "found without labels (clusters named after their majority class)"}; ` +
+      `steps: ${info.stages.map((s) => STAGE_NAMES[s] || s).join(" → ")}.`));
+    clear(figures, metricsList(info.metrics), stagesTable(info.metrics?.stages),
+      evaluationsTable(bundle.evaluations?.[modelId]));
+    if (info.metrics?.confusion) {
+      // plotly needs a visible box to size itself: draw when opened
+      const box = confusion.parentElement;
+      const draw = () => { if (box.open) confusionPlot(confusion, info.metrics.confusion); };
+      box.ontoggle = draw;
+      draw();
+    }
+    if (!corpusNames) {
+      const list = await getJSON("/api/clips?origin=corpus&limit=500").catch(() => ({ clips: [] }));
+      corpusNames = Object.fromEntries(list.clips.map((c) => [c.id, `${c.name} (${pretty(c.label)})`]));
+    }
+    const prototypes = await withBusy(status, "Loading the prototypes…",
+      () => getJSON(`/api/models/${encodeURIComponent(modelId)}/prototypes`));
+    if (!prototypes) return;
+    clear(grid, prototypes.map((p) => prototypeCard(modelId, p, corpusNames)));
+    shown = modelId;
+  }
+  context.onModel((id) => { if (!panel.hidden) render(id).catch((e) => showMessage(e.message)); else shown = null; });
+  return {
+    async show() {
+      if (shown !== context.modelId) await render(context.modelId);
+    },
+  };
+}

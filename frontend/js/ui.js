@@ -1,0 +1,96 @@
+// Small DOM helpers and the plain-language formatting of numbers.
+
+// el("button", {class: "x", onclick: f}, "text", child...) -> HTMLElement
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function clear(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+// A message for the person using the page, in the shared alert region.
+export function showMessage(text, kind = "error") {
+  const region = document.getElementById("messages");
+  const note = el("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" },
+    el("span", {}, text),
+    el("button", { class: "quiet", "aria-label": "Dismiss this message", onclick: () => note.remove() }, "×"));
+  region.append(note);
+  if (kind !== "error") setTimeout(() => note.remove(), 6000);
+  return note;
+}
+
+export function clearMessages() {
+  document.getElementById("messages").replaceChildren();
+}
+
+// Run an async action with a busy note shown in `where`; errors become messages.
+export async function withBusy(where, text, action) {
+  const note = el("p", { class: "busy", role: "status" }, el("span", { class: "spinner", "aria-hidden": "true" }), text);
+  where.append(note);
+  try {
+    return await action();
+  } catch (error) {
+    showMessage(error.message || String(error));
+    return undefined;
+  } finally {
+    note.remove();
+  }
+}
+
+const NOTES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
+
+// 440 -> "A4"; 452 -> "A4 +47 cents"
+export function noteName(hz) {
+  if (!(hz > 0)) return "";
+  const midi = 69 + 12 * Math.log2(hz / 440);
+  const nearest = Math.round(midi);
+  const cents = Math.round((midi - nearest) * 100);
+  const name = `${NOTES[((nearest % 12) + 12) % 12]}${Math.floor(nearest / 12) - 1}`;
+  return Math.abs(cents) >= 10 ? `${name} ${cents > 0 ? "+" : "−"}${Math.abs(cents)} cents` : name;
+}
+
+export const hz = (f) => (f >= 1000 ? `${(f / 1000).toFixed(f >= 10000 ? 1 : 2)} kHz` : `${Math.round(f)} Hz`);
+export const percent = (x, digits = 1) => `${(100 * x).toFixed(digits)} %`;
+export const seconds = (s) => `${s.toFixed(s < 10 ? 2 : 1)} s`;
+export const db = (x) => `${x > 0 ? "+" : ""}${x.toFixed(1)} dB`;
+export const semitones = (x) => `${x > 0 ? "+" : ""}${x.toFixed(1)} semitones`;
+export const pretty = (label) => (label || "").replaceAll("_", " ");
+
+export const STAGE_NAMES = {
+  raw: "Prototype alone",
+  gain: "+ loudness (gain)",
+  pitch: "+ pitch shift",
+  filters: "+ filters (tone colour)",
+};
+
+// An <audio> player with a label people (and screen readers) can read.
+export function player(src, label, { preload = "none" } = {}) {
+  return el("audio", { controls: true, preload, src, "aria-label": label, title: label });
+}
+
+// A progress bar that says what it measures.
+export function progressBar(label) {
+  const bar = el("progress", { max: "1", value: "0", "aria-label": label });
+  const text = el("span", { class: "progress-text" }, "waiting…");
+  const box = el("div", { class: "progress" }, el("span", {}, label), bar, text);
+  box.update = (fraction, status) => {
+    bar.value = fraction;
+    text.textContent = status === "queued" ? "waiting for the server…" : percent(fraction, 0);
+  };
+  return box;
+}

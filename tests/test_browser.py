@@ -1,0 +1,220 @@
+"""End to end in a real headless Chromium: the journeys a musicologist makes in the page.
+
+The app runs in a thread on a free port; Chromium is Debian's (``/usr/bin/chromium``, which the
+README's test command installs). Screenshots of each step are saved under ``test-artifacts/``.
+"""
+import io
+import socket
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from server.app import create_app
+
+from .sounds import harmonic_tone
+from .test_api import wav_bytes
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (tests/run.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server,
+                                  permissions=["microphone"])
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.set_default_timeout(60_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not problems, f"the page raised: {problems}"
+
+
+@pytest.fixture(scope="module")
+def clip_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clips") / "low-note.wav"
+    path.write_bytes(wav_bytes(harmonic_tone(130.8, 2.0)))
+    return path
+
+
+def audio_loads(page, selector: str) -> float:
+    """Make the audio element at ``selector`` load its source; returns its duration (s)."""
+    src = page.eval_on_selector(selector, "a => a.src")
+    with page.expect_response(lambda r: r.url == src) as response:
+        duration = page.eval_on_selector(selector, """a => new Promise((resolve, reject) => {
+            a.onloadedmetadata = () => resolve(a.duration);
+            a.onerror = () => reject(new Error("the audio did not load"));
+            a.preload = "auto"; a.load();
+        })""")
+    assert response.value.status == 200
+    return duration
+
+
+def upload(page, path) -> None:
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.set_input_files("#file-input", str(path))
+    page.wait_for_selector("#cross-class .card")
+
+
+def test_the_model_tab_shows_a_card_per_prototype_with_a_sound_that_plays(page):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    assert page.locator("#prototype-grid .card").count() == 16
+    assert "flute" in page.locator("#prototype-grid").inner_text()
+    assert audio_loads(page, "#prototype-grid .card audio") == pytest.approx(1.5, abs=0.05)
+    assert "orchestra16" in page.inner_text("#bundle-info")
+
+
+def test_the_confusion_matrix_opens_as_a_chart(page):
+    page.goto("/")
+    page.click("text=Which classes it confuses")
+    page.wait_for_selector("#confusion .main-svg")
+    assert "heard as" in page.inner_text("#confusion")
+
+
+def test_switching_model_shows_that_models_prototypes(page):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    before = page.inner_text("#prototype-grid")
+    page.select_option("#model-select", "clusters")
+    page.wait_for_selector("#panel-model .about:has-text('without labels')")
+    page.wait_for_function("t => document.getElementById('prototype-grid').innerText !== t", arg=before)
+    assert "25.5 %" in page.inner_text("#panel-model .figures")  # the clusters model's recorded accuracy
+
+
+def test_an_uploaded_clip_gets_a_prediction_stages_curves_and_the_cross_class_grid(page, clip_file):
+    upload(page, clip_file)
+    assert page.inner_text("#verdict").startswith("The model hears")
+    page.wait_for_selector("#prediction-chart .main-svg")
+    page.wait_for_function("document.querySelectorAll('#stages .stage .js-plotly-plot').length == 4")
+    assert [page.get_attribute(f, "data-stage") for f in ["#stages .stage >> nth=0", "#stages .stage >> nth=3"]] == ["raw", "filters"]
+    page.wait_for_selector("#curves .main-svg")
+    assert "shift (semitones)" in page.inner_text("#curves")
+    assert page.locator("#cross-class .card").count() == 16
+    errors = [float(t.split()[-1]) for t in page.locator("#cross-class .card p").all_inner_texts()]
+    assert errors == sorted(errors)  # ordered by how well each prototype re-creates the clip
+    assert audio_loads(page, "#cross-class .card audio") == pytest.approx(2.0, abs=0.05)
+    assert audio_loads(page, "#stages .stage[data-stage='raw'] audio") == pytest.approx(2.0, abs=0.05)
+
+
+def test_ab_switches_between_the_original_and_a_reconstruction(page, clip_file):
+    upload(page, clip_file)
+    card = page.locator("#cross-class .card").nth(2)
+    card.locator("button.ab").click()
+    page.wait_for_function("!document.querySelectorAll('#cross-class .card')[2].querySelector('audio').paused")
+    card.locator("button.ab").click()
+    page.wait_for_function("!document.getElementById('original-audio').paused")
+    assert page.eval_on_selector_all("#cross-class .card audio", "as => as.every(a => a.paused)")
+
+
+def test_a_permalink_reopens_the_same_analysis_after_a_reload_and_elsewhere(page, browser, server, clip_file):
+    upload(page, clip_file)
+    url, verdict = page.url, page.inner_text("#verdict")
+    assert "#/analyses/a-" in url and page.input_value("#permalink") == url
+    page.reload()
+    page.wait_for_selector("#cross-class .card")
+    assert page.url == url and page.inner_text("#verdict") == verdict
+    other = browser.new_context(base_url=server).new_page()
+    other.goto(url)
+    other.wait_for_selector("#cross-class .card", timeout=60_000)
+    assert other.inner_text("#verdict") == verdict
+    other.context.close()
+
+
+def test_a_file_that_is_not_audio_gets_a_message_a_person_understands(page, tmp_path):
+    notes = tmp_path / "notes.wav"
+    notes.write_text("these are my notes, not a recording")
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.set_input_files("#file-input", str(notes))
+    message = page.wait_for_selector(".message[role=alert]").inner_text()
+    assert "audio" in message.lower() and "500" not in message
+
+
+def test_a_corpus_clip_picked_by_class_is_analysed(page):
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.select_option("#corpus-class", "trumpet")
+    page.wait_for_function("[...document.querySelectorAll('#corpus-list li')].every(li => li.innerText.startsWith('trumpet'))")
+    page.locator("#corpus-list li button").first.click()
+    page.wait_for_selector("#cross-class .card")
+    assert "trumpet" in page.inner_text("#verdict")
+
+
+def test_what_if_sliders_re_render_the_sound_and_the_decision(page):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    page.locator("#prototype-grid .card button", has_text="What if").nth(7).click()
+    page.wait_for_selector("#what-if .verdict:has-text('hears this sound')")
+    page.eval_on_selector("#wi-shift", "s => { s.value = -12; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("document.querySelector('#what-if audio').src.includes('shift_semitones=-12')")
+    assert page.inner_text("label[for=wi-shift] + input + output") == "-12.0 semitones"
+    assert audio_loads(page, "#what-if audio") == pytest.approx(1.5, abs=0.05)
+    page.wait_for_selector("#what-if .main-svg")
+
+
+def test_export_shows_progress_and_offers_the_zip(page, server, clip_file):
+    upload(page, clip_file)
+    page.click("#export")
+    link = page.wait_for_selector("#export-link", timeout=120_000)
+    archive = zipfile.ZipFile(io.BytesIO(httpx.get(server + link.get_attribute("href")).content))
+    assert "analysis.json" in archive.namelist()
+
+
+def test_recording_from_the_microphone_uploads_and_analyses_it(page):
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.click("#record")
+    page.wait_for_selector("#record.recording")
+    page.wait_for_timeout(1500)
+    page.click("#record")
+    page.wait_for_selector("#cross-class .card")
+    assert "recording-" in page.inner_text(".summary h2")
+
+
+def test_the_tabs_answer_the_keyboard(page):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    page.focus("#tab-model")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#panel-analyse:not([hidden])")
+    assert page.get_attribute("#tab-analyse", "aria-selected") == "true" and page.url.endswith("#/analyse")
