@@ -166,6 +166,30 @@ def _cmd_bundle_add_corpus(args) -> int:
     return 0
 
 
+def _cmd_bundle_add_embeddings(args) -> int:
+    from models.embeddings.spaces import build_embeddings
+    from models.runtime import pick_device
+
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    meta = build_embeddings(args.bundle, data=args.data, device=pick_device(args.device), spaces=args.spaces,
+                            tags_epochs=args.tags_epochs, seed=args.seed, test_per_class=args.test_per_class,
+                            reference_per_class=args.reference_per_class, cache_dir=args.cache_dir,
+                            progress=not args.quiet, log=log)
+    print(f"{len(meta['spaces'])} spaces of {len(meta['ids'])} corpus clips stored in the bundle "
+          f"({meta['build']['wall_time_s']:.0f} s); quality on {meta['quality_protocol']}:")
+    print(f"  {'space':<18} {'dim':>4}  {'NN macro F1':>11}  {'DBI':>5}  {'probe acc.':>10}")
+    for name, s in meta["spaces"].items():
+        q = s["quality"]
+        print(f"  {name:<18} {s['dim']:>4}  {q['nn_macro_f1']:>11.3f}  {q['dbi']:>5.2f}  {q['probe']['accuracy']:>10.3f}")
+    print(f"  {'all together':<18} {'':>4}  {'':>11}  {'':>5}  {meta['probes']['all']['accuracy']:>10.3f}")
+    if "aisfx" in meta["spaces"]:
+        print(f"  aisfx: {meta['spaces']['aisfx']['credit']}")
+    return 0
+
+
 def _group(sub, name: str, help: str, metavar: str = "ACTION"):
     """A command with sub-commands of its own (``auralens corpus build``...)."""
     return sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", metavar=metavar, required=True)
@@ -267,6 +291,24 @@ def build_parser() -> argparse.ArgumentParser:
                             help="which split to draw from (default test)")
     corpus_add.add_argument("--seed", type=int, default=0, help="seeds which clips are drawn")
     corpus_add.set_defaults(func=_cmd_bundle_add_corpus)
+    emb_add = bundle.add_parser("add-embeddings", help="compute the embedding spaces of the corpus, measure them, "
+                                                       "store them in the bundle")
+    emb_add.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
+    emb_add.add_argument("--data", type=Path, default=None,
+                         help="labelled manifest with splits and tags: trains the tags space on its train split and "
+                              "measures the spaces on its test split (default: both on the corpus)")
+    emb_add.add_argument("--spaces", nargs="+", default=None, metavar="SPACE",
+                         help="which spaces (default: all; aisfx when installed)")
+    emb_add.add_argument("--tags-epochs", type=int, default=20, help="training epochs of the tags space (default 20)")
+    emb_add.add_argument("--reference-per-class", type=int, default=50,
+                         help="train clips per class the test clips are compared with (default 50)")
+    emb_add.add_argument("--test-per-class", type=int, default=None, help="test clips per class (default all)")
+    emb_add.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
+    emb_add.add_argument("--seed", type=int, default=0, help="same seed, same spaces (default 0)")
+    emb_add.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    emb_add.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_device_option(emb_add, "the models run")
+    emb_add.set_defaults(func=_cmd_bundle_add_embeddings)
 
     ev = sub.add_parser("evaluate", help="metrics of a bundle's model on a labelled folder or manifest")
     ev.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
