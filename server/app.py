@@ -5,9 +5,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 import plotly
 from swagger_ui_bundle import swagger_ui_path
 
@@ -15,6 +17,7 @@ from frontend import STATIC_DIR
 from models.runtime import pick_device
 
 from . import __version__
+from .errors import method_not_allowed, validation_error
 from .routers import analyses, clips, jobs, models
 from .schemas import Health
 from .state import AppState, Settings, default_data_dir
@@ -30,12 +33,15 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        state.open()
         yield
         state.close()
 
     app = FastAPI(title="auralens", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Explore audio classifiers that explain themselves in sound.")
     app.state.auralens = state
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, method_not_allowed)
 
     @app.get("/api/health", response_model=Health, tags=["health"])
     def health() -> Health:
@@ -64,5 +70,15 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     app.include_router(clips.router)
     app.include_router(analyses.router)
     app.include_router(jobs.router)
-    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="frontend")
+    # the page: its files at fixed places, so that every other path is the API's to answer
+    # (a wrong method on an API path gets the router's 405 with its Allow header)
+    app.mount("/js", StaticFiles(directory=STATIC_DIR / "js"), name="frontend-js")
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/style.css", include_in_schema=False)
+    def stylesheet():
+        return FileResponse(STATIC_DIR / "style.css", media_type="text/css")
     return app

@@ -94,24 +94,31 @@ class AppState:
         self.device = device
         self.settings = settings
         self.models = {mid: self.bundle.load_model(mid, device=device) for mid in self.bundle.models}
-        self.storage = Storage(settings.data_dir)
-        self.jobs = Jobs(self.storage)
         self.corpus = {}
         for c in read_corpus(self.bundle.path):
             info = sf.info(c.path)
             self.corpus[c.id] = ClipRef(c.id, "corpus", c.path.name, info.duration, info.samplerate, c.path,
                                         c.label, c.split, c.tags)
         self.best_clips = best_clips(self.bundle.path)
-        # One intra-op thread per worker: the many small operations of Griffin-Lim and of a
-        # single clip's analysis run twice as fast that way off the main thread, and the
-        # workers share the cores between concurrent requests instead of contending.
-        self._executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="model",
-                                            initializer=torch.set_num_threads, initargs=(1,))
         self._slots = threading.BoundedSemaphore(settings.queue_size)
         # clip id -> (F, T) log-mel on the device (a 10-minute clip is 13 MB)
         self.features = LRU(64, max_bytes=256 * 2**20, weigh=lambda x: x.numel() * x.element_size())
         # (analysis, k, stage) -> (WAV bytes, gain dB); a 10-minute render is 26 MB
         self.renders = LRU(512, max_bytes=512 * 2**20, weigh=lambda item: len(item[0]))
+        self.storage = None
+        self.open()
+
+    def open(self) -> None:
+        """Open the data directory and start the workers (again, after :meth:`close`)."""
+        if self.storage is not None:
+            return
+        self.storage = Storage(self.settings.data_dir)
+        self.jobs = Jobs(self.storage)
+        # One intra-op thread per worker: the many small operations of Griffin-Lim and of a
+        # single clip's analysis run twice as fast that way off the main thread, and the
+        # workers share the cores between concurrent requests instead of contending.
+        self._executor = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="model",
+                                            initializer=torch.set_num_threads, initargs=(1,))
 
     def model(self, model_id: str | None):
         if model_id is None:
@@ -162,9 +169,12 @@ class AppState:
         return cached
 
     def close(self) -> None:
+        if self.storage is None:
+            return
         self.jobs.close()
         self._executor.shutdown(wait=True)
         self.storage.close()
+        self.storage = None
 
 
 def _inference(fn, *args):

@@ -14,9 +14,10 @@ from models.prototypes.transforms import STAGES
 
 from ..exports import export_analysis, export_path
 from ..schemas import Analysis, AnalysisRequest, JobStarted, Reconstruction
+from ..errors import COMMON
 from ..state import AppState, get_state
 
-router = APIRouter(prefix="/api/analyses", tags=["analyses"])
+router = APIRouter(prefix="/api/analyses", tags=["analyses"], responses=COMMON)
 Stage = Literal["raw", "gain", "pitch", "filters"]
 PROTOTYPE = Path(..., ge=0, description="prototype index, 0 to K-1")
 STAGE = Query("filters", description="raw prototype, + gain, + pitch shift, + filters (cumulative)")

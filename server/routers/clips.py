@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, Up
 from models.audio import AudioError, UnsupportedAudio, encode_wav, load_audio, spectrogram_for_display
 
 from ..schemas import Clip, ClipDetail, ClipList
+from ..errors import COMMON, UPLOAD
 from ..state import AppState, ClipRef, get_state
 
-router = APIRouter(prefix="/api/clips", tags=["clips"])
+router = APIRouter(prefix="/api/clips", tags=["clips"], responses=COMMON)
 
 EXTENSIONS = {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "OGG": "ogg", "MP3": "mp3"}
 
@@ -22,8 +23,7 @@ def clip_out(clip: ClipRef) -> Clip:
 
 
 @router.post("", status_code=201, response_model=Clip,
-             responses={413: {"description": "too large"}, 415: {"description": "not audio"},
-                        422: {"description": "empty, silent, too long or damaged audio"}})
+             responses=UPLOAD)
 async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/Vorbis, Opus or MP3"),
                       state: AppState = Depends(get_state)) -> Clip:
     """Upload a recording. It is checked (decodable, not empty, not silent, not too long) and kept."""

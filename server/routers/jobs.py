@@ -4,9 +4,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 
 from ..schemas import Job
+from ..errors import COMMON
 from ..state import AppState, get_state
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=COMMON)
 
 
 @router.get("/{job_id}", response_model=Job)

@@ -12,9 +12,10 @@ from models.prototypes.analysis import analyse
 from models.prototypes.transforms import STAGES, Transforms, reconstruct
 
 from ..schemas import BundleInfo, ModelInfo, Prototype, WhatIf
+from ..errors import COMMON
 from ..state import AppState, get_state
 
-router = APIRouter(tags=["bundle"])
+router = APIRouter(tags=["bundle"], responses=COMMON)
 
 
 @router.get("/api/bundle", response_model=BundleInfo)
