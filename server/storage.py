@@ -93,6 +93,15 @@ class Storage:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self.removed_leftovers = self._remove_leftovers()
+
+    def _remove_leftovers(self) -> int:
+        """Delete temporary files a crash left behind mid-write (no row ever points at them)."""
+        n = 0
+        for tmp in self.root.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+            n += 1
+        return n
 
     def close(self) -> None:
         self._db.close()
