@@ -386,6 +386,9 @@ class EmbeddingSpaces:
         if samples.ndim != 1 or samples.size == 0:
             raise ValueError("samples must be a non-empty 1-D array at the bundle's sample rate")
         raw = self.embedder.raw([samples], [space])[space]
+        if raw.shape[1] != self._vectors[space].shape[1]:
+            raise BundleError(f"The bundle's {space} vectors were made by another version of the space; "
+                              "rebuild them with auralens bundle add-embeddings.")
         return finish(raw, *self._stats[space])[0]
 
     def neighbours(self, space: str, query: str | np.ndarray, k: int = 10,
