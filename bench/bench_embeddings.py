@@ -5,9 +5,9 @@ Run: python bench/bench_embeddings.py [--bundle DIR] [--n 1000000] [--dim 96] [-
 
 At corpus size every space of the bundle is timed twice: a corpus clip's neighbours (the
 stored vector searched) and an uploaded 2 s clip's (embedded in the space, then searched).
-The million vectors are synthetic, drawn around 2 000 centres (spread as wide as the centres
-are apart) so that neighbourhoods exist
-(uniform random vectors in 96 dimensions have no near neighbours to find).
+The million vectors are synthetic: 2 000 overlapping clusters (each about as wide as the
+distance between two centres), so that neighbourhoods exist - uniform random vectors in 96
+dimensions have no near neighbours to find - without being trivially separate.
 """
 from __future__ import annotations
 
