@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DESCRIPTION = "alike to a sound-effects librarian's network (aiSFX, Ma and Lerch, CC BY 4.0)"
+DESCRIPTION = "alike to a network trained to file sound-effects libraries (aiSFX by Ma and Lerch, CC BY 4.0)"
 CREDIT = ("aiSFX encoder by Alison B. Ma and Alexander Lerch (ISMIR 2022), checkpoint from the "
           "aisfx 0.1.2 package, CC BY 4.0")
 

@@ -28,6 +28,7 @@ from ..audio import load_audio, log_mel
 from ..bundle import Bundle, BundleError, load_bundle, read_weights, write_weights
 from ..bundle_corpus import read_corpus
 from . import aisfx, learned, pitch, profile, tags, timbre
+from .card import write_card_section
 from .index import NeighbourIndex, normalise
 from .quality import davies_bouldin, linear_probes, nn_classification
 
@@ -67,7 +68,7 @@ class Embedder:
     bundle : the bundle (its audio settings and its prototype model).
     device : where models run.
     model_id : the prototype model of the ``learned`` and ``prototype-profile`` spaces
-        (default: the bundle's first).
+        (default: the bundle's first spectral prototype model; without one these spaces are left out).
     tags_model : a trained :class:`~models.embeddings.tags.TagsModel`, or None (no tags space).
     aisfx_encoder : the pretrained encoder, or None (no aisfx space).
     """
@@ -75,7 +76,9 @@ class Embedder:
     def __init__(self, bundle: Bundle, device="cpu", model_id: str | None = None,
                  tags_model: tags.TagsModel | None = None, aisfx_encoder: aisfx.AisfxEncoder | None = None):
         self.bundle, self.device = bundle, torch.device(device)
-        self.model_id = bundle.entry(model_id).id if bundle.models else None
+        if model_id is None:  # the bundle's first spectral prototype model
+            model_id = next((m.id for m in bundle.models.values() if m.kind == "spectral-prototypes"), None)
+        self.model_id = bundle.entry(model_id).id if model_id is not None else None
         self.model = bundle.load_model(self.model_id, device=self.device) if self.model_id else None
         self.tags_model = tags_model.to(self.device).eval() if tags_model is not None else None
         self.aisfx_encoder = aisfx_encoder.to(self.device).eval() if aisfx_encoder is not None else None
@@ -227,7 +230,7 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
         raise ValueError(f"Unknown space(s) {', '.join(unknown)}; the spaces are {', '.join(SPACES)}.")
     if "aisfx" in wanted and not aisfx.available():
         raise ValueError("The aisfx space needs its weights: pip install --no-deps aisfx==0.1.2")
-    if not bundle.models:
+    if not any(m.kind == "spectral-prototypes" for m in bundle.models.values()):
         wanted = [s for s in wanted if SPACES[s].needs != "model"]
     device = torch.device(device)
     sr = bundle.audio.sample_rate
@@ -282,6 +285,7 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
     fresh = load_bundle(bundle.path)  # what others wrote meanwhile is kept
     fresh.extra["embeddings"] = meta
     fresh.save()
+    write_card_section(fresh)
     return meta
 
 
