@@ -1,6 +1,7 @@
 """The significance test of TCAV: concept runs against random-vs-random runs."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,7 +53,9 @@ def welch_test(concept: np.ndarray, null: np.ndarray, n_tests: int = 1, level: f
     if se2 <= 1e-24:
         p = 1.0 if abs(diff) <= 1e-12 else 0.0
         return TestResult(p, p, p * n_tests < level, direction, None, True)
-    t, p = stats.ttest_ind(concept, null, equal_var=False)
+    with warnings.catch_warnings():  # near-identical runs: the degenerate case above decides
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t, p = stats.ttest_ind(concept, null, equal_var=False)
     p = float(p)
     p_adj = min(1.0, p * n_tests)
     return TestResult(p, p_adj, p_adj < level, direction, float(t), False)
