@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 
+from . import distributed
 from .audio import AudioConfig
 from .bundle import ModelEntry, new_or_existing_bundle
 from .data import load_features, read_collection
@@ -29,8 +30,11 @@ def train_prototypes_into_bundle(
     model_id: str | None = None, device: str = "auto", cache_dir=None, on_error: str = "skip",
     progress: bool = True, audio: AudioConfig = AudioConfig(), command: str | None = None,
     temperature_init: float = PrototypeConfig.temperature_init,
-) -> ModelEntry:
+) -> ModelEntry | None:
     """Train a spectral prototype model on ``data`` and store it in the bundle at ``out``.
+
+    Under ``torchrun`` every process trains on its share of each batch
+    (DistributedDataParallel); rank 0 writes the bundle and returns the entry, the others None.
 
     The collection's ``train`` split trains, ``val`` selects (early stopping within each
     curriculum stage), ``test`` is evaluated at every stage and recorded in the bundle.
@@ -38,7 +42,8 @@ def train_prototypes_into_bundle(
     limit) leaves a checkpoint under ``<out>/checkpoints/<model id>``: the same call resumes it.
     """
     started = time.perf_counter()
-    dev = pick_device(device)
+    ctx, dev = distributed.start(device)  # under torchrun: one process of several
+    progress = progress and ctx.is_main
     table = read_collection(data, seed=train_cfg.seed)
     classes = table.labels
     splits = {s: table.subset(s) for s in ("train", "val", "test")}
@@ -54,6 +59,8 @@ def train_prototypes_into_bundle(
                                 fmin=audio.fmin, fmax=audio.mel_fmax, temperature_init=temperature_init)
     workdir = out / "checkpoints" / model_id
     model, history = train_prototypes(feats["train"], feats["val"], model_cfg, train_cfg, workdir, dev, progress)
+    if not ctx.is_main:
+        return None  # rank 0 evaluates and writes the bundle
     if not history.finished:
         raise TrainingInterrupted(f"Training stopped after {history.epoch} epochs (the epoch limit); "
                                   f"run the same command again to resume from {workdir}.")

@@ -101,6 +101,8 @@ def _cmd_train_prototypes(args) -> int:
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
         temperature_init=args.temperature_init,
         device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet)
+    if entry is None:  # another process of a torchrun launch: rank 0 reports
+        return 0
     m = entry.metrics
     print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} epochs "
           f"({entry.training['wall_time_s']:.0f} s)")

@@ -22,6 +22,7 @@ from ..atomic import write_bytes_atomic
 from ..bundle import read_weights, write_weights
 from ..data import FeatureSet
 from ..evaluate import classification_metrics, model_errors
+from .. import distributed
 from ..runtime import pick_device
 from .augment import Augmentation, augment
 from .model import PrototypeConfig, PrototypeModel
@@ -202,6 +203,7 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     majority class of their training clips when unsupervised), and the history.
     """
     device = pick_device(device) if isinstance(device, str) else device
+    ctx = distributed.current()  # under torchrun: this process's share of each batch
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -215,17 +217,22 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
         init_prototypes(model, train, cfg, gen)
     model.to(device)
     _move_optimizer_state(opt, device)
+    distributed.broadcast_state(model)
     if cfg.compile:
         for net in (model.encoder, *model.decoders.values()):
             net.compile()  # in place: the state dict keeps its names
     if hist.finished:
         model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
         return model, hist
+    # the order of clips and the crops are drawn alike everywhere; augmentation differs per process
+    aug_gen = gen if not ctx.active else torch.Generator().manual_seed(cfg.seed * 1000 + ctx.rank)
+    net = model if not ctx.active else torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
 
     aug = Augmentation()
     targets = train.targets
-    n_batches = max(1, len(train) // cfg.batch_size)
-    bar = tqdm(total=None, desc="training", unit="epoch", disable=not progress, leave=True)
+    per_step = cfg.batch_size * ctx.world_size  # clips per optimiser step, all processes together
+    n_batches = max(1, len(train) // per_step)
+    bar = tqdm(total=None, desc="training", unit="epoch", disable=not (progress and ctx.is_main), leave=True)
     while not hist.finished:
         if cfg.max_epochs is not None and hist.epoch >= cfg.max_epochs:
             break  # the checkpoint in workdir resumes from here
@@ -236,12 +243,12 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
         counts = torch.zeros(model_cfg.n_prototypes)
         total = 0.0
         for b in range(n_batches):
-            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            idx = order[b * per_step:(b + 1) * per_step][ctx.rank::ctx.world_size]
             x = X[idx].to(device)
             if cfg.augment:
-                x = augment(x, aug, gen)
+                x = augment(x, aug, aug_gen)
             set_learning_rates(opt, cfg, hist)
-            loss, out = loss_of(model, x, targets[idx].to(device), cfg)
+            loss, out = loss_of(net, x, targets[idx].to(device), cfg)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -249,19 +256,28 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
             total += loss.item()
             if not cfg.supervised:  # how often each prototype explains a clip best, for re-seeding
                 counts += torch.bincount(out.errors.argmin(1).cpu(), minlength=model_cfg.n_prototypes)
-        train_loss = total / n_batches
+        train_loss = float(distributed.sum_across(torch.tensor([total], dtype=torch.float64))) / n_batches / ctx.world_size
         hist.epoch += 1
         hist.epochs_in_stage += 1
         if not cfg.supervised:
-            reseeded = reseed_unused(model, opt, counts, cfg.reseed_fraction, gen)
-        val_stats = validation_score(model, val, device, cfg) if len(val) else {"score": -train_loss}
+            reseeded = reseed_unused(model, opt, distributed.sum_across(counts), cfg.reseed_fraction, gen)
+        if not len(val):
+            val_stats = {"score": -train_loss}
+        elif ctx.is_main:
+            val_stats = validation_score(model, val, device, cfg)
+        else:  # filled in from rank 0's measurement below
+            val_stats = dict.fromkeys(["accuracy", "error", "score"] if cfg.supervised else ["error", "score"], 0.0)
+        if ctx.active:  # every process takes rank 0's decisions
+            keys = sorted(val_stats)
+            val_stats = dict(zip(keys, distributed.broadcast_floats([float(val_stats[k]) for k in keys])))
         hist.log.append({"epoch": hist.epoch, "stage": hist.stage, "train_loss": train_loss,
                          **{f"val_{k}": v for k, v in val_stats.items() if k != "score"}})
         if not cfg.supervised:
             hist.log[-1]["reseeded"] = reseeded
         if val_stats["score"] > hist.best_val:
             hist.best_val = val_stats["score"]
-            write_weights(workdir / f"stage-{hist.stage}.safetensors", model.state_dict())
+            if ctx.is_main:
+                write_weights(workdir / f"stage-{hist.stage}.safetensors", model.state_dict())
         if train_loss < hist.best_train * (1 - cfg.min_delta):
             hist.best_train, hist.since_improved = train_loss, 0
         else:
@@ -272,25 +288,30 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
                            {"val_err": f"{val_stats.get('error', 0):.4f}"}))
         if hist.since_improved >= cfg.patience or hist.epochs_in_stage >= cfg.max_epochs_per_stage:
             _next_stage(model, workdir, hist, device)
-        _checkpoint(model, opt, workdir, gen, hist)
+        if ctx.is_main:
+            _checkpoint(model, opt, workdir, gen, hist)
     bar.close()
     if not hist.finished:
         return model, hist
-    model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
-    if not cfg.supervised:  # every saved stage names its clusters from its own assignments
-        for stage in STAGES:
-            staged = PrototypeModel(model_cfg).to(device)
-            staged.load_state_dict(read_weights(workdir / f"stage-{stage}.safetensors"))
-            name_clusters(staged, train, device)
-            write_weights(workdir / f"stage-{stage}.safetensors", staged.state_dict())
+    if ctx.is_main:  # rank 0 holds the files; the others get the result from it
         model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
+        if not cfg.supervised:  # every saved stage names its clusters from its own assignments
+            for stage in STAGES:
+                staged = PrototypeModel(model_cfg).to(device)
+                staged.load_state_dict(read_weights(workdir / f"stage-{stage}.safetensors"))
+                name_clusters(staged, train, device)
+                write_weights(workdir / f"stage-{stage}.safetensors", staged.state_dict())
+            model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
+    distributed.broadcast_state(model)
     return model, hist
 
 
 def _next_stage(model: PrototypeModel, workdir: Path, hist: History, device) -> None:
     """Go back to the stage's best validation state, then switch the next transformation on."""
-    model.load_state_dict(read_weights(workdir / f"stage-{hist.stage}.safetensors"))
+    if distributed.current().is_main:
+        model.load_state_dict(read_weights(workdir / f"stage-{hist.stage}.safetensors"))
     model.to(device)
+    distributed.broadcast_state(model)
     i = stage_index(hist.stage)
     if i == len(STAGES) - 1:
         hist.finished = True
@@ -350,7 +371,8 @@ def _move_optimizer_state(opt, device) -> None:
 
 def hardware_summary(device: torch.device) -> dict:
     info = {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
-            "cpu_threads": torch.get_num_threads(), "device": str(device), "torch": torch.__version__}
+            "cpu_threads": torch.get_num_threads(), "device": str(device), "torch": torch.__version__,
+            "processes": distributed.current().world_size}
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
