@@ -89,7 +89,6 @@ def million_figures(n: int, dim: int, n_lists: int, n_queries: int, seed: int = 
     one = iter(range(10 ** 9))
     p50, p95 = percentile_ms(lambda: exact.search_rows(queries[next(one) % n_queries], 10), 20)
     print(f"    one query: p50 {p50:.1f} ms, p95 {p95:.1f} ms; in a batch of {n_queries}: {batch_ms:.2f} ms per query")
-    del exact
 
     start = time.perf_counter()
     ivf = NeighbourIndex(x, ids, kind="ivf", n_lists=n_lists, seed=seed)

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..atomic import atomic_path
 from ..audio import load_audio, log_mel
 from ..bundle import Bundle, BundleError, load_bundle, read_weights, write_weights
 from ..bundle_corpus import read_corpus
@@ -172,7 +171,7 @@ def _train_tags_space(bundle: Bundle, data, corpus, corpus_samples, device, epoc
         from ..data import load_features, read_collection
 
         table = read_collection(data, seed=seed).subset("train")
-        feats = load_features(table, bundle.audio, cache_dir=cache_dir, class_names=sorted({r.label for r in table.records}),
+        feats = load_features(table, bundle.audio, class_names=table.labels, cache_dir=cache_dir,
                               progress=progress)
         mels, words, source = feats.features, [tags.tag_words(r.tags) for r in feats.records], f"{data} (train split)"
     else:
