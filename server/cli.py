@@ -204,6 +204,16 @@ def _add_device_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _add_collection_options(parser: argparse.ArgumentParser) -> None:
     """The options every command that reads a labelled collection shares."""
+def _cmd_bundle_add_concepts(args) -> int:
+    from models.bundle_concepts import add_concepts
+
+    sets = add_concepts(args.bundle, args.corpus, targets_per_class=args.targets_per_class, seed=args.seed)
+    concepts = [k.split("/", 1)[1] for k in sets if k.startswith("concept/")]
+    print(f"{len(concepts)} concept sets ({', '.join(concepts)}) and {args.targets_per_class} target clips "
+          f"for each of {len(sets) - len(concepts)} classes added to the bundle at {args.bundle}")
+    return 0
+
+
     parser.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
     parser.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
     parser.add_argument("--on-error", choices=["skip", "fail"], default="skip",
@@ -348,3 +358,10 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+    concepts_add = bundle.add_parser("add-concepts", help="put the corpus's concept sets and per-class target "
+                                                          "clips in a bundle, for concept testing")
+    concepts_add.add_argument("--bundle", required=True, type=Path, help="bundle folder")
+    concepts_add.add_argument("--corpus", required=True, type=Path, help="a folder made by `auralens corpus build`")
+    concepts_add.add_argument("--targets-per-class", type=int, default=30, help="target clips per class (default 30)")
+    concepts_add.add_argument("--seed", type=int, default=0, help="seeds which target clips are drawn")
+    concepts_add.set_defaults(func=_cmd_bundle_add_concepts)
