@@ -28,6 +28,10 @@ def card_lines(bundle: Bundle) -> list[str]:
         t = meta["tags"]
         lines += ["", f"The `tags` space was trained on {t['clips']} clips of {t['trained_on']} for {t['epochs']} "
                       f"epochs; words it knows: {', '.join(t['config']['vocabulary'])}."]
+        ws = meta["spaces"].get("tags", {}).get("quality", {}).get("word_search")
+        if ws:
+            lines.append(f"Searching by one word, {100 * ws['precision_at_k']:.1f} % of the top {ws['k']} clips carry "
+                         f"the word (a random pick: {100 * ws['base_rate']:.1f} %).")
     if "aisfx" in meta["spaces"]:
         lines += ["", f"The `aisfx` space uses the {meta['spaces']['aisfx']['credit']}."]
     return lines + [""]

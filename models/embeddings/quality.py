@@ -115,3 +115,34 @@ def linear_probes(train: dict[str, np.ndarray], train_labels, test: dict[str, np
             pred[te] = _fit_predict(x[tr], y[tr], x[te], seed)
         out[name] = _scores(y, pred)
     return out
+
+
+def word_search_precision(search_vector, vectors: np.ndarray, clip_words: list[list[str]],
+                          vocabulary: list[str], k: int = 10) -> dict:
+    """How often a search by one tag word returns clips that carry the word.
+
+    Parameters
+    ----------
+    search_vector : ``word -> (D,)`` unit vector of the query (the tag side of the tags space).
+    vectors : ``(N, D)`` the clips' vectors (the audio side).
+    clip_words : the ``N`` clips' tag words.
+    vocabulary : the words tried (words no clip carries are skipped).
+    k : hits looked at per word.
+
+    Returns
+    -------
+    ``{"precision_at_k", "base_rate", "k", "per_word": {word: {"precision", "base_rate"}}}``: the
+    mean over words of the share of the top ``k`` hits carrying the word, and the share of all
+    clips that carry it (what a random pick would score).
+    """
+    index = NeighbourIndex(vectors, [str(i) for i in range(len(vectors))], kind="exact")
+    per_word = {}
+    for word in vocabulary:
+        carries = np.array([word in ws for ws in clip_words])
+        if not carries.any():
+            continue
+        _, rows = index.search_rows(np.asarray(search_vector(word))[None], k)
+        per_word[word] = {"precision": float(carries[rows[0]].mean()), "base_rate": float(carries.mean())}
+    return {"precision_at_k": float(np.mean([w["precision"] for w in per_word.values()])),
+            "base_rate": float(np.mean([w["base_rate"] for w in per_word.values()])), "k": k,
+            "per_word": per_word}

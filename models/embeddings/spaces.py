@@ -29,7 +29,7 @@ from ..bundle_corpus import read_corpus
 from . import aisfx, learned, pitch, profile, tags, timbre
 from .card import write_card_section
 from .index import NeighbourIndex, normalise
-from .quality import davies_bouldin, linear_probes, nn_classification
+from .quality import davies_bouldin, linear_probes, nn_classification, word_search_precision
 
 EMBEDDINGS_DIR = "embeddings"
 TAGS_WEIGHTS = "tags-model.safetensors"
@@ -302,6 +302,7 @@ def _measure(embedder: Embedder, spaces: list[str], stats, corpus_vectors, corpu
         probes = linear_probes({s: corpus_vectors[s] for s in spaces}, labels, seed=seed)
         protocol = (f"the bundle's corpus ({len(corpus)} clips): each clip's nearest other corpus clip, "
                     "Davies-Bouldin index of the corpus classes, probes by 4-fold cross-validation")
+        test_words, test_tags_vectors = [tags.tag_words(c.tags) for c in corpus], corpus_vectors.get("tags")
     else:
         from ..data import read_collection
 
@@ -325,11 +326,16 @@ def _measure(embedder: Embedder, spaces: list[str], stats, corpus_vectors, corpu
                           "dbi": davies_bouldin(test_vec[s], test_labels),
                           "n_test": len(test), "n_reference": len(reference)}
         probes = linear_probes(ref_vec, ref_labels, test_vec, test_labels, seed=seed)
+        test_words, test_tags_vectors = [tags.tag_words(r.tags) for r in test], test_vec.get("tags")
         protocol = (f"test split of {data} ({len(test)} clips) against {len(reference)} clips of its train "
                     f"split (at most {reference_per_class} per class): nearest neighbour, Davies-Bouldin "
                     "index of the test classes, probes fitted on the train clips")
     for s in spaces:
         quality[s]["probe"] = probes[s]
+    if test_tags_vectors is not None:  # searching by one word: do the hits carry it?
+        model = embedder.tags_model
+        quality["tags"]["word_search"] = word_search_precision(
+            lambda w: model.search_vector(w).cpu().numpy(), test_tags_vectors, test_words, list(model.cfg.vocabulary))
     return quality, probes, protocol
 
 
