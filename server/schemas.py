@@ -154,3 +154,47 @@ class WhatIf(BaseModel):
     freqs_hz: list[float] = Field(description="mel band centres")
     original_db: list[float] = Field(description="the prototype's spectrum, dB per band")
     transformed_db: list[float] = Field(description="the spectrum after the transformation, dB per band")
+
+
+class ConceptIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80, description="e.g. 'muted brass'")
+    description: str = Field("", max_length=500, description="what the examples have in common")
+    clip_ids: list[str] = Field(description="at least 20 example clips (uploads or corpus clips)", max_length=500)
+
+
+class ConceptClip(BaseModel):
+    label: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class Concept(BaseModel):
+    id: str
+    name: str
+    description: str
+    builtin: bool = Field(description="shipped with the bundle (its clips are stored as features, not audio)")
+    n_clips: int
+    clip_ids: list[str] = Field(description="the example clips of a user's concept")
+    created: str | None = None
+
+
+class TCAVRequest(BaseModel):
+    concepts: list[str] = Field(min_length=1, max_length=10, description="concept ids")
+    classes: list[str] | None = Field(None, description="class names to test (default: all)")
+    layers: list[str] | None = Field(None, max_length=4, description="layer names (default: one middle layer)")
+    runs: int = Field(20, ge=2, le=100, description="CAVs per concept; >= 20 for an exact test")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    model: str | None = Field(None, description="model id (default: the bundle's first)")
+
+
+class DiscoveryRequest(BaseModel):
+    classes: list[str] = Field(min_length=2, max_length=16, description="two or more class names")
+    layer: str | None = Field(None, description="a layer with non-negative activations (default: one)")
+    rank: int = Field(5, ge=3, le=10, description="number of concepts to find")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    model: str | None = None
+
+
+class Layer(BaseModel):
+    name: str
+    shape: list[int] = Field(description="output shape for one 1 s clip, without the batch axis")
+    non_negative: bool = Field(description="usable for concept discovery")

@@ -16,7 +16,9 @@ import soundfile as sf
 
 from models.audio import load_audio, log_mel
 from models.bundle import Bundle, load_bundle
+from models.bundle_concepts import read_concept_sets
 from models.bundle_corpus import best_clips, read_corpus
+from models.concepts import ConceptCache, describe_layers
 
 from .jobs import Jobs
 from .storage import Storage, StoredClip
@@ -100,6 +102,11 @@ class AppState:
             self.corpus[c.id] = ClipRef(c.id, "corpus", c.path.name, info.duration, info.samplerate, c.path,
                                         c.label, c.split, c.tags)
         self.best_clips = best_clips(self.bundle.path)
+        self.concept_index, self.concept_sets = read_concept_sets(self.bundle.path)
+        self.concept_cache = ConceptCache(max_bytes=256 * 2**20)  # activations and CAVs, by content
+        self._corpus_features: dict[str, torch.Tensor] | None = None
+        self._layers: dict[int, list[dict]] = {}
+        self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.queue_size)
         # clip id -> (F, T) log-mel on the device (a 10-minute clip is 13 MB)
         self.features = LRU(64, max_bytes=256 * 2**20, weigh=lambda x: x.numel() * x.element_size())
@@ -167,6 +174,24 @@ class AppState:
         if cached is None:
             cached = self.features.put(clip.id, log_mel(self.clip_audio(clip).samples, self.bundle.audio, self.device))
         return cached
+
+    def corpus_features(self) -> dict[str, torch.Tensor]:
+        """Log-mels of every corpus clip (on the CPU), computed once."""
+        with self._lock:
+            if self._corpus_features is None:
+                self._corpus_features = {cid: log_mel(self.clip_audio(c).samples, self.bundle.audio)
+                                         for cid, c in self.corpus.items()}
+            return self._corpus_features
+
+    def layers(self, model) -> list[dict]:
+        """The model's layers with their output shapes for a 1 s clip, found once."""
+        with self._lock:
+            if id(model) not in self._layers:
+                example = torch.zeros(1, self.bundle.audio.n_mels, self.bundle.audio.n_frames(self.bundle.audio.sample_rate),
+                                      device=next(model.parameters()).device)
+                with torch.no_grad():
+                    self._layers[id(model)] = describe_layers(model, example)
+            return self._layers[id(model)]
 
     def close(self) -> None:
         if self.storage is None:

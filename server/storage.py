@@ -1,4 +1,4 @@
-"""User state that must survive restarts: uploaded clips, analysis permalinks, jobs.
+"""User state that must survive restarts: uploaded clips, analysis permalinks, concepts, jobs.
 
 One SQLite database (WAL journal, full sync: a committed row survives a crash) and audio
 files stored under their content hash beside it::
@@ -53,6 +53,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,                      -- a sentence for a person when failed
     created TEXT NOT NULL,
     updated TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS concepts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    clip_ids TEXT NOT NULL,          -- JSON list of clip ids (uploads or corpus clips)
+    created TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS clips_created ON clips(created);
 """
@@ -204,3 +211,27 @@ class Storage:
             cur = db.execute("UPDATE jobs SET status = 'failed', error = ?, updated = ? "
                              "WHERE status IN ('queued', 'running')", (reason, _now()))
             return cur.rowcount
+
+    # -- concepts ----------------------------------------------------------------------------
+    def add_concept(self, name: str, description: str, clip_ids: list[str]) -> dict:
+        concept = {"id": new_id("k"), "name": name, "description": description, "clip_ids": list(clip_ids),
+                   "created": _now()}
+        with self._transaction() as db:
+            db.execute("INSERT INTO concepts VALUES (?, ?, ?, ?, ?)",
+                       (concept["id"], name, description, json.dumps(concept["clip_ids"]), concept["created"]))
+        return concept
+
+    def _concept(self, row) -> dict:
+        return {**dict(row), "clip_ids": json.loads(row["clip_ids"])}
+
+    def concepts(self) -> list[dict]:
+        """The user's concepts, oldest first."""
+        return [self._concept(r) for r in self._query("SELECT * FROM concepts ORDER BY created, id")]
+
+    def concept(self, concept_id: str) -> dict | None:
+        rows = self._query("SELECT * FROM concepts WHERE id = ?", (concept_id,))
+        return self._concept(rows[0]) if rows else None
+
+    def delete_concept(self, concept_id: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM concepts WHERE id = ?", (concept_id,)).rowcount > 0

@@ -89,3 +89,46 @@ def test_acknowledged_uploads_survive_a_kill_during_concurrent_uploads(tmp_path)
         server.wait()
     assert not list(tmp_path.rglob(".*.tmp"))  # a write cut off by the kill leaves nothing behind
     assert len(acknowledged) >= 12
+
+
+def test_acknowledged_concepts_survive_a_kill_during_concurrent_writes(tmp_path):
+    port = free_port()
+    server = start_server(tmp_path, port)
+    base = f"http://127.0.0.1:{port}"
+    ids = [c["id"] for c in httpx.get(f"{base}/api/clips", params={"origin": "corpus", "limit": 100}).json()["clips"]]
+    acknowledged, lock, stop = {}, threading.Lock(), threading.Event()
+
+    def writer(worker: int):
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for i in range(1000):
+                if stop.is_set():
+                    return
+                body = {"name": f"concept {worker}-{i}", "clip_ids": ids[i % 50:i % 50 + 20]}
+                try:
+                    r = client.post("/api/concepts", json=body)
+                except httpx.HTTPError:
+                    return
+                if r.status_code == 201:
+                    with lock:
+                        acknowledged[r.json()["id"]] = body
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
+    for t in threads:
+        t.start()
+    while len(acknowledged) < 10:
+        time.sleep(0.02)
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+
+    server = start_server(tmp_path, port)
+    try:
+        listed = {c["id"]: c for c in httpx.get(f"{base}/api/concepts").json() if not c["builtin"]}
+        for concept_id, body in acknowledged.items():
+            assert listed[concept_id]["name"] == body["name"] and listed[concept_id]["clip_ids"] == body["clip_ids"]
+        assert all(c["n_clips"] == 20 for c in listed.values())  # nothing half-written
+    finally:
+        server.kill()
+        server.wait()

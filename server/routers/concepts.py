@@ -1,0 +1,144 @@
+"""Musical concepts: a library of example sets (built into the bundle or made by users), tested
+against the model with TCAV, or found without labels in a layer's activations."""
+from __future__ import annotations
+
+import torch
+from fastapi import APIRouter, Depends, HTTPException, Response
+
+from models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS, LayerError, describe_layers
+
+from ..concept_jobs import discovery_job, tcav_job
+from ..errors import COMMON
+from ..schemas import Concept, ConceptIn, DiscoveryRequest, JobStarted, Layer, TCAVRequest
+from ..state import AppState, get_state
+
+router = APIRouter(tags=["concepts"], responses=COMMON)
+MIN_CLIPS = 20
+
+
+def builtin_concepts(state: AppState) -> list[dict]:
+    return [{"id": f"builtin-{s['name']}", "key": s["name"], "name": s["name"].replace("_", " "),
+             "description": s["description"], "builtin": True, "n_clips": len(s["clips"]), "clip_ids": [],
+             "created": None}
+            for key, s in state.concept_index["sets"].items() if s["kind"] == "concept"]
+
+
+def user_concept(c: dict) -> dict:
+    return {**c, "builtin": False, "n_clips": len(c["clip_ids"])}
+
+
+def find_concept(state: AppState, concept_id: str) -> dict:
+    for c in builtin_concepts(state):
+        if c["id"] == concept_id:
+            return c
+    found = state.storage.concept(concept_id)
+    if found is None:
+        raise HTTPException(404, detail=f"There is no concept '{concept_id}'.")
+    return user_concept(found)
+
+
+def out(c: dict) -> Concept:
+    return Concept(**{k: v for k, v in c.items() if k != "key"})
+
+
+@router.get("/api/concepts", response_model=list[Concept])
+def list_concepts(state: AppState = Depends(get_state)) -> list[Concept]:
+    """The concept library: the bundle's built-in concepts, then the users' own."""
+    return [out(c) for c in builtin_concepts(state)] + [out(user_concept(c)) for c in state.storage.concepts()]
+
+
+@router.post("/api/concepts", status_code=201, response_model=Concept)
+def create_concept(concept: ConceptIn, state: AppState = Depends(get_state)) -> Concept:
+    """Define a concept from at least 20 example clips (uploads or corpus clips)."""
+    ids = list(dict.fromkeys(concept.clip_ids))
+    if len(ids) < MIN_CLIPS:
+        raise HTTPException(422, detail=f"A concept needs at least {MIN_CLIPS} different example clips "
+                                        f"(for a trustworthy test); this one has {len(ids)}.")
+    missing = [i for i in ids if i not in state.corpus and state.storage.clip(i) is None]
+    if missing:
+        raise HTTPException(422, detail=f"These clips do not exist: {', '.join(missing[:5])}"
+                                        f"{' and more' if len(missing) > 5 else ''}.")
+    name = concept.name.strip()
+    if any(c["name"].lower() == name.lower() for c in builtin_concepts(state) + state.storage.concepts()):
+        raise HTTPException(409, detail=f"There is already a concept called '{name}'; choose another name.")
+    return out(user_concept(state.storage.add_concept(name, concept.description.strip(), ids)))
+
+
+@router.get("/api/concepts/{concept_id}", response_model=Concept)
+def get_concept(concept_id: str, state: AppState = Depends(get_state)) -> Concept:
+    return out(find_concept(state, concept_id))
+
+
+@router.delete("/api/concepts/{concept_id}", status_code=204, response_class=Response,
+               responses={409: {"description": "a built-in concept"}})
+def delete_concept(concept_id: str, state: AppState = Depends(get_state)) -> Response:
+    """Remove a user's concept (its clips stay)."""
+    if find_concept(state, concept_id)["builtin"]:
+        raise HTTPException(409, detail="Built-in concepts belong to the bundle and cannot be deleted.")
+    state.storage.delete_concept(concept_id)
+    return Response(status_code=204)
+
+
+def _model(state: AppState, model_id: str | None):
+    model_id, model = state.model(model_id)
+    if state.bundle.models[model_id].kind != "spectral-prototypes":
+        raise HTTPException(422, detail=f"Concept testing works on spectral prototype models; '{model_id}' is not one.")
+    return model_id, model
+
+
+def _layers(state: AppState, model, names: list[str]) -> None:
+    known = {layer["name"] for layer in state.layers(model)}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise HTTPException(422, detail=f"Unknown layer(s): {', '.join(unknown)}. "
+                                        f"See GET /api/models/{{model}}/layers for the model's layers.")
+
+
+@router.get("/api/models/{model_id}/layers", response_model=list[Layer])
+def model_layers(model_id: str, state: AppState = Depends(get_state)) -> list[Layer]:
+    """The layers concepts can be tested at (every submodule with one tensor output)."""
+    _, model = _model(state, model_id)
+    return [Layer(**layer) for layer in state.layers(model)]
+
+
+@router.post("/api/tcav", status_code=202, response_model=JobStarted)
+def start_tcav(request: TCAVRequest, state: AppState = Depends(get_state)) -> JobStarted:
+    """Test concepts against classes with TCAV: scores with a random baseline, p-values and a
+    verdict per (concept, layer, class). Runs as a job; the job's result holds the scores."""
+    model_id, model = _model(state, request.model)
+    if not state.concept_sets:
+        raise HTTPException(422, detail="This bundle has no target clips for concept testing "
+                                        "(add them with `auralens bundle add-concepts`).")
+    concepts = [find_concept(state, cid) for cid in dict.fromkeys(request.concepts)]
+    classes = list(dict.fromkeys(request.classes or state.bundle.classes))
+    unknown = [c for c in classes if c not in state.bundle.classes]
+    if unknown:
+        raise HTTPException(422, detail=f"Unknown class(es): {', '.join(unknown)}.")
+    layers = list(dict.fromkeys(request.layers or [DEFAULT_TCAV_LAYERS[0]]))
+    _layers(state, model, layers)
+    params = {"concepts": [c["id"] for c in concepts], "classes": classes, "layers": layers, "runs": request.runs,
+              "seed": request.seed, "model": model_id}
+    job_id = state.jobs.submit("tcav", params, lambda progress: tcav_job(
+        state, model, model_id, concepts, classes, layers, request.runs, request.seed, progress))
+    return JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}")
+
+
+@router.post("/api/discoveries", status_code=202, response_model=JobStarted)
+def start_discovery(request: DiscoveryRequest, state: AppState = Depends(get_state)) -> JobStarted:
+    """Find concepts without labels: NMF of a layer's activations on the corpus clips of the
+    chosen classes. Runs as a job; the result lists each concept with its playable excerpts."""
+    model_id, model = _model(state, request.model)
+    classes = list(dict.fromkeys(request.classes))
+    unknown = [c for c in classes if c not in state.bundle.classes]
+    if unknown or len(classes) < 2:
+        raise HTTPException(422, detail=f"Choose two or more classes of the bundle"
+                                        f"{'; unknown: ' + ', '.join(unknown) if unknown else ''}.")
+    layer = request.layer or DEFAULT_DISCOVERY_LAYERS[0]
+    _layers(state, model, [layer])
+    if not next(x for x in state.layers(model) if x["name"] == layer)["non_negative"]:
+        raise HTTPException(422, detail=f"Layer '{layer}' has negative activations; discovery needs a "
+                                        f"non-negative one (a ReLU), e.g. {DEFAULT_DISCOVERY_LAYERS[0]}.")
+    params = {"classes": classes, "layer": layer, "rank": request.rank, "seed": request.seed, "model": model_id}
+    job_id = state.jobs.submit("discovery", params, lambda progress: discovery_job(
+        state, model, model_id, classes, layer, request.rank, request.seed, progress))
+    return JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}")

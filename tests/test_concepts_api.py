@@ -1,0 +1,118 @@
+"""The concept library, TCAV and concept discovery through the API, on the default bundle."""
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
+from server.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
+        yield c
+
+
+def finished(client, job_id: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError("the job did not finish")
+
+
+def corpus_ids(client, n: int, label: str | None = None) -> list[str]:
+    clips = client.get("/api/clips", params={"origin": "corpus", "limit": 500, **({"label": label} if label else {})})
+    return [c["id"] for c in clips.json()["clips"]][:n]
+
+
+def test_the_library_holds_the_bundles_five_built_in_concepts(client):
+    concepts = {c["id"]: c for c in client.get("/api/concepts").json()}
+    assert {"builtin-vibrato", "builtin-reverberant", "builtin-staccato", "builtin-fortissimo",
+            "builtin-high_register"} <= set(concepts)
+    assert all(c["builtin"] and c["n_clips"] == 30 for c in concepts.values() if c["id"].startswith("builtin-"))
+    r = client.delete("/api/concepts/builtin-vibrato")
+    assert r.status_code == 409 and "built-in" in r.json()["detail"].lower()
+
+
+def test_a_concept_needs_twenty_existing_clips_and_a_new_name(client):
+    few = client.post("/api/concepts", json={"name": "few", "clip_ids": corpus_ids(client, 3)})
+    assert few.status_code == 422 and "at least 20" in few.json()["detail"]
+    ghost = client.post("/api/concepts", json={"name": "ghost", "clip_ids": corpus_ids(client, 19) + ["u-nothing"]})
+    assert ghost.status_code == 422 and "u-nothing" in ghost.json()["detail"]
+    taken = client.post("/api/concepts", json={"name": "Vibrato", "clip_ids": corpus_ids(client, 20)})
+    assert taken.status_code == 409
+
+
+def test_a_users_concept_is_kept_listed_and_deletable(client):
+    made = client.post("/api/concepts", json={"name": "brass", "description": "trumpets and horns",
+                                              "clip_ids": corpus_ids(client, 10, "trumpet") + corpus_ids(client, 10, "french_horn")})
+    assert made.status_code == 201
+    concept = made.json()
+    assert concept["n_clips"] == 20 and not concept["builtin"] and concept["id"].startswith("k-")
+    assert client.get(f"/api/concepts/{concept['id']}").json() == concept
+    assert client.delete(f"/api/concepts/{concept['id']}").status_code == 204
+    assert client.get(f"/api/concepts/{concept['id']}").status_code == 404
+
+
+def test_concepts_survive_a_restart(tmp_path):
+    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as first:
+        concept = first.post("/api/concepts", json={"name": "low", "clip_ids": corpus_ids(first, 20)}).json()
+    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as second:
+        assert second.get(f"/api/concepts/{concept['id']}").json() == concept
+
+
+def test_the_model_lists_the_layers_concepts_can_be_tested_at(client):
+    layers = {layer["name"]: layer for layer in client.get("/api/models/prototypes/layers").json()}
+    assert set(DEFAULT_TCAV_LAYERS) <= set(layers)
+    assert all(layers[name]["non_negative"] for name in DEFAULT_DISCOVERY_LAYERS)
+
+
+def test_tcav_of_a_built_in_concept_gives_scores_baselines_p_values_and_verdicts_per_class(client):
+    started = client.post("/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute", "cello"],
+                                             "runs": 20, "seed": 1})
+    assert started.status_code == 202
+    job = finished(client, started.json()["job_id"])
+    assert job["status"] == "done", job["error"]
+    result = job["result"]
+    assert result["n_tests"] == 2 and len(result["results"]) == 2
+    for row in result["results"]:
+        assert 0 <= row["tcav"]["mean"] <= 1 and len(row["tcav"]["runs"]) == 20
+        assert 0 <= row["null"]["mean"] <= 1 and 0 <= row["p"] <= 1 and row["p_adjusted"] >= row["p"]
+        assert isinstance(row["significant"], bool) and row["verdict"] and 0 <= row["cav_accuracy"]["mean"] <= 1
+    heard = result["hear"][0]
+    assert heard["concept"] == "staccato" and len(heard["clips"]) == 8
+    assert client.get(heard["clips"][0]["audio_url"]).status_code == 200
+
+
+def test_the_same_tcav_request_gives_the_same_scores(client):
+    request = {"concepts": ["builtin-fortissimo"], "classes": ["trumpet"], "runs": 20, "seed": 3}
+    first = finished(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
+    second = finished(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
+    assert first["results"] == second["results"]
+
+
+def test_bad_tcav_requests_are_refused_with_a_reason(client):
+    unknown_layer = client.post("/api/tcav", json={"concepts": ["builtin-vibrato"], "layers": ["encoder.nope"]})
+    assert unknown_layer.status_code == 422 and "encoder.nope" in unknown_layer.json()["detail"]
+    unknown_class = client.post("/api/tcav", json={"concepts": ["builtin-vibrato"], "classes": ["kazoo"]})
+    assert unknown_class.status_code == 422 and "kazoo" in unknown_class.json()["detail"]
+    assert client.post("/api/tcav", json={"concepts": ["k-nothing"]}).status_code == 404
+    assert client.post("/api/tcav", json={"concepts": []}).status_code == 422
+
+
+def test_discovery_finds_concepts_with_playable_excerpts(client):
+    started = client.post("/api/discoveries", json={"classes": ["flute", "trumpet", "cello"], "rank": 3})
+    assert started.status_code == 202
+    job = finished(client, started.json()["job_id"])
+    assert job["status"] == "done", job["error"]
+    components = job["result"]["components"]
+    assert len(components) == 3 and 0 <= job["result"]["fidelity"] <= 1
+    excerpt = components[0]["excerpts"][0]
+    assert excerpt["label"] in ("flute", "trumpet", "cello") and excerpt["end_s"] > excerpt["start_s"]
+    assert client.get(excerpt["audio_url"]).status_code == 200
+    negative = client.post("/api/discoveries", json={"classes": ["flute", "cello"], "layer": "encoder.down.2"})
+    assert negative.status_code == 422 and "non-negative" in negative.json()["detail"]
