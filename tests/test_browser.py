@@ -218,3 +218,50 @@ def test_the_tabs_answer_the_keyboard(page):
     page.keyboard.press("ArrowRight")
     page.wait_for_selector("#panel-analyse:not([hidden])")
     assert page.get_attribute("#tab-analyse", "aria-selected") == "true" and page.url.endswith("#/analyse")
+
+
+def test_tcav_of_a_built_in_concept_runs_from_the_page_and_shows_scores_and_verdicts(page):
+    page.goto("/#/concepts")
+    page.wait_for_selector("#concept-library li")
+    assert "built in" in page.inner_text("#concept-library")
+    for label in ["accordion", "alto sax", "bass tuba", "bassoon", "clarinet", "contrabass", "french horn", "guitar",
+                  "harp", "oboe", "trombone", "trumpet", "viola", "violin"]:
+        page.uncheck(f"label.check:has-text('{label}') >> input[id^=tcav-class]")
+    page.click("#tcav-run")
+    page.wait_for_selector("#tcav-result .tcav-chart .main-svg", timeout=180_000)
+    table = page.inner_text("#tcav-result .tcav-table")
+    assert "cello" in table and "flute" in table and "random" in page.inner_text("#tcav-result").lower()
+    assert page.locator("#tcav-result .tcav-table tbody tr").count() == 2
+    assert audio_loads(page, "#tcav-result .clip-list audio") > 0
+    assert "#/concepts?tcav=j-" in page.url
+
+
+def test_a_concept_made_from_twenty_corpus_clips_joins_the_library(page):
+    page.goto("/#/concepts")
+    page.wait_for_selector("#concept-library li")
+    page.click("#concept-maker summary")
+    page.select_option("#concept-pick-class", "trumpet")
+    page.wait_for_function("document.querySelectorAll('#concept-clips li').length == 12")
+    for box in page.locator("#concept-clips input[type=checkbox]").all():
+        box.check()
+    page.select_option("#concept-pick-class", "trombone")
+    page.wait_for_function("[...document.querySelectorAll('#concept-clips li')].every(li => li.innerText.startsWith('trombone'))")
+    page.fill("#concept-name", "low brass")
+    page.click("#concept-create")
+    assert "at least 20" in page.wait_for_selector(".message[role=alert]").inner_text()
+    for box in page.locator("#concept-clips input[type=checkbox]").all()[:8]:
+        box.check()
+    assert page.inner_text("#concept-count") == "20 chosen"
+    page.click("#concept-create")
+    page.wait_for_selector("#concept-library li:has-text('low brass')")
+    assert "20 clips" in page.inner_text("#concept-library li:has-text('low brass')")
+
+
+def test_discovery_shows_concepts_with_excerpts_to_hear(page):
+    page.goto("/#/concepts")
+    page.wait_for_selector("#concept-library li")
+    page.fill("#disc-rank", "3")
+    page.click("#disc-run")
+    page.wait_for_selector("#discovery-result .component canvas", timeout=180_000)
+    assert page.locator("#discovery-result .component").count() == 3
+    assert audio_loads(page, "#discovery-result .component audio") > 0

@@ -1,11 +1,230 @@
-// The Concepts tab: musical concepts tested against the model.
-import { clear, el } from "./ui.js";
+// The Concepts tab: a library of musical concepts (built into the bundle or made from example
+// clips), tested against the model with TCAV, and concepts found without labels.
+import { followJob, getJSON, postJSON, query } from "./api.js";
+import { clear, el, percent, player, pretty, progressBar, seconds, showMessage, withBusy } from "./ui.js";
+import { drawPresence, tcavChart } from "./plots.js";
 
-export function createConceptsTab(panel) {
+const MIN_CLIPS = 20;
+
+function checkboxList(name, items, { checked = () => false, label = (x) => x, value = (x) => x } = {}) {
+  return el("div", { class: "checks", role: "group", "aria-label": name },
+    items.map((item, i) => {
+      const id = `${name}-${i}`;
+      return el("label", { for: id, class: "check" },
+        el("input", { type: "checkbox", id, value: value(item), checked: checked(item) }), ` ${label(item)}`);
+    }));
+}
+const checkedValues = (box) => [...box.querySelectorAll("input:checked")].map((i) => i.value);
+
+export function createConceptsTab(panel, context) {
+  const { bundle } = context;
+  let library = [], layers = [], started = false;
+
+  // -- the library -------------------------------------------------------------------------
+  const libraryList = el("ul", { class: "concept-list", id: "concept-library" });
+  async function loadLibrary() {
+    library = await getJSON("/api/concepts");
+    clear(libraryList, library.map((c) => el("li", { dataset: { concept: c.id } },
+      el("strong", {}, c.name), c.builtin ? el("span", { class: "badge" }, "built in") : null,
+      el("span", { class: "muted" }, ` ${c.n_clips} clips${c.description ? " · " + c.description : ""}`),
+      c.builtin ? null : el("button", { type: "button", class: "quiet-button", "aria-label": `Delete the concept ${c.name}`,
+        onclick: async () => {
+          const r = await fetch(`/api/concepts/${encodeURIComponent(c.id)}`, { method: "DELETE" });
+          if (!r.ok) showMessage((await r.json()).detail); else { showMessage(`“${c.name}” deleted.`, "info"); refresh(); }
+        } }, "Delete"))));
+    clear(testConcepts, checkboxList("tcav-concept", library,
+      { label: (c) => `${c.name} (${c.n_clips})`, value: (c) => c.id, checked: (c) => c.id === "builtin-staccato" }));
+  }
+
+  // -- making a concept --------------------------------------------------------------------
+  const nameInput = el("input", { type: "text", id: "concept-name", placeholder: "e.g. muted brass", maxlength: "80" });
+  const descInput = el("input", { type: "text", id: "concept-description", placeholder: "what the examples share", maxlength: "500" });
+  const pickClass = el("select", { id: "concept-pick-class" }, el("option", { value: "" }, "any class"),
+    bundle.classes.map((c) => el("option", { value: c }, pretty(c))));
+  const pickList = el("ul", { class: "clip-list", id: "concept-clips" });
+  const chosen = new Set();
+  const count = el("span", { class: "muted", id: "concept-count", role: "status" });
+  const updateCount = () => {
+    count.textContent = `${chosen.size} chosen${chosen.size < MIN_CLIPS ? ` (at least ${MIN_CLIPS} needed)` : ""}`;
+  };
+  async function loadPickList() {
+    const [corpus, uploads] = await Promise.all([
+      getJSON(`/api/clips${query({ origin: "corpus", label: pickClass.value, limit: 500 })}`),
+      pickClass.value ? { clips: [] } : getJSON("/api/clips?origin=upload&limit=200"),
+    ]);
+    clear(pickList, [...uploads.clips, ...corpus.clips].map((clip) => {
+      const id = `pick-${clip.id}`;
+      const box = el("input", { type: "checkbox", id, checked: chosen.has(clip.id) });
+      box.addEventListener("change", () => { box.checked ? chosen.add(clip.id) : chosen.delete(clip.id); updateCount(); });
+      const tags = ["register", "dynamics", "articulation"].map((k) => clip.tags[k]).filter(Boolean).join(", ");
+      return el("li", {}, box, el("label", { for: id, class: "name" },
+        clip.label ? `${pretty(clip.label)} · ${clip.name}` : `your upload · ${clip.name}`,
+        el("span", { class: "muted" }, ` ${seconds(clip.duration_s)}${tags ? " · " + tags : ""}`)),
+        player(clip.audio_url, `Play ${clip.name}`));
+    }));
+    updateCount();
+  }
+  pickClass.addEventListener("change", loadPickList);
+  const createStatus = el("div");
+  const createButton = el("button", { type: "button", id: "concept-create", onclick: async () => {
+    const made = await withBusy(createStatus, "Saving the concept…", () => postJSON("/api/concepts",
+      { name: nameInput.value, description: descInput.value, clip_ids: [...chosen] }));
+    if (made) {
+      showMessage(`Concept “${made.name}” saved with ${made.n_clips} clips.`, "info");
+      chosen.clear(); nameInput.value = ""; descInput.value = "";
+      await refresh();
+    }
+  } }, "Save the concept");
+
+  // -- testing concepts (TCAV) -------------------------------------------------------------
+  const testConcepts = el("div");
+  const testClasses = checkboxList("tcav-class", bundle.classes, { label: pretty, checked: () => true });
+  const layerSelect = el("select", { id: "tcav-layer" });
+  const runsInput = el("input", { type: "number", id: "tcav-runs", min: "2", max: "100", value: "20" });
+  const tcavOut = el("div", { id: "tcav-result" });
+  const tcavButton = el("button", { type: "button", id: "tcav-run", onclick: () => runTcav() }, "Test the concepts");
+
+  async function runTcav() {
+    const body = { concepts: checkedValues(testConcepts), classes: checkedValues(testClasses),
+                   layers: [layerSelect.value], runs: Number(runsInput.value) };
+    if (!body.concepts.length) { showMessage("Choose at least one concept to test."); return; }
+    if (!body.classes.length) { showMessage("Choose at least one class to test the concepts on."); return; }
+    await runJob(tcavButton, tcavOut, "Testing the concepts", () => postJSON("/api/tcav", body), "tcav");
+  }
+
+  async function runJob(button, out, label, start, kind) {
+    button.disabled = true;
+    const bar = progressBar(label);
+    clear(out, bar);
+    try {
+      const { job_id } = await start();
+      history.replaceState(null, "", `#/concepts?${kind}=${job_id}`);
+      const result = await followJob(job_id, bar.update);
+      (kind === "tcav" ? showTcav : showDiscovery)(out, result);
+    } catch (error) {
+      clear(out);
+      showMessage(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // -- discovering concepts ----------------------------------------------------------------
+  const discClasses = checkboxList("disc-class", bundle.classes,
+    { label: pretty, checked: (c) => ["flute", "trumpet", "cello"].includes(c) });
+  const discLayer = el("select", { id: "disc-layer" });
+  const rankInput = el("input", { type: "number", id: "disc-rank", min: "3", max: "10", value: "4" });
+  const discOut = el("div", { id: "discovery-result" });
+  const discButton = el("button", { type: "button", id: "disc-run", onclick: () => runJob(discButton, discOut,
+    "Looking for concepts", () => postJSON("/api/discoveries",
+      { classes: checkedValues(discClasses), layer: discLayer.value, rank: Number(rankInput.value) }), "discovery") },
+  "Find concepts");
+
+  clear(panel,
+    el("p", { class: "hint" }, "A concept is a set of example clips that share something a musician can name " +
+      "(vibrato, a high register, muted brass). TCAV asks whether the model's decision for a class leans on " +
+      "that concept, and compares the answer with random sets of clips so that chance is not mistaken for meaning."),
+    el("section", {}, el("h2", {}, "The concept library"), libraryList),
+    el("details", { class: "box", id: "concept-maker" }, el("summary", {}, "Make a concept from example clips"),
+      el("div", { class: "toolbar" }, el("label", { for: "concept-name" }, "Name "), nameInput,
+        el("label", { for: "concept-description" }, "Description "), descInput),
+      el("div", { class: "toolbar" }, el("label", { for: "concept-pick-class" }, "Show "), pickClass, count, createButton),
+      createStatus, pickList),
+    el("section", {}, el("h2", {}, "Test concepts against the model (TCAV)"),
+      el("h3", {}, "Concepts"), testConcepts,
+      el("h3", {}, "Classes"), testClasses,
+      el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layer "), layerSelect,
+        el("label", { for: "tcav-runs" }, "Runs "), runsInput, tcavButton),
+      tcavOut),
+    el("section", {}, el("h2", {}, "Find concepts without labels"),
+      el("p", { class: "hint" }, "The model's activations on corpus clips of the chosen classes are split into a few " +
+        "recurring patterns (non-negative matrix factorisation). Listen to the moments where each pattern is strongest."),
+      el("h3", {}, "Classes"), discClasses,
+      el("div", { class: "toolbar" }, el("label", { for: "disc-layer" }, "Layer "), discLayer,
+        el("label", { for: "disc-rank" }, "How many concepts "), rankInput, discButton),
+      discOut));
+
+  async function refresh() {
+    await Promise.all([loadLibrary(), loadPickList()]);
+  }
+
+  async function loadLayers() {
+    layers = await getJSON(`/api/models/${encodeURIComponent(context.modelId)}/layers`);
+    const encoder = layers.filter((l) => l.name.startsWith("encoder."));
+    const preferred = ["encoder.down.2", "encoder.levels.1", "encoder.last"];
+    clear(layerSelect, [...preferred.filter((n) => encoder.some((l) => l.name === n)),
+      ...encoder.map((l) => l.name).filter((n) => !preferred.includes(n))].map((n) => el("option", { value: n }, n)));
+    const nonNegative = encoder.filter((l) => l.non_negative).map((l) => l.name);
+    const preferredNN = ["encoder.levels.2.1", "encoder.levels.3.1", "encoder.levels.1.1"];
+    clear(discLayer, [...preferredNN.filter((n) => nonNegative.includes(n)), ...nonNegative.filter((n) => !preferredNN.includes(n))]
+      .map((n) => el("option", { value: n }, n)));
+  }
+
   return {
-    async show() {
-      clear(panel, el("h2", {}, "Concepts"),
-        el("p", {}, "Concept testing is not available on this server yet."));
+    async show(params = {}) {
+      if (!started) {
+        started = true;
+        await withBusy(panel, "Loading the concept library…", () => Promise.all([refresh(), loadLayers()]));
+      }
+      for (const kind of ["tcav", "discovery"]) {
+        if (!params[kind]) continue;
+        const out = kind === "tcav" ? tcavOut : discOut;
+        const job = await getJSON(`/api/jobs/${encodeURIComponent(params[kind])}`).catch((e) => { showMessage(e.message); return null; });
+        if (job?.status === "done") (kind === "tcav" ? showTcav : showDiscovery)(out, job.result);
+        else if (job) runJob(kind === "tcav" ? tcavButton : discButton, out, "Waiting for the job", async () => ({ job_id: job.id }), kind);
+      }
     },
   };
+
+  // -- results -------------------------------------------------------------------------------
+  function showTcav(out, result) {
+    const groups = {};
+    for (const row of result.results) (groups[`${row.concept}|${row.layer}`] ??= []).push(row);
+    const heard = Object.fromEntries(result.hear.map((h) => [`${h.concept}|${h.layer}`, h.clips]));
+    clear(out,
+      result.warnings.length ? el("ul", { class: "warnings" }, result.warnings.map((w) => el("li", {}, w))) : null,
+      Object.entries(groups).map(([key, rows]) => {
+        const [concept, layer] = key.split("|");
+        const chart = el("div", { class: "chart tcav-chart" });
+        const section = el("section", { class: "tcav-group", dataset: { concept } },
+          el("h3", {}, `“${concept}” at ${layer}`),
+          el("p", { class: "hint" }, `How often a small move toward “${concept}” raises each class's score (TCAV, ` +
+            "0 to 1), beside the same measure for random sets of clips (the baseline). ★ marks a significant " +
+            `difference (${result.n_tests} tests, Bonferroni-corrected). Concept vs random separability ` +
+            `(CAV accuracy): ${percent(rows[0].cav_accuracy.mean, 0)}.`),
+          chart,
+          el("table", { class: "table tcav-table" },
+            el("thead", {}, el("tr", {}, ["Class", "TCAV", "Random", "p (adjusted)", "Verdict"].map((h) => el("th", { scope: "col" }, h)))),
+            el("tbody", {}, rows.map((r) => el("tr", { class: r.significant ? "significant" : "" },
+              el("th", { scope: "row" }, pretty(bundle.classes[r.class])),
+              el("td", {}, `${r.tcav.mean.toFixed(2)} ± ${r.tcav.std.toFixed(2)}`),
+              el("td", {}, `${r.null.mean.toFixed(2)} ± ${r.null.std.toFixed(2)}`),
+              el("td", {}, r.p_adjusted < 0.001 ? "< 0.001" : r.p_adjusted.toFixed(3)),
+              el("td", {}, r.verdict, r.warnings.length ? el("ul", { class: "warnings" }, r.warnings.map((w) => el("li", {}, w))) : null))))),
+          heard[key] ? el("div", {}, el("h4", {}, `Hear the concept: the corpus clips furthest toward “${concept}”`),
+            el("ul", { class: "clip-list" }, heard[key].map((c) => el("li", {},
+              el("span", { class: "name" }, `${pretty(c.label)} · ${c.clip_id}`), player(c.audio_url, `Play ${c.clip_id}`))))) : null);
+        requestAnimationFrame(() => tcavChart(chart, rows.map((r) => ({ ...r, label: pretty(bundle.classes[r.class]) }))));
+        return section;
+      }));
+  }
+
+  function showDiscovery(out, result) {
+    clear(out,
+      el("p", {}, `Fidelity: ${percent(result.fidelity, 0)} of the clips keep their class when the layer is ` +
+        `replaced by these ${result.components.length} concepts (how completely they describe what the model uses).`),
+      result.warnings.length ? el("ul", { class: "warnings" }, result.warnings.map((w) => el("li", {}, w))) : null,
+      el("div", { class: "grid components" }, result.components.map((c) => el("article", { class: "card component" },
+        el("h3", {}, `Concept ${c.index + 1}`),
+        el("p", { class: "muted" }, `${percent(c.share, 0)} of the activation; without it ${percent(c.fidelity_without, 0)} of the decisions hold`),
+        el("p", {}, "Pushes toward: ", Object.entries(c.sensitivity).sort((a, b) => b[1].mean - a[1].mean)
+          .map(([k, s]) => `${pretty(bundle.classes[Number(k)] ?? k)} ${s.mean > 0 ? "+" : "−"}`).join(", ")),
+        c.excerpts.slice(0, 3).map((e) => {
+          const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `Where concept ${c.index + 1} is present in ${e.name}` });
+          getJSON(`/api/clips/${encodeURIComponent(e.clip_id)}`).then((clip) => drawPresence(canvas, clip.spectrogram, e.presence)).catch(() => {});
+          return el("figure", { class: "excerpt" }, canvas,
+            el("figcaption", {}, `${pretty(e.label)} · ${e.start_s.toFixed(2)}–${e.end_s.toFixed(2)} s`),
+            player(e.audio_url, `Play ${e.name}`));
+        })))));
+  }
 }

@@ -189,3 +189,46 @@ export function spectrumPlot(div, freqs, original, transformed) {
   return Plotly().react(div, [trace(original, "prototype", "#9bb7d4", "dot"), trace(transformed, "changed", "#2f6fb0")],
     layout, CONFIG);
 }
+
+// TCAV per class: the concept's score beside the random baseline, with their spread (std over
+// runs); a star over classes where the difference is significant.
+export function tcavChart(div, rows) {
+  const x = rows.map((r) => r.label);
+  const bars = (name, get, color) => ({
+    type: "bar", name, x, y: rows.map((r) => get(r).mean), marker: { color },
+    error_y: { type: "data", array: rows.map((r) => get(r).std), visible: true, color: "#556" },
+    hovertemplate: `%{x}: %{y:.2f}<extra>${name}</extra>`,
+  });
+  const stars = rows.map((r) => (r.significant ? {
+    x: r.label, y: Math.max(r.tcav.mean + r.tcav.std, r.null.mean + r.null.std) + 0.06, text: "★",
+    showarrow: false, font: { size: 16, color: "#b7950b" },
+  } : null)).filter(Boolean);
+  const layout = {
+    barmode: "group", height: 300, font: FONT, margin: { l: 50, r: 10, t: 10, b: 80 }, annotations: stars,
+    yaxis: { range: [0, 1.15], title: { text: "TCAV score" }, fixedrange: true }, xaxis: { tickangle: -30, fixedrange: true },
+    legend: { orientation: "h", y: 1.12 },
+  };
+  return Plotly().react(div, [bars("concept", (r) => r.tcav, "#2f6fb0"), bars("random baseline", (r) => r.null, "#c8d3df")],
+    layout, CONFIG);
+}
+
+// A clip's spectrogram dimmed where a discovered concept is absent (presence: rows x frames, 0..1).
+export function drawPresence(canvas, spec, presence) {
+  drawSpectrogram(canvas, spec);
+  const ctx = canvas.getContext("2d");
+  const { width: T, height: F } = canvas;
+  const image = ctx.getImageData(0, 0, T, F);
+  const rows = presence.length, frames = presence[0].length;
+  for (let y = 0; y < F; y++) {
+    const band = F - 1 - y; // row 0 of the image is the highest band
+    const row = presence[Math.min(rows - 1, Math.floor((band * rows) / F))];
+    for (let t = 0; t < T; t++) {
+      const p = row[Math.min(frames - 1, Math.floor((t * frames) / T))];
+      const o = (y * T + t) * 4;
+      const keep = 0.2 + 0.8 * p;
+      image.data[o] *= keep; image.data[o + 1] *= keep; image.data[o + 2] *= keep;
+    }
+  }
+  ctx.putImageData(image, 0, 0);
+  return canvas;
+}
