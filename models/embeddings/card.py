@@ -17,7 +17,9 @@ def card_lines(bundle: Bundle) -> list[str]:
              "with the most similar vectors (cosine). Quality measured on " + meta["quality_protocol"] + ".",
              "NN macro F1: a clip's class taken from its nearest neighbour (higher is better). DBI: Davies-Bouldin "
              "index of the classes (lower: tighter, better separated classes). Probe: accuracy of a logistic "
-             "regression on the space alone.", "",
+             "regression on the space alone. When the test and reference clips share their recordings or samples "
+             "(as a corpus rendered from one SoundFont does), a neighbour can be the same sample at the same pitch: "
+             "the figures are then an upper bound for recordings the bundle has never heard.", "",
              "| space | what near means | size | NN macro F1 | DBI | probe accuracy |", "|---|---|---|---|---|---|"]
     for name, s in meta["spaces"].items():
         q = s["quality"]
