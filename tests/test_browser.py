@@ -4,6 +4,7 @@ The app runs in a thread on a free port; Chromium is Debian's (``/usr/bin/chromi
 README's test command installs). Screenshots of each step are saved under ``test-artifacts/``.
 """
 import io
+import re
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 import uvicorn
 
@@ -265,3 +267,18 @@ def test_discovery_shows_concepts_with_excerpts_to_hear(page):
     page.wait_for_selector("#discovery-result .component canvas", timeout=180_000)
     assert page.locator("#discovery-result .component").count() == 3
     assert audio_loads(page, "#discovery-result .component audio") > 0
+
+
+def test_a_long_clip_gets_a_timeline_and_spectrograms_tell_hz_and_notes_on_hover(page, tmp_path):
+    low, high = harmonic_tone(110.0, 3.0), harmonic_tone(880.0, 3.0)
+    path = tmp_path / "two-notes.wav"
+    path.write_bytes(wav_bytes(np.concatenate([low, high])))
+    upload(page, path)
+    page.wait_for_selector("#timeline .main-svg")
+    assert "best prototype" in page.inner_text("#timeline")
+    plot = page.wait_for_selector("#curves .nsewdrag")
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.8)
+    hover = page.wait_for_selector(".hovertext").text_content()
+    assert re.search(r"\d+(\.\d+)? k?Hz \([A-G]♯?-?\d", hover), hover
