@@ -102,8 +102,8 @@ def million_figures(n: int, dim: int, n_lists: int, n_queries: int, seed: int = 
         one = iter(range(10 ** 9))
         p50, p95 = percentile_ms(lambda: ivf.search_rows(queries[next(one) % n_queries], 10), 50)
         print(f"    {n_probe:>7}  {recall_at_k(found, truth):>9.3f}  {p50:>9.2f} / {p95:<8.2f}  {batch_ms:>14.3f}")
-    default = max(1, n_lists // 16)
-    print(f"  (NeighbourIndex uses ivf above 100 000 vectors, with n_probe = n_lists / 16 = {default} by default)")
+    print("  (NeighbourIndex's defaults: exact up to 100 000 vectors, above that ivf with 4 sqrt(N) lists "
+          "and n_probe = lists / 16)")
 
 
 def main() -> None:
