@@ -5,6 +5,9 @@ Layout::
     <bundle>/bundle.json                    format, name, audio config, classes, models
     <bundle>/models/<id>/<stage>.safetensors  weights of model <id> at each curriculum stage
                                             (the last stage's are the model's final weights)
+    <bundle>/models/<id>/model.safetensors  a latent prototype model (one stage), with its
+                                            prototypes' nearest training clips beside it
+                                            (see :mod:`models.latent.sonify`)
     <bundle>/MODEL_CARD.md                  data, training, metrics, limits
 
 Weights are safetensors only: loading a bundle never unpickles and never runs code from it.
@@ -31,7 +34,8 @@ class BundleError(ValueError):
 
 @dataclass
 class ModelEntry:
-    """One model of a bundle. ``kind`` names the model family (``spectral-prototypes``)."""
+    """One model of a bundle. ``kind`` names the model family (``spectral-prototypes`` or
+    ``latent-prototypes``)."""
 
     id: str
     kind: str
@@ -65,16 +69,14 @@ class Bundle:
     def load_model(self, model_id: str | None = None, stage: str | None = None, device="cpu"):
         """Build the model and load its weights (final, or those saved at ``stage``), in eval mode."""
         entry = self.entry(model_id)
-        if entry.kind != "spectral-prototypes":
+        if entry.kind not in MODEL_KINDS:
             raise BundleError(f"Model '{entry.id}' is of kind '{entry.kind}', which this version cannot load.")
-        from .prototypes.model import PrototypeConfig, PrototypeModel
-
         rel = entry.weights if stage is None else entry.stages.get(stage)
         if rel is None:
             raise BundleError(f"Model '{entry.id}' has no weights saved at stage '{stage}'.")
         try:
-            model = PrototypeModel(PrototypeConfig.from_dict(entry.config))
-            model.load_state_dict(read_weights(self.path / rel))
+            model = _build_model(entry.kind, entry.config)
+            model.load_state_dict(read_weights(self.path / rel))  # float16 weights load as float32
         except (TypeError, RuntimeError) as err:
             raise BundleError(f"Model '{entry.id}' of the bundle at {self.path} does not match this "
                               f"version's model ({str(err).splitlines()[0]}).") from None
@@ -91,6 +93,20 @@ class Bundle:
         """Write ``bundle.json`` atomically."""
         self.path.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(self.path / "bundle.json", json.dumps(self.to_json(), indent=2).encode())
+
+
+MODEL_KINDS = ("spectral-prototypes", "latent-prototypes")
+
+
+def _build_model(kind: str, config: dict):
+    """An untrained model of family ``kind`` built from its configuration in ``bundle.json``."""
+    if kind == "latent-prototypes":
+        from .latent.model import LatentConfig, LatentPrototypeModel
+
+        return LatentPrototypeModel(LatentConfig.from_dict(config))
+    from .prototypes.model import PrototypeConfig, PrototypeModel
+
+    return PrototypeModel(PrototypeConfig.from_dict(config))
 
 
 def load_bundle(path: str | Path | None = None) -> Bundle:

@@ -14,7 +14,8 @@ def model_errors(model, features: list[torch.Tensor], device="cpu", batch_size: 
                  stage: str | None = None) -> torch.Tensor:
     """Mean reconstruction error of every prototype on every clip: ``(N, K)`` on the CPU.
 
-    Clips of equal length are batched together; any length works (no cropping).
+    Clips of equal length are batched together; any length works (no cropping). For a latent
+    prototype model (one stage) the "errors" are the distances to the prototypes.
     """
     model.eval()
     out = torch.empty(len(features), model.cfg.n_prototypes)
@@ -25,7 +26,7 @@ def model_errors(model, features: list[torch.Tensor], device="cpu", batch_size: 
         for start in range(0, len(idx), batch_size):
             chunk = idx[start:start + batch_size]
             x = torch.stack([features[i] for i in chunk]).to(device)
-            out[chunk] = model(x, stage=stage).errors.float().cpu()
+            out[chunk] = (model(x) if stage is None else model(x, stage=stage)).errors.float().cpu()
     return out
 
 
@@ -60,8 +61,18 @@ def evaluate_model(model, data: FeatureSet, device="cpu", stage: str | None = No
     """Metrics of ``model`` on ``data`` (whose ``class_names`` must be the model's classes).
 
     Returns the dict of :func:`classification_metrics` plus ``reconstruction_error``: the mean
-    error of the best-explaining prototype, in log units squared.
+    error of the best-explaining prototype, in log units squared. For a latent prototype model
+    the class is the largest logit and ``reconstruction_error`` is its autoencoder's: the mean
+    squared difference between a clip (its first ``frames`` frames) and its decoding.
     """
+    if getattr(model, "kind", None) == "latent-prototypes":
+        from .latent.evaluate import latent_outputs, reconstruction_errors
+
+        logits, _ = latent_outputs(model, data.features, device)
+        metrics = classification_metrics(data.targets.numpy(), logits.argmax(1).numpy(), data.class_names)
+        errors = reconstruction_errors(model, data.features, device)
+        metrics["reconstruction_error"] = float(errors.mean()) if len(errors) else 0.0
+        return {k: metrics[k] for k in (*SUMMARY, "per_class", "confusion")}
     errors = model_errors(model, data.features, device, stage=stage)
     class_errors = model.class_errors(errors.to(model.prototype_class.device)).cpu()
     pred = class_errors.argmin(1).numpy()

@@ -16,6 +16,9 @@ def write_model_card(bundle: Bundle) -> None:
              f"Audio: {bundle.audio.sample_rate} Hz mono, {bundle.audio.n_mels} mel bands, "
              f"hop {bundle.audio.hop_length} samples ({1000 * bundle.audio.frame_seconds:.1f} ms).", ""]
     for entry in bundle.models.values():
+        if entry.kind == "latent-prototypes":
+            lines += _latent_section(bundle, entry)
+            continue
         t, m, cfg = entry.training, entry.metrics, entry.config
         lines += [f"## Model `{entry.id}` ({entry.kind}, {'supervised' if cfg.get('supervised') else 'clustering'})", "",
                   "### Data", "",
@@ -51,4 +54,51 @@ def write_model_card(bundle: Bundle) -> None:
               "still given a class; look at the reconstruction error before trusting it.",
               "- Reconstructions are heard through Griffin-Lim phase recovery from 128 mel bands: "
               "they sound smeared and are for listening to the model, not as audio of quality.", ""]
+    if any(e.kind == "latent-prototypes" for e in bundle.models.values()):
+        lines.insert(-1, "- A latent prototype is a point of a learned embedding space; its decoded sound is the "
+                         "decoder's best guess at that point (blurred, of fixed length), and its nearest training "
+                         "clip is a real sound that is only near it. Hear both.")
     write_bytes_atomic(bundle.path / "MODEL_CARD.md", "\n".join(lines).encode())
+
+
+def _latent_section(bundle: Bundle, entry) -> list[str]:
+    """The model card section of a latent prototype model."""
+    t, m, cfg = entry.training, entry.metrics, entry.config
+    dec = m.get("decoded", {})
+    judge = dec.get("judge")
+    s = t.get("settings", {})
+    lines = [f"## Model `{entry.id}` ({entry.kind}, supervised)", "",
+             "An autoencoder (1-D convolutions over time, pooled over time into one vector of "
+             f"{cfg.get('latent_dim')} numbers, decoded back to {cfg.get('frames')} frames) trained on the "
+             "training clips; then, with it frozen, "
+             f"{cfg.get('protos_per_class')} prototypes per class in its standardised embedding space, "
+             "classifying by similarity exp(-mean squared difference) through a linear layer "
+             f"(loss {s.get('alpha', 0.75)} L_p + {1 - s.get('alpha', 0.75):.2f} L_c).", "",
+             "### Data", "",
+             f"- Source: `{t.get('data', {}).get('source', '?')}`",
+             f"- Clips: {t.get('data', {}).get('clips')} (unreadable, skipped: {t.get('data', {}).get('skipped', 0)})",
+             "", "### Training", "",
+             f"- Command: `{t.get('command', '?')}`",
+             f"- Seed {t.get('seed')}, {t.get('epochs')} autoencoder epochs (classification weight on z: "
+             f"{s.get('class_weight', 0)}), {t.get('prototype_epochs')} prototype epochs, {t.get('wall_time_s')} s "
+             f"on {t.get('hardware', {}).get('device', '?')} ({t.get('hardware', {}).get('cpu_threads', '?')} threads)",
+             f"- {cfg.get('n_classes', 0) * cfg.get('protos_per_class', 1)} prototypes, "
+             f"{t.get('n_parameters', '?')} parameters ({t.get('weights_dtype', 'float32')})",
+             "", f"### Metrics on the held-out `{m.get('split', 'test')}` split ({m.get('n', 0)} clips)", "",
+             "| what | OA | AA | macro F1 |", "|---|---|---|---|",
+             f"| latent prototypes | {_pct(m.get('oa'))} | {_pct(m.get('aa'))} | {_pct(m.get('macro_f1'))} |",
+             f"| logistic regression on the same embeddings | {_pct(m.get('embedding_probe_oa'))} | - | - |",
+             f"| latent prototypes on decoded clips | {_pct(dec.get('oa'))} | {_pct(dec.get('aa'))} | - |"]
+    if judge:
+        lines.append(f"| model `{judge.get('model')}` on decoded clips | {_pct(judge.get('oa'))} | "
+                     f"{_pct(judge.get('aa'))} | - |")
+    rec, train_rec = m.get("reconstruction_error"), m.get("train_reconstruction_error")
+    lines += ["", f"Decoder reconstruction error (mean squared difference, log units squared): "
+                  f"{'-' if rec is None else f'{rec:.5f}'} on the held-out clips, "
+                  f"{'-' if train_rec is None else f'{train_rec:.5f}'} on the training clips. "
+                  "`auralens evaluate` reports this error as `reconstruction_error` for this model."]
+    extra = bundle.extra.get("evaluations", {}).get(entry.id, {})
+    for name, e in extra.items():
+        lines.append(f"\nOn {name}: OA {_pct(e.get('oa'))}, AA {_pct(e.get('aa'))} ({e.get('n')} clips).")
+    lines.append("")
+    return lines

@@ -98,3 +98,177 @@ def train_prototypes_into_bundle(
     if not any((out / "checkpoints").iterdir()):
         (out / "checkpoints").rmdir()
     return entry
+
+
+HALF_PRECISION_PREFIXES = ("encoder.", "decoder.")  # stored as float16: halves the bundle's share
+
+
+def train_latent_into_bundle(
+    data: str | Path, out: str | Path, train_cfg, protos_per_class: int = 3, model_id: str = "latent",
+    device: str = "auto", cache_dir=None, on_error: str = "skip", progress: bool = True,
+    audio: AudioConfig = AudioConfig(), command: str | None = None, latent_dim: int = 128,
+    judge: str | None = "auto", half_precision: bool = True, model_options: dict | None = None,
+) -> ModelEntry:
+    """Train a latent prototype model on ``data`` and store it in the bundle at ``out``.
+
+    The collection's ``train`` split trains the autoencoder and the prototypes, ``val`` selects
+    (early stopping in both phases), ``test`` is evaluated and recorded. Besides OA and AA the
+    metrics hold the decoder's reconstruction error and the accuracy on *decoded* test clips,
+    by the latent model itself and by ``judge``: another model of the bundle (``"auto"``: its
+    first supervised spectral prototype model, if any; ``None``: none). Each prototype's
+    nearest training clip is copied into the bundle (see :mod:`models.latent.sonify`).
+    ``model_options`` sets further :class:`~models.latent.model.LatentConfig` fields (sizes).
+
+    Encoder and decoder weights are stored as float16 when ``half_precision`` (the metrics
+    are those of the stored model). An interrupted run resumes from
+    ``<out>/checkpoints/<model id>`` with the same call.
+
+    Examples
+    --------
+    >>> from models.latent.train import LatentTrainConfig
+    >>> entry = train_latent_into_bundle("o16/", "bundle/", LatentTrainConfig())   # doctest: +SKIP
+    >>> entry.metrics["oa"], entry.metrics["decoded"]["oa"]                         # doctest: +SKIP
+    (0.97, 0.9)
+    """
+    from .bundle import write_weights
+    from .latent.evaluate import decoded_metrics, embed_clips, reconstruction_errors
+    from .latent.model import KIND, LatentConfig
+    from .latent.sonify import write_nearest_clips
+    from .latent.train import train_latent
+
+    started = time.perf_counter()
+    dev = pick_device(device)
+    table = read_collection(data, seed=train_cfg.seed)
+    classes = table.labels
+    if len(table.subset("train")) == 0:
+        raise ValueError(f"The collection at {data} has no training clips.")
+    # all clips in one call: the feature cache of a collection then holds every split at once
+    feats = _by_split(load_features(table, audio, classes, cache_dir=cache_dir, on_error=on_error,
+                                    progress=progress))
+    out = Path(out)
+    bundle = new_or_existing_bundle(out, out.name, audio, classes)
+    if judge not in (None, "auto"):
+        bundle.entry(judge)  # fail now, not after training, when there is no such model
+    lengths = sorted(f.shape[-1] for f in feats["train"].features)
+    model_cfg = LatentConfig(n_classes=len(classes), protos_per_class=protos_per_class, n_mels=audio.n_mels,
+                             frames=max(16, lengths[len(lengths) // 2]),
+                             **{"latent_dim": latent_dim, **(model_options or {})})
+    workdir = out / "checkpoints" / model_id
+    model, history = train_latent(feats["train"], feats["val"], model_cfg, train_cfg, workdir, dev, progress)
+    if not history.finished:
+        raise TrainingInterrupted(f"Training stopped after {history.epoch} autoencoder epochs (the epoch limit); "
+                                  f"run the same command again to resume from {workdir}.")
+
+    rel = f"models/{model_id}/model.safetensors"
+    (out / rel).parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.half() if half_precision and k.startswith(HALF_PRECISION_PREFIXES) and v.is_floating_point()
+             else v for k, v in model.state_dict().items()}
+    write_weights(out / rel, state)
+    train_recs = feats["train"].records
+    nearest = write_nearest_clips(out, model_id, [
+        {"prototype": k, "label": classes[int(model.prototype_class[k])], "path": train_recs[i].path,
+         "source": _relative(train_recs[i].path, table.root), "clip_label": train_recs[i].label,
+         "split": train_recs[i].split, "distance": d}
+        for k, (i, d) in enumerate(zip(history.nearest, history.nearest_distance))], audio.sample_rate)
+
+    counts = {s: dict(sorted(Counter(r.label for r in f.records).items())) for s, f in feats.items()}
+    log = history.prototype_log
+    entry = ModelEntry(
+        id=model_id, kind=KIND, config=model_cfg.to_dict(), weights=rel, stages={},
+        training={
+            "command": command or " ".join(["auralens"] + sys.argv[1:]),
+            "seed": train_cfg.seed, "settings": asdict(train_cfg),
+            "data": {"source": str(Path(data).resolve()), "clips": {s: len(f) for s, f in feats.items()},
+                     "per_class": counts, "skipped": sum(len(f.skipped) for f in feats.values())},
+            "epochs": history.epoch, "prototype_epochs": history.prototype_epochs,
+            "history": history.log,
+            "prototype_history": [e for e in log if e["epoch"] % 10 == 0 or e is log[-1]],
+            "nearest_clips": [{"prototype": n.prototype, "source": n.source, "clip_label": n.clip_label,
+                               "distance": round(n.distance, 5)} for n in nearest],
+            "wall_time_s": round(time.perf_counter() - started, 1), "hardware": hardware_summary(dev),
+            "n_parameters": sum(p.numel() for p in model.parameters()),
+            "weights_dtype": "float16 encoder and decoder" if half_precision else "float32",
+        },
+    )
+    bundle.models[model_id] = entry
+    stored = bundle.load_model(model_id, device=dev)  # the metrics are those of what was written
+    held_out = "test" if len(feats["test"]) else "val"
+    final = evaluate_model(stored, feats[held_out], dev)
+    judge_model, judge_id = None, None
+    if judge == "auto":
+        judge_id = next((e.id for e in bundle.models.values()
+                         if e.kind == "spectral-prototypes" and e.config.get("supervised")), None)
+    elif judge:
+        judge_id = bundle.entry(judge).id
+    if judge_id is not None:
+        judge_model = bundle.load_model(judge_id, device=dev)
+    decoded = decoded_metrics(stored, feats[held_out], dev, judge_model)
+    if judge_id is not None:
+        decoded["judge"]["model"] = judge_id
+    probe = _embedding_probe(embed_clips(stored, feats["train"].features, dev), feats["train"].targets,
+                             embed_clips(stored, feats[held_out].features, dev), feats[held_out].targets,
+                             train_cfg.seed)
+    entry.metrics = {"split": held_out, **final, "decoded": decoded, "embedding_probe_oa": probe,
+                     "train_reconstruction_error": float(reconstruction_errors(stored, feats["train"].features,
+                                                                               dev).mean())}
+    bundle.save()
+    _refresh_best_clips(bundle, model_id, stored)
+    write_model_card(bundle)
+    shutil.rmtree(workdir)
+    if not any((out / "checkpoints").iterdir()):
+        (out / "checkpoints").rmdir()
+    return entry
+
+
+def _by_split(features):
+    """``{"train", "val", "test"}`` -> the FeatureSet of the clips of that split."""
+    import torch
+
+    from .data import FeatureSet
+
+    out = {}
+    for split in ("train", "val", "test"):
+        idx = [i for i, r in enumerate(features.records) if r.split == split]
+        out[split] = FeatureSet([features.features[i] for i in idx],
+                                features.targets[torch.tensor(idx, dtype=torch.long)], features.class_names,
+                                [features.records[i] for i in idx], features.skipped if split == "train" else [],
+                                features.n_decoded if split == "train" else 0)
+    return out
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _embedding_probe(S, y, S_test, y_test, seed: int) -> float:
+    """Accuracy of a logistic regression on the embeddings: what the space itself allows (the
+    prototype model should keep most of it)."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(max_iter=2000, random_state=seed).fit(S.numpy(), y.numpy())
+    return float((clf.predict(S_test.numpy()) == y_test.numpy()).mean()) if len(y_test) else 0.0
+
+
+def _refresh_best_clips(bundle, model_id: str, model) -> None:
+    """When the bundle has a listening corpus, name each new prototype's best clips in it."""
+    import json
+
+    import torch
+
+    from .atomic import write_bytes_atomic
+    from .audio import load_audio, log_mel
+    from .bundle_corpus import CORPUS_DIR, best_clips, read_corpus
+    from .evaluate import model_errors
+
+    clips = read_corpus(bundle.path)
+    if not clips:
+        return
+    features = [log_mel(load_audio(c.path, bundle.audio.sample_rate).samples, bundle.audio) for c in clips]
+    errors = model_errors(model, features, next(model.parameters()).device)  # (N, K)
+    order = torch.argsort(errors, dim=0)[:3]  # (3, K)
+    best = best_clips(bundle.path)
+    best[model_id] = [[clips[int(i)].id for i in order[:, k]] for k in range(errors.shape[1])]
+    write_bytes_atomic(bundle.path / CORPUS_DIR / "best_clips.json", json.dumps(best).encode())

@@ -112,6 +112,35 @@ def _cmd_train_prototypes(args) -> int:
     return 0
 
 
+def _cmd_train_latent(args) -> int:
+    from models.latent.train import LatentTrainConfig
+    from models.runtime import keep_freed_memory
+    from models.training import train_latent_into_bundle
+
+    keep_freed_memory()
+    if args.protos_per_class < 1:
+        raise ValueError("--protos-per-class must be at least 1.")
+    cfg = LatentTrainConfig(batch_size=args.batch_size, lr=args.lr, ae_epochs=args.ae_epochs,
+                            ae_patience=args.ae_patience, class_weight=args.class_weight, augment=args.augment,
+                            alpha=args.alpha, proto_epochs=args.proto_epochs, seed=args.seed)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    entry = train_latent_into_bundle(
+        args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
+        device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet,
+        latent_dim=args.latent_dim, judge=None if args.judge == "none" else args.judge)
+    m, d = entry.metrics, entry.metrics["decoded"]
+    print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} autoencoder and "
+          f"{entry.training['prototype_epochs']} prototype epochs ({entry.training['wall_time_s']:.0f} s)")
+    print(f"{m['split']} split, {m['n']} clips: OA {m['oa']:.3f}, AA {m['aa']:.3f}, macro F1 {m['macro_f1']:.3f}")
+    print(f"  decoder reconstruction error {m['reconstruction_error']:.5f} (training clips "
+          f"{m['train_reconstruction_error']:.5f})")
+    print(f"  decoded clips: OA {d['oa']:.3f}, AA {d['aa']:.3f}" + (
+        f"; by model '{d['judge']['model']}': OA {d['judge']['oa']:.3f}" if "judge" in d else ""))
+    return 0
+
+
 def _cmd_evaluate(args) -> int:
     import json
 
@@ -132,6 +161,10 @@ def _cmd_evaluate(args) -> int:
     device = pick_device(args.device)
     model = bundle.load_model(entry.id, device=device)
     metrics = {"model": entry.id, **evaluate_model(model, features, device)}
+    if entry.kind == "latent-prototypes":  # how much of each class survives its decoder
+        from models.latent.evaluate import decoded_metrics
+
+        metrics["decoded"] = decoded_metrics(model, features, device)
     if args.stages:
         metrics["stages"] = {}
         for stage in entry.stages:
@@ -155,6 +188,9 @@ def _cmd_evaluate(args) -> int:
           f"macro F1 {metrics['macro_f1']:.3f}, reconstruction error {metrics['reconstruction_error']:.5f}")
     for label, c in metrics["per_class"].items():
         print(f"  {label:<14} {c['accuracy']:.3f}  ({c['n']} clips)")
+    if "decoded" in metrics:
+        print(f"  decoded clips (each clip through the autoencoder): OA {metrics['decoded']['oa']:.3f}, "
+              f"AA {metrics['decoded']['aa']:.3f}")
     for stage, s in metrics.get("stages", {}).items():
         print(f"  stage {stage:<8} OA {s['oa']:.3f}  reconstruction error {s['reconstruction_error']:.5f}")
     return 0
@@ -165,6 +201,16 @@ def _cmd_bundle_add_corpus(args) -> int:
 
     n = add_corpus(args.bundle, args.data, per_class=args.per_class, split=args.split, seed=args.seed)
     print(f"{n} clips of {args.data} ({args.split} split) added to the bundle at {args.bundle}")
+    return 0
+
+
+def _cmd_bundle_add_concepts(args) -> int:
+    from models.bundle_concepts import add_concepts
+
+    sets = add_concepts(args.bundle, args.corpus, targets_per_class=args.targets_per_class, seed=args.seed)
+    concepts = [k.split("/", 1)[1] for k in sets if k.startswith("concept/")]
+    print(f"{len(concepts)} concept sets ({', '.join(concepts)}) and {args.targets_per_class} target clips "
+          f"for each of {len(sets) - len(concepts)} classes added to the bundle at {args.bundle}")
     return 0
 
 
@@ -204,16 +250,6 @@ def _add_device_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _add_collection_options(parser: argparse.ArgumentParser) -> None:
     """The options every command that reads a labelled collection shares."""
-def _cmd_bundle_add_concepts(args) -> int:
-    from models.bundle_concepts import add_concepts
-
-    sets = add_concepts(args.bundle, args.corpus, targets_per_class=args.targets_per_class, seed=args.seed)
-    concepts = [k.split("/", 1)[1] for k in sets if k.startswith("concept/")]
-    print(f"{len(concepts)} concept sets ({', '.join(concepts)}) and {args.targets_per_class} target clips "
-          f"for each of {len(sets) - len(concepts)} classes added to the bundle at {args.bundle}")
-    return 0
-
-
     parser.add_argument("--data", required=True, type=Path, help="labelled folder or manifest CSV")
     parser.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
     parser.add_argument("--on-error", choices=["skip", "fail"], default="skip",
@@ -294,6 +330,36 @@ def build_parser() -> argparse.ArgumentParser:
                         help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")
     protos.set_defaults(func=_cmd_train_prototypes)
 
+    from models.latent.train import LatentTrainConfig
+
+    latent = train.add_parser("latent", help="latent prototypes in an autoencoder's space, heard through its decoder")
+    _add_collection_options(latent)
+    latent.add_argument("--out", required=True, type=Path, help="bundle folder (created, or a model is added)")
+    latent.add_argument("--model-id", default="latent", help="name in the bundle (default latent)")
+    latent.add_argument("--protos-per-class", type=int, default=3, help="prototypes for each class (default 3)")
+    _add_device_option(latent, "training runs")
+    latent.add_argument("--seed", type=int, default=0, help="same seed, same model (default 0)")
+    latent.add_argument("--batch-size", type=int, default=LatentTrainConfig.batch_size,
+                        help="clips per autoencoder step")
+    latent.add_argument("--lr", type=float, default=LatentTrainConfig.lr, help="autoencoder AdamW learning rate")
+    latent.add_argument("--ae-epochs", type=int, default=LatentTrainConfig.ae_epochs,
+                        help="most autoencoder epochs")
+    latent.add_argument("--ae-patience", type=int, default=LatentTrainConfig.ae_patience,
+                        help="autoencoder epochs without validation improvement before stopping")
+    latent.add_argument("--latent-dim", type=int, default=128, help="size of the embedding (default 128)")
+    latent.add_argument("--class-weight", type=float, default=LatentTrainConfig.class_weight,
+                        help="weight of a classification term on the embedding while the autoencoder trains")
+    latent.add_argument("--augment", action="store_true", help="augment the autoencoder's training clips")
+    latent.add_argument("--alpha", type=float, default=LatentTrainConfig.alpha,
+                        help="weight of the prototype loss (1 - alpha: the cross-entropy)")
+    latent.add_argument("--proto-epochs", type=int, default=LatentTrainConfig.proto_epochs,
+                        help="most prototype epochs")
+    latent.add_argument("--judge", default="auto",
+                        help="model of the bundle that also classifies decoded clips (auto: the first "
+                             "supervised spectral prototype model; none: no judge)")
+    latent.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    latent.set_defaults(func=_cmd_train_latent)
+
     bundle = _group(sub, "bundle", "look after a bundle")
     corpus_add = bundle.add_parser("add-corpus", help="put a listening corpus (a few clips per class) in a bundle")
     corpus_add.add_argument("--bundle", required=True, type=Path, help="bundle folder")
@@ -303,6 +369,13 @@ def build_parser() -> argparse.ArgumentParser:
                             help="which split to draw from (default test)")
     corpus_add.add_argument("--seed", type=int, default=0, help="seeds which clips are drawn")
     corpus_add.set_defaults(func=_cmd_bundle_add_corpus)
+    concepts_add = bundle.add_parser("add-concepts", help="put the corpus's concept sets and per-class target "
+                                                          "clips in a bundle, for concept testing")
+    concepts_add.add_argument("--bundle", required=True, type=Path, help="bundle folder")
+    concepts_add.add_argument("--corpus", required=True, type=Path, help="a folder made by `auralens corpus build`")
+    concepts_add.add_argument("--targets-per-class", type=int, default=30, help="target clips per class (default 30)")
+    concepts_add.add_argument("--seed", type=int, default=0, help="seeds which target clips are drawn")
+    concepts_add.set_defaults(func=_cmd_bundle_add_concepts)
     emb_add = bundle.add_parser("add-embeddings", help="compute the embedding spaces of the corpus, measure them, "
                                                        "store them in the bundle")
     emb_add.add_argument("--bundle", type=Path, default=None, help="bundle folder (default: the one shipped)")
@@ -358,10 +431,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-    concepts_add = bundle.add_parser("add-concepts", help="put the corpus's concept sets and per-class target "
-                                                          "clips in a bundle, for concept testing")
-    concepts_add.add_argument("--bundle", required=True, type=Path, help="bundle folder")
-    concepts_add.add_argument("--corpus", required=True, type=Path, help="a folder made by `auralens corpus build`")
-    concepts_add.add_argument("--targets-per-class", type=int, default=30, help="target clips per class (default 30)")
-    concepts_add.add_argument("--seed", type=int, default=0, help="seeds which target clips are drawn")
-    concepts_add.set_defaults(func=_cmd_bundle_add_concepts)
