@@ -2,6 +2,7 @@
 made here whose answers are known."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 
@@ -44,6 +45,18 @@ def tone_spaces():
     vectors = {"timbre": finish(raw_timbre, *_statistics(raw_timbre)),
                "pitch": finish(pitch.embed(audio, SR), None, None)}
     return keys, vectors
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Train the small networks on one thread: on a busy 2-core machine, two threads contending
+    for small convolutions are several times slower than one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _nearest_other(vectors: np.ndarray) -> np.ndarray:
@@ -137,7 +150,8 @@ def tags_model():
     torch.manual_seed(0)
     clips, words = _tagged_tones()
     mels = [log_mel(c) for c in clips]
-    model = tags.train_tags(mels, words, train=tags.TagsTraining(epochs=50, batch_size=24, lr=5e-3))
+    with one_thread():
+        model = tags.train_tags(mels, words, train=tags.TagsTraining(epochs=50, batch_size=24, lr=5e-3))
     return model, clips, words
 
 
@@ -192,8 +206,9 @@ def _tiny_bundle(path):
 @pytest.fixture(scope="module")
 def built_bundle(tmp_path_factory):
     path = _tiny_bundle(tmp_path_factory.mktemp("bundle"))
-    meta = build_embeddings(path, spaces=["timbre", "pitch", "learned", "prototype-profile", "tags"],
-                            tags_epochs=3, progress=False)
+    with one_thread():
+        meta = build_embeddings(path, spaces=["timbre", "pitch", "learned", "prototype-profile", "tags"],
+                                tags_epochs=3, progress=False)
     return path, meta
 
 
