@@ -121,7 +121,8 @@ def _cmd_train_latent(args) -> int:
     if args.protos_per_class < 1:
         raise ValueError("--protos-per-class must be at least 1.")
     cfg = LatentTrainConfig(batch_size=args.batch_size, lr=args.lr, ae_epochs=args.ae_epochs,
-                            ae_patience=args.ae_patience, class_weight=args.class_weight, augment=args.augment,
+                            ae_patience=args.ae_patience, class_weight=args.class_weight,
+                            cycle_weight=args.cycle_weight, augment=args.augment,
                             alpha=args.alpha, proto_epochs=args.proto_epochs, seed=args.seed)
     if args.threads:
         import torch
@@ -349,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     latent.add_argument("--latent-dim", type=int, default=128, help="size of the embedding (default 128)")
     latent.add_argument("--class-weight", type=float, default=LatentTrainConfig.class_weight,
                         help="weight of a classification term on the embedding while the autoencoder trains")
+    latent.add_argument("--cycle-weight", type=float, default=LatentTrainConfig.cycle_weight,
+                        help="weight of a classification term on re-encoded decodings (trains the decoder)")
     latent.add_argument("--augment", action="store_true", help="augment the autoencoder's training clips")
     latent.add_argument("--alpha", type=float, default=LatentTrainConfig.alpha,
                         help="weight of the prototype loss (1 - alpha: the cross-entropy)")

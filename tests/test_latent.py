@@ -9,6 +9,7 @@ from models.audio import AudioConfig
 from models.bundle import Bundle, ModelEntry, load_bundle, write_weights
 from models.data import load_features, read_collection
 from models.evaluate import evaluate_model
+from models.latent.analysis import timeline
 from models.latent.evaluate import reconstruction_errors
 from models.latent.model import KIND, LatentConfig, LatentPrototypeModel
 from models.latent.sonify import nearest_clip_audio, prototype_audio, prototype_log_mel, read_nearest_clips
@@ -62,6 +63,17 @@ def test_forward_gives_class_scores_and_prototype_similarities_for_any_length():
         assert torch.allclose(out.similarities, torch.exp(-out.distances))
         assert ((out.similarities > 0) & (out.similarities <= 1)).all()
     assert model.reconstruct(torch.rand(2, 128, 200)).shape == (2, 128, 44)
+
+
+def test_a_long_clip_gets_a_timeline_of_windows_and_a_short_one_a_single_window():
+    model = small_model().eval()
+    x = torch.rand(128, 200)
+    tl = timeline(model, x, frame_seconds=0.5)
+    # windows of 44 frames every 22, and one that ends with the clip (frame 156)
+    assert tl.times_s.tolist() == [0.0, 11.0, 22.0, 33.0, 44.0, 55.0, 66.0, 77.0, 78.0]
+    assert tl.similarities.shape == (9, 6) and tl.scores.shape == (9, 3)
+    assert torch.allclose(tl.scores[2], model(x[None, :, 44:88]).scores[0])
+    assert timeline(model, x[:, :30], 0.5).scores.shape == (1, 3)
 
 
 def test_classifier_starts_as_the_one_hot_prototype_to_class_map_and_logits_use_temperature():
