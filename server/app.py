@@ -18,7 +18,7 @@ from models.runtime import pick_device
 
 from . import __version__
 from .errors import method_not_allowed, validation_error
-from .routers import analyses, clips, concepts, jobs, models
+from .routers import analyses, clips, concepts, jobs, models, neighbours
 from .schemas import Health
 from .state import AppState, Settings, default_data_dir
 
@@ -71,6 +71,7 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     app.include_router(analyses.router)
     app.include_router(jobs.router)
     app.include_router(concepts.router)
+    app.include_router(neighbours.router)
     # the page: its files at fixed places, so that every other path is the API's to answer
     # (a wrong method on an API path gets the router's 405 with its Allow header)
     app.mount("/js", StaticFiles(directory=STATIC_DIR / "js"), name="frontend-js")

@@ -117,7 +117,7 @@ class BundleInfo(BaseModel):
     classes: list[str]
     models: list[ModelInfo]
     evaluations: dict = Field(description="figures on other data sets, per model")
-    embedding_spaces: list[str]
+    embedding_spaces: list["EmbeddingSpace"] = Field(description="spaces to find neighbours in")
     corpus_size: int
 
 
@@ -198,3 +198,23 @@ class Layer(BaseModel):
     name: str
     shape: list[int] = Field(description="output shape for one 1 s clip, without the batch axis")
     non_negative: bool = Field(description="usable for concept discovery")
+
+
+class EmbeddingSpace(BaseModel):
+    id: str = Field(description="'timbre', 'pitch', 'learned', 'prototype-profile', 'tags', 'aisfx'")
+    description: str = Field(description="what being near in this space means, in words")
+    dim: int
+    quality: dict = Field(default_factory=dict, description="nearest-neighbour macro F1, Davies-Bouldin index, "
+                                                             "linear-probe accuracy on the test split")
+    credit: str | None = None
+
+
+class NeighbourClip(BaseModel):
+    clip_id: str
+    label: str | None
+    tags: dict[str, str]
+    distance: float = Field(description="cosine distance, 0 (same direction) to 2")
+    audio_url: str
+
+
+BundleInfo.model_rebuild()

@@ -19,6 +19,7 @@ from models.bundle import Bundle, load_bundle
 from models.bundle_concepts import read_concept_sets
 from models.bundle_corpus import best_clips, read_corpus
 from models.concepts import ConceptCache, describe_layers
+from models.embeddings import load_spaces
 
 from .jobs import Jobs
 from .storage import Storage, StoredClip
@@ -103,6 +104,8 @@ class AppState:
                                         c.label, c.split, c.tags)
         self.best_clips = best_clips(self.bundle.path)
         self.concept_index, self.concept_sets = read_concept_sets(self.bundle.path)
+        self.spaces = load_spaces(self.bundle, device) if self.bundle.extra.get("embeddings") else None
+        self.neighbours = LRU(2048)  # (clip id, space, k) -> neighbours
         self.concept_cache = ConceptCache(max_bytes=256 * 2**20)  # activations and CAVs, by content
         self._corpus_features: dict[str, torch.Tensor] | None = None
         self._layers: dict[int, list[dict]] = {}

@@ -23,4 +23,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python -m pip install -q --disable-pip-version-check -e ".[test]"
+# the optional pretrained sound-effects encoder (its own pins do not install on current Python)
+python -m pip install -q --disable-pip-version-check --no-deps "aisfx==0.1.2"
 exec python -m pytest "$@"

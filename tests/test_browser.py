@@ -282,3 +282,37 @@ def test_a_long_clip_gets_a_timeline_and_spectrograms_tell_hz_and_notes_on_hover
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.8)
     hover = page.wait_for_selector(".hovertext").text_content()
     assert re.search(r"\d+(\.\d+)? k?Hz \([A-G]♯?-?\d", hover), hover
+
+
+def test_an_uploaded_clip_has_neighbours_in_every_space_with_sound(page, clip_file):
+    upload(page, clip_file)
+    page.click("#to-neighbours")
+    page.wait_for_selector("#neighbour-list li")
+    spaces = page.eval_on_selector_all(".space-buttons button", "bs => bs.map(b => b.dataset.space)")
+    assert {"timbre", "pitch", "learned", "tags"} <= set(spaces)
+    for space in spaces:
+        page.click(f".space-buttons button[data-space='{space}']")
+        page.wait_for_function(f"location.hash.includes('space={space}')")
+        page.wait_for_selector("#neighbour-list li")
+        assert page.locator("#neighbour-list li").count() == 10
+        assert page.inner_text("#space-about")
+    assert audio_loads(page, "#neighbour-list li audio") > 0
+
+
+def test_the_corpus_can_be_searched_by_words_and_unknown_words_are_explained(page):
+    page.goto("/#/neighbours")
+    page.wait_for_selector("#neighbour-list li")
+    page.fill("#tag-search", "brass ff")
+    page.press("#tag-search", "Enter")
+    page.wait_for_selector("#tag-list li")
+    assert "brass" in page.inner_text("#tag-list")
+    page.fill("#tag-search", "muted brass")
+    page.click("#tag-search-run")
+    assert "muted" in page.wait_for_selector(".message[role=alert]").inner_text()
+
+
+def test_the_model_tab_reports_the_quality_of_each_embedding_space(page):
+    page.goto("/")
+    page.wait_for_selector("#spaces-table")
+    table = page.inner_text("#spaces-table")
+    assert "timbre" in table and "Davies-Bouldin" in table

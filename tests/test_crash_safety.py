@@ -43,36 +43,47 @@ def wav(seed: int) -> bytes:
     return buf.getvalue()
 
 
-def test_acknowledged_uploads_survive_a_kill_during_concurrent_uploads(tmp_path):
-    port = free_port()
-    server = start_server(tmp_path, port)
+def kill_while_writing(server, port: int, write, workers: int, enough: int) -> dict:
+    """Run ``write(client, worker, i) -> (id, what was sent) | None`` from ``workers`` threads
+    until ``enough`` writes are acknowledged, SIGKILL the server in the middle of the next ones,
+    and return the acknowledged writes ``{id: what was sent}``."""
     acknowledged, lock, stop = {}, threading.Lock(), threading.Event()
 
-    def uploader(worker: int):
+    def writer(worker: int):
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             for i in range(1000):
                 if stop.is_set():
                     return
-                data = wav(worker * 1000 + i)
                 try:
-                    r = client.post("/api/clips", files={"file": (f"w{worker}-{i}.wav", data)})
+                    done = write(client, worker, i)
                 except httpx.HTTPError:
-                    return  # the server died under us: this upload was never acknowledged
-                if r.status_code == 201:
+                    return  # the server died under us: this write was never acknowledged
+                if done:
                     with lock:
-                        acknowledged[r.json()["id"]] = data
+                        acknowledged[done[0]] = done[1]
 
-    threads = [threading.Thread(target=uploader, args=(w,)) for w in range(4)]
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(workers)]
     for t in threads:
         t.start()
-    while len(acknowledged) < 12:
-        time.sleep(0.05)
-    os.kill(server.pid, signal.SIGKILL)  # in the middle of the next uploads
+    while len(acknowledged) < enough:
+        time.sleep(0.02)
+    os.kill(server.pid, signal.SIGKILL)
     server.wait()
     stop.set()
     for t in threads:
         t.join()
+    return dict(acknowledged)
 
+
+def test_acknowledged_uploads_survive_a_kill_during_concurrent_uploads(tmp_path):
+    port = free_port()
+
+    def upload(client, worker, i):
+        data = wav(worker * 1000 + i)
+        r = client.post("/api/clips", files={"file": (f"w{worker}-{i}.wav", data)})
+        return (r.json()["id"], data) if r.status_code == 201 else None
+
+    acknowledged = kill_while_writing(start_server(tmp_path, port), port, upload, workers=4, enough=12)
     server = start_server(tmp_path, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
@@ -96,33 +107,13 @@ def test_acknowledged_concepts_survive_a_kill_during_concurrent_writes(tmp_path)
     server = start_server(tmp_path, port)
     base = f"http://127.0.0.1:{port}"
     ids = [c["id"] for c in httpx.get(f"{base}/api/clips", params={"origin": "corpus", "limit": 100}).json()["clips"]]
-    acknowledged, lock, stop = {}, threading.Lock(), threading.Event()
 
-    def writer(worker: int):
-        with httpx.Client(base_url=base, timeout=10) as client:
-            for i in range(1000):
-                if stop.is_set():
-                    return
-                body = {"name": f"concept {worker}-{i}", "clip_ids": ids[i % 50:i % 50 + 20]}
-                try:
-                    r = client.post("/api/concepts", json=body)
-                except httpx.HTTPError:
-                    return
-                if r.status_code == 201:
-                    with lock:
-                        acknowledged[r.json()["id"]] = body
+    def create(client, worker, i):
+        body = {"name": f"concept {worker}-{i}", "clip_ids": ids[i % 50:i % 50 + 20]}
+        r = client.post("/api/concepts", json=body)
+        return (r.json()["id"], body) if r.status_code == 201 else None
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
-    for t in threads:
-        t.start()
-    while len(acknowledged) < 10:
-        time.sleep(0.02)
-    os.kill(server.pid, signal.SIGKILL)
-    server.wait()
-    stop.set()
-    for t in threads:
-        t.join()
-
+    acknowledged = kill_while_writing(server, port, create, workers=3, enough=10)
     server = start_server(tmp_path, port)
     try:
         listed = {c["id"]: c for c in httpx.get(f"{base}/api/concepts").json() if not c["builtin"]}

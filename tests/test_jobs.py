@@ -23,7 +23,7 @@ def client(tmp_path):
         yield c
 
 
-def wait_for(client, job_id: str, timeout: float = 120.0) -> dict:
+def wait_for(client, job_id: str, timeout: float = 300.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/api/jobs/{job_id}").json()

@@ -209,7 +209,9 @@ export function createAnalyseTab(panel, context) {
         ` (${percent(top.score)} sure).`),
       el("p", { class: "muted" }, `${seconds(clip.duration_s)} · ${clip.origin === "corpus" ? `corpus clip (${pretty(clip.label)})` : "your upload"} · model ${a.model} · ${a.created.replace("T", " ").slice(0, 16)} UTC`),
       el("div", { class: "row" }, el("span", {}, "Original: "), original),
-      el("div", { class: "row" }, linkField, copy, exportButton), exportBox);
+      el("div", { class: "row" }, linkField, copy, exportButton,
+        bundle.embedding_spaces.length ? el("a", { href: `#/neighbours?clip=${encodeURIComponent(clip.id)}`, class: "button-link",
+          id: "to-neighbours" }, "Find similar clips") : null), exportBox);
 
     const ranking = el("div", { class: "chart", id: "prediction-chart" });
     const stageHeading = el("h2", {});

@@ -42,6 +42,18 @@ function evaluationsTable(evaluations) {
       el("td", {}, String(e.n)), el("td", {}, percent(e.oa))))));
 }
 
+function spacesTable(spaces) {
+  if (!spaces.length) return null;
+  return el("table", { class: "table", id: "spaces-table" },
+    el("caption", {}, "Embedding spaces for neighbours (held-out test clips)"),
+    el("thead", {}, el("tr", {}, ["Space", "Near means", "Nearest neighbour's class right (macro F1)",
+      "Cluster separation (Davies-Bouldin, lower is better)", "Linear probe accuracy"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, spaces.map((s) => el("tr", {}, el("th", { scope: "row" }, s.id), el("td", {}, s.description),
+      el("td", {}, s.quality.nn_macro_f1 !== undefined ? s.quality.nn_macro_f1.toFixed(3) : "–"),
+      el("td", {}, s.quality.dbi !== undefined ? s.quality.dbi.toFixed(2) : "–"),
+      el("td", {}, s.quality.probe ? percent(s.quality.probe.accuracy) : "–")))));
+}
+
 function prototypeCard(modelId, p, corpusNames) {
   const canvas = drawSpectrogram(el("canvas", {
     class: "thumb", role: "img", "aria-label": `Spectrum of the ${pretty(p.label)} prototype`,
@@ -90,7 +102,7 @@ export function createModelTab(panel, context) {
       `${KIND_NAMES[info.kind] || info.kind}; ${info.supervised ? "trained with class labels" : "found without labels (clusters named after their majority class)"}; ` +
       `steps: ${info.stages.map((s) => STAGE_NAMES[s] || s).join(" → ")}.`));
     clear(figures, metricsList(info.metrics), stagesTable(info.metrics?.stages),
-      evaluationsTable(bundle.evaluations?.[modelId]));
+      evaluationsTable(bundle.evaluations?.[modelId]), spacesTable(bundle.embedding_spaces));
     if (info.metrics?.confusion) {
       // plotly needs a visible box to size itself: draw when opened
       const box = confusion.parentElement;

@@ -1,13 +1,117 @@
-// The Neighbours tab: the closest corpus clips in each embedding space of the bundle.
-import { clear, el } from "./ui.js";
+// The Neighbours tab: the corpus clips nearest to a clip in each embedding space, so that one
+// can hear in what respect sounds are alike; and a search of the corpus by words.
+import { getJSON, query } from "./api.js";
+import { clear, el, player, pretty, seconds, showMessage, withBusy } from "./ui.js";
+
+const SPACE_NAMES = {
+  timbre: "Tone colour", pitch: "Notes", learned: "What the model learned",
+  "prototype-profile": "Prototype profile", tags: "Tags", aisfx: "Pretrained sound encoder",
+};
+
+function tagLine(tags) {
+  return ["family", "register", "dynamics", "articulation"].map((k) => tags[k]).filter(Boolean).join(", ");
+}
+
+function hitList(hits, id) {
+  return el("ol", { class: "clip-list neighbours", id },
+    hits.map((h) => el("li", { dataset: { clip: h.clip_id } },
+      el("span", { class: "name" }, `${pretty(h.label) || "clip"} · ${h.clip_id}`,
+        el("span", { class: "muted" }, ` ${tagLine(h.tags)}${h.tags.pitch ? ` · MIDI ${h.tags.pitch}` : ""}`)),
+      el("span", { class: "distance", title: "cosine distance: 0 is the same direction, 2 the opposite" },
+        `distance ${h.distance.toFixed(3)}`),
+      player(h.audio_url, `Play the neighbour ${h.clip_id}`),
+      el("a", { href: `#/neighbours?clip=${encodeURIComponent(h.clip_id)}`, class: "button-link" }, "Its neighbours"))));
+}
 
 export function createNeighboursTab(panel, context) {
+  const spaces = context.bundle.embedding_spaces;
+  let clipId = null, space = spaces[0]?.id, started = false;
+
+  if (!spaces.length) {
+    clear(panel, el("h2", {}, "Neighbours"),
+      el("p", {}, "This bundle has no embedding spaces, so there are no neighbours to list " +
+        "(a researcher adds them with “auralens bundle add-embeddings”)."));
+    return { async show() {} };
+  }
+
+  const clipSelect = el("select", { id: "neighbour-clip" });
+  const spaceButtons = el("div", { class: "space-buttons", role: "radiogroup", "aria-label": "Embedding space" });
+  const about = el("p", { class: "space-about", id: "space-about", role: "status" });
+  const queryBox = el("div", { class: "query" });
+  const results = el("div", { id: "neighbour-results" });
+  const words = el("input", { type: "search", id: "tag-search", placeholder: "e.g. brass ff low", "aria-label": "Search the corpus by tags" });
+  const wordResults = el("div", { id: "tag-results" });
+
+  function drawSpaceButtons() {
+    clear(spaceButtons, spaces.map((s) => el("button", {
+      type: "button", role: "radio", "aria-checked": String(s.id === space), dataset: { space: s.id },
+      class: s.id === space ? "chosen" : "", title: s.description,
+      onclick: () => { space = s.id; update(); },
+    }, SPACE_NAMES[s.id] || s.id)));
+    const s = spaces.find((x) => x.id === space);
+    const q = s.quality || {};
+    clear(about, el("strong", {}, `${SPACE_NAMES[s.id] || s.id}: `), s.description,
+      q.nn_macro_f1 !== undefined ? el("span", { class: "muted" },
+        ` (a clip's nearest neighbour has its class ${Math.round(100 * q.nn_macro_f1)} % of the time, macro F1 on held-out clips)`) : null,
+      s.credit ? el("span", { class: "muted" }, ` ${s.credit}`) : null);
+  }
+
+  async function update() {
+    drawSpaceButtons();
+    if (!clipId) return;
+    history.replaceState(null, "", `#/neighbours?clip=${encodeURIComponent(clipId)}&space=${encodeURIComponent(space)}`);
+    const clip = await getJSON(`/api/clips/${encodeURIComponent(clipId)}`).catch((e) => { showMessage(e.message); return null; });
+    if (!clip) return;
+    clear(queryBox, el("span", {}, "Your clip: ", el("strong", {}, clip.label ? `${pretty(clip.label)} · ${clip.name}` : clip.name),
+      ` (${seconds(clip.duration_s)}) `), player(clip.audio_url, `Play the clip: ${clip.name}`));
+    clear(results);
+    const hits = await withBusy(results, "Finding neighbours…",
+      () => getJSON(`/api/clips/${encodeURIComponent(clipId)}/neighbours${query({ space, k: 10 })}`));
+    if (hits) clear(results, hitList(hits, "neighbour-list"));
+  }
+
+  async function loadClips() {
+    const [corpus, uploads] = await Promise.all([getJSON("/api/clips?origin=corpus&limit=500"),
+      getJSON("/api/clips?origin=upload&limit=100")]);
+    clear(clipSelect,
+      uploads.clips.length ? el("optgroup", { label: "Your uploads" },
+        uploads.clips.map((c) => el("option", { value: c.id }, c.name))) : null,
+      el("optgroup", { label: "Corpus" }, corpus.clips.map((c) => el("option", { value: c.id }, `${pretty(c.label)} · ${c.id}`))));
+  }
+  clipSelect.addEventListener("change", () => { clipId = clipSelect.value; update(); });
+
+  async function searchWords() {
+    const q = words.value.trim();
+    if (!q) return;
+    clear(wordResults);
+    const hits = await withBusy(wordResults, "Searching…", () => getJSON(`/api/search${query({ q, k: 10 })}`));
+    if (hits) clear(wordResults, hitList(hits, "tag-list"));
+  }
+  words.addEventListener("keydown", (e) => { if (e.key === "Enter") searchWords(); });
+
+  clear(panel,
+    el("p", { class: "hint" }, "Two sounds can be alike in tone colour, in the notes they play, or in what the model " +
+      "pays attention to. Pick a clip and a space, and listen to its nearest corpus clips."),
+    el("div", { class: "toolbar" }, el("label", { for: "neighbour-clip" }, "Clip "), clipSelect),
+    spaceButtons, about, queryBox, results,
+    el("h2", {}, "Search the corpus by words"),
+    el("div", { class: "toolbar" }, words, el("button", { type: "button", id: "tag-search-run", onclick: searchWords }, "Search")),
+    wordResults);
+
   return {
-    async show() {
-      if (!context.bundle.embedding_spaces.length) {
-        clear(panel, el("h2", {}, "Neighbours"),
-          el("p", {}, "This bundle has no embedding spaces, so there are no neighbours to list."));
+    async show(params = {}) {
+      if (!started) {
+        started = true;
+        await loadClips().catch((e) => showMessage(e.message));
       }
+      if (params.space && spaces.some((s) => s.id === params.space)) space = params.space;
+      const wanted = params.clip || clipId || clipSelect.value;
+      if (wanted && ![...clipSelect.options].some((o) => o.value === wanted)) {
+        clipSelect.prepend(el("option", { value: wanted }, wanted));
+      }
+      clipSelect.value = wanted;
+      clipId = wanted;
+      await update();
     },
   };
 }

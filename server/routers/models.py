@@ -14,6 +14,7 @@ from models.prototypes.transforms import STAGES, Transforms, reconstruct
 from ..schemas import BundleInfo, ModelInfo, Prototype, WhatIf
 from ..errors import COMMON
 from ..state import AppState, get_state
+from .neighbours import space_list
 
 router = APIRouter(tags=["bundle"], responses=COMMON)
 
@@ -27,7 +28,8 @@ def bundle_info(state: AppState = Depends(get_state)) -> BundleInfo:
                         stages=list(STAGES[: STAGES.index(state.models[mid].stage) + 1]), metrics=e.metrics)
               for mid, e in b.models.items()]
     return BundleInfo(name=b.name, version=b.version, audio=b.audio.to_dict(), classes=b.classes, models=models,
-                      evaluations=b.extra.get("evaluations", {}), embedding_spaces=[], corpus_size=len(state.corpus))
+                      evaluations=b.extra.get("evaluations", {}), embedding_spaces=space_list(state),
+                      corpus_size=len(state.corpus))
 
 
 @router.get("/api/models/{model_id}/prototypes", response_model=list[Prototype])

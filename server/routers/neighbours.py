@@ -1,0 +1,83 @@
+"""Neighbours: the corpus clips nearest to a clip in each embedding space, and search by words."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from models.embeddings import UnknownWords
+
+from ..errors import COMMON
+from ..schemas import EmbeddingSpace, NeighbourClip
+from ..state import AppState, get_state
+
+router = APIRouter(tags=["neighbours"], responses=COMMON)
+
+
+def spaces_of(state: AppState):
+    if state.spaces is None:
+        raise HTTPException(404, detail="This bundle has no embedding spaces "
+                                        "(add them with `auralens bundle add-embeddings`).")
+    return state.spaces
+
+
+def space_list(state: AppState) -> list[EmbeddingSpace]:
+    if state.spaces is None:
+        return []
+    return [EmbeddingSpace(id=d["name"], description=d["description"], dim=d["dim"], quality=d.get("quality") or {},
+                           credit=d.get("credit")) for d in state.spaces.describe()]
+
+
+def hits_out(state: AppState, hits) -> list[NeighbourClip]:
+    out = []
+    for hit in hits:
+        clip = state.corpus.get(hit.clip_id)
+        out.append(NeighbourClip(clip_id=hit.clip_id, label=clip.label if clip else None,
+                                 tags=(clip.tags if clip else None) or {}, distance=round(hit.distance, 6),
+                                 audio_url=f"/api/clips/{hit.clip_id}/audio.wav"))
+    return out
+
+
+@router.get("/api/spaces", response_model=list[EmbeddingSpace])
+def list_spaces(state: AppState = Depends(get_state)) -> list[EmbeddingSpace]:
+    """The embedding spaces of the bundle: what nearness means in each, and how well it sorts
+    the corpus by class."""
+    return space_list(state)
+
+
+@router.get("/api/clips/{clip_id}/neighbours", response_model=list[NeighbourClip])
+async def neighbours(clip_id: str,
+                     space: str = Query("timbre", description="an embedding space (see GET /api/spaces)"),
+                     k: int = Query(10, ge=1, le=100, description="how many neighbours"),
+                     state: AppState = Depends(get_state)) -> list[NeighbourClip]:
+    """The ``k`` corpus clips nearest to a clip (a corpus clip or an upload) in one space,
+    nearest first; a corpus clip is not its own neighbour."""
+    spaces = spaces_of(state)
+    clip = state.find_clip(clip_id)
+    if space not in spaces.names:
+        why = spaces.unavailable.get(space)
+        raise HTTPException(404 if why is None else 422,
+                            detail=why or f"There is no space '{space}'; there are: {', '.join(spaces.names)}.")
+    key = (clip.id, space, k)
+    cached = state.neighbours.get(key)
+    if cached is None:
+        if clip.origin == "corpus":
+            work = lambda: spaces.neighbours(space, clip.id, k)
+        else:
+            work = lambda: spaces.neighbours(space, state.clip_audio(clip).samples, k)
+        cached = state.neighbours.put(key, await state.run(work))
+    return hits_out(state, cached)
+
+
+@router.get("/api/search", response_model=list[NeighbourClip])
+async def search(q: str = Query(..., min_length=1, max_length=200, description="tag words, e.g. 'brass ff low'"),
+                 k: int = Query(10, ge=1, le=100),
+                 state: AppState = Depends(get_state)) -> list[NeighbourClip]:
+    """Corpus clips that fit a few words (tags such as an instrument family, register, dynamics,
+    articulation), through the space where sounds and their tags meet."""
+    spaces = spaces_of(state)
+    try:
+        hits = await state.run(spaces.search_words, q, k)
+    except UnknownWords as err:
+        raise HTTPException(422, detail=str(err)) from None
+    except ValueError as err:
+        raise HTTPException(404, detail=str(err)) from None
+    return hits_out(state, hits)

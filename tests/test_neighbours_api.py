@@ -1,0 +1,53 @@
+"""Neighbours in every embedding space and search by words, through the API, on the default bundle."""
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+
+from .sounds import harmonic_tone
+from .test_api import upload, wav_bytes
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
+        yield c
+
+
+def test_the_bundle_lists_its_spaces_with_what_they_measure_and_their_quality(client):
+    spaces = {s["id"]: s for s in client.get("/api/spaces").json()}
+    assert {"timbre", "pitch", "learned", "prototype-profile", "tags"} <= set(spaces)
+    assert "pitch and loudness" in spaces["timbre"]["description"]
+    assert all(0 <= s["quality"]["nn_macro_f1"] <= 1 and s["quality"]["dbi"] > 0 for s in spaces.values())
+    assert [s["id"] for s in client.get("/api/bundle").json()["embedding_spaces"]] == list(spaces)
+
+
+def test_an_upload_gets_k_playable_neighbours_in_every_space(client):
+    clip = upload(client, wav_bytes(harmonic_tone(220.0, 1.5))).json()
+    for space in [s["id"] for s in client.get("/api/spaces").json()]:
+        hits = client.get(f"/api/clips/{clip['id']}/neighbours", params={"space": space, "k": 7}).json()
+        assert len(hits) == 7, space
+        assert [h["distance"] for h in hits] == sorted(h["distance"] for h in hits)
+        assert all(h["label"] and h["tags"] for h in hits)
+    assert client.get(hits[0]["audio_url"]).status_code == 200
+
+
+def test_a_corpus_clip_is_not_its_own_neighbour_and_its_nearest_timbre_is_its_instrument(client):
+    hits = client.get("/api/clips/c-oboe-003/neighbours", params={"space": "timbre", "k": 5}).json()
+    assert "c-oboe-003" not in [h["clip_id"] for h in hits]
+    assert hits[0]["label"] == "oboe"
+
+
+def test_words_find_clips_that_carry_those_tags(client):
+    hits = client.get("/api/search", params={"q": "brass ff", "k": 10}).json()
+    assert len(hits) == 10
+    assert sum(h["tags"]["family"] == "brass" for h in hits) >= 7
+
+
+def test_unknown_spaces_and_words_are_refused_with_a_reason(client):
+    r = client.get("/api/clips/c-oboe-003/neighbours", params={"space": "colour"})
+    assert r.status_code == 404 and "timbre" in r.json()["detail"]
+    r = client.get("/api/search", params={"q": "muted brass"})
+    assert r.status_code == 422 and "muted" in r.json()["detail"] and "brass" in r.json()["detail"]
+    assert client.get("/api/clips/u-nothing/neighbours").status_code == 404
+    assert client.get("/api/clips/c-oboe-003/neighbours", params={"k": 0}).status_code == 422
