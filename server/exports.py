@@ -18,6 +18,7 @@ from fastapi import HTTPException
 
 from models.atomic import atomic_path
 from models.audio import encode_wav, log_mel_to_audio
+from models.latent import LatentPrototypeModel
 from models.prototypes.transforms import STAGES
 
 from . import __version__
@@ -56,12 +57,15 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
     except HTTPException as err:
         raise JobFailed(err.detail) from None
     cfg = state.bundle.audio
-    stages = STAGES[: STAGES.index(model.stage) + 1]
     ranked = sorted(found["prototypes"], key=lambda p: p["error"])
     rank = {p["index"]: i + 1 for i, p in enumerate(ranked)}
-    winner = ranked[0]["index"]
-    plan = {stage: [winner] for stage in stages[:-1]}
-    plan[stages[-1]] = [p["index"] for p in ranked]
+    latent = isinstance(model, LatentPrototypeModel)
+    if latent:  # no reconstruction of the clip: the prototypes as the decoder renders them
+        plan = {"decoded": [p["index"] for p in ranked]}
+    else:
+        stages = STAGES[: STAGES.index(model.stage) + 1]
+        plan = {stage: [ranked[0]["index"]] for stage in stages[:-1]}
+        plan[stages[-1]] = [p["index"] for p in ranked]
     total = sum(len(ks) for ks in plan.values())
 
     x = state.clip_features(clip)  # (F, T)
@@ -71,6 +75,18 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as z:
         z.write(clip.path, f"clip{clip.path.suffix}")
         for stage, ks in plan.items():
+            if latent:
+                for k in ks:
+                    data, gain_db = encode_wav(log_mel_to_audio(state.decoded_prototypes(model_id)[k], cfg),
+                                               cfg.sample_rate)
+                    label = state.bundle.classes[int(model.prototype_class[k])]
+                    name = f"prototypes/{rank[k]:02d}-{label}-p{k}-decoded.wav"
+                    z.writestr(name, data)
+                    files.append({"path": name, "prototype": k, "label": label, "stage": None, "rank": rank[k],
+                                  "gain_db": round(gain_db, 2)})
+                    done += 1
+                    progress(done / total)
+                continue
             for start in range(0, len(ks), batch):
                 chunk = ks[start:start + batch]
                 with torch.inference_mode():
@@ -92,7 +108,7 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
                           "exported": datetime.now(timezone.utc).isoformat(timespec="seconds")},
             "bundle": {"name": state.bundle.name, "version": state.bundle.version,
                        "audio": cfg.to_dict(), "classes": state.bundle.classes},
-            "model": {"id": model_id, "kind": entry.kind, "stage": model.stage, "config": entry.config,
+            "model": {"id": model_id, "kind": entry.kind, "stage": getattr(model, "stage", None), "config": entry.config,
                       "metrics": entry.metrics},
             "clip": {"id": clip.id, "name": clip.name, "origin": clip.origin, "duration_s": clip.duration_s,
                      "label": clip.label, "tags": clip.tags},

@@ -58,8 +58,11 @@ class StageErrors(BaseModel):
 class PrototypeResult(BaseModel):
     index: int
     label: str
-    error: float = Field(description="how badly this prototype re-creates the clip (lower is better)")
-    stage_errors: StageErrors
+    error: float = Field(description="spectral prototypes: how badly this prototype re-creates the clip; "
+                                     "latent prototypes: the clip's distance to it (lower is closer)")
+    stage_errors: StageErrors | None = Field(None, description="the error after each transformation "
+                                                               "(spectral prototypes)")
+    similarity: float | None = Field(None, description="latent prototypes: exp(-distance), 1 is identical")
 
 
 class Segment(BaseModel):
@@ -121,6 +124,13 @@ class BundleInfo(BaseModel):
     corpus_size: int
 
 
+class Rendering(BaseModel):
+    name: str = Field(description="'decoded' (the prototype through the decoder) or 'nearest' "
+                                  "(the training clip nearest to it)")
+    description: str
+    audio_url: str
+
+
 class Prototype(BaseModel):
     index: int
     label: str
@@ -128,6 +138,8 @@ class Prototype(BaseModel):
     audio_url: str
     best_clips: list[str] = Field(description="corpus clips this prototype explains best "
                                               "(when the bundle ships its corpus)")
+    renderings: list[Rendering] = Field(default_factory=list, description="latent prototypes: the two ways "
+                                                                          "to hear them")
 
 
 class JobStarted(BaseModel):

@@ -16,6 +16,8 @@ import soundfile as sf
 
 from models.audio import load_audio, log_mel
 from models.bundle import Bundle, load_bundle
+from models.latent import prototype_log_mel, read_nearest_clips
+from models.prototypes.model import PrototypeModel
 from models.bundle_concepts import read_concept_sets
 from models.bundle_corpus import best_clips, read_corpus
 from models.concepts import ConceptCache, describe_layers
@@ -109,6 +111,7 @@ class AppState:
         self.concept_cache = ConceptCache(max_bytes=256 * 2**20)  # activations and CAVs, by content
         self._corpus_features: dict[str, torch.Tensor] | None = None
         self._layers: dict[int, list[dict]] = {}
+        self._derived: dict = {}
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.queue_size)
         # clip id -> (F, T) log-mel on the device (a 10-minute clip is 13 MB)
@@ -137,6 +140,14 @@ class AppState:
             raise HTTPException(404, detail=f"This bundle has no model '{model_id}'; "
                                             f"it has: {', '.join(self.models)}.")
         return model_id, self.models[model_id]
+
+    def spectral(self, model_id: str | None, what: str):
+        """A spectral prototype model; another kind is a 422 saying ``what`` needs one."""
+        model_id, model = self.model(model_id)
+        if not isinstance(model, PrototypeModel):
+            raise HTTPException(422, detail=f"{what} is for spectral prototype models; '{model_id}' is a "
+                                            f"{self.bundle.models[model_id].kind} model.")
+        return model_id, model
 
     def prototype(self, model_id: str | None, k: int):
         """The model holding prototype ``k``; a prototype that does not exist is a 404."""
@@ -195,6 +206,22 @@ class AppState:
                 with torch.no_grad():
                     self._layers[id(model)] = describe_layers(model, example)
             return self._layers[id(model)]
+
+    def decoded_prototypes(self, model_id: str) -> torch.Tensor:
+        """A latent model's prototypes through its decoder, ``(K, F, frames)`` on the CPU, once."""
+        with self._lock:
+            key = ("decoded", model_id)
+            if key not in self._derived:
+                self._derived[key] = prototype_log_mel(self.models[model_id])
+            return self._derived[key]
+
+    def nearest_clips(self, model_id: str) -> list:
+        """The training clip nearest to each prototype of a latent model, as the bundle keeps them."""
+        with self._lock:
+            key = ("nearest", model_id)
+            if key not in self._derived:
+                self._derived[key] = read_nearest_clips(self.bundle.path, model_id)
+            return self._derived[key]
 
     def close(self) -> None:
         if self.storage is None:

@@ -292,8 +292,7 @@ def test_an_uploaded_clip_has_neighbours_in_every_space_with_sound(page, clip_fi
     assert {"timbre", "pitch", "learned", "tags"} <= set(spaces)
     for space in spaces:
         page.click(f".space-buttons button[data-space='{space}']")
-        page.wait_for_function(f"location.hash.includes('space={space}')")
-        page.wait_for_selector("#neighbour-list li")
+        page.wait_for_selector(f"#neighbour-list[data-space='{space}'] li")
         assert page.locator("#neighbour-list li").count() == 10
         assert page.inner_text("#space-about")
     assert audio_loads(page, "#neighbour-list li audio") > 0

@@ -26,6 +26,21 @@ function limiter(n) {
   return (task) => new Promise((resolve, reject) => { waiting.push({ task, resolve, reject }); next(); });
 }
 
+// "A/B": switch between the original (A) and `audio` (B) at the same moment.
+function abButton(audio) {
+  const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this sound (B)" }, "A/B");
+  ab.addEventListener("click", () => {
+    // B playing -> A from the same moment; A playing -> B from the same moment; else B from the start
+    const orig = document.getElementById("original-audio");
+    const [from, to, hearing] = !audio.paused ? [audio, orig, "A"] : [orig, audio, "B"];
+    const at = from.paused ? 0 : from.currentTime;
+    to.currentTime = Number.isFinite(to.duration) ? Math.min(at, to.duration) : at;
+    to.play().catch(() => {}); // a play cut short by the next switch is not an error
+    ab.textContent = `A/B: hearing ${hearing}`;
+  });
+  return ab;
+}
+
 // Only one sound at a time: starting a player pauses the others.
 document.addEventListener("play", (event) => {
   for (const audio of document.querySelectorAll("audio")) if (audio !== event.target) audio.pause();
@@ -167,7 +182,8 @@ export function createAnalyseTab(panel, context) {
   async function renderAnalysis(a) {
     const clip = await getJSON(`/api/clips/${encodeURIComponent(a.clip_id)}`);
     const model = bundle.models.find((m) => m.id === a.model);
-    const stages = model ? model.stages : Object.keys(a.prototypes[0].stage_errors).filter((s) => a.prototypes[0].stage_errors[s] !== null);
+    const latent = model?.kind === "latent-prototypes";
+    const stages = model ? model.stages : Object.keys(a.prototypes[0].stage_errors || {}).filter((s) => a.prototypes[0].stage_errors[s] !== null);
     const finalStage = stages[stages.length - 1];
     const ranked = [...a.prototypes].sort((p, q) => p.error - q.error);
     const winner = ranked[0];
@@ -223,6 +239,10 @@ export function createAnalyseTab(panel, context) {
     const timeline = el("div", { class: "chart", id: "timeline" });
     const crossGrid = el("div", { class: "grid recon", id: "cross-class" });
 
+    if (latent) {
+      await renderLatent(a, summary, ranking, timeline);
+      return;
+    }
     clear(result,
       summary,
       el("section", {}, el("h2", {}, "What the model hears"), ranking),
@@ -269,16 +289,7 @@ export function createAnalyseTab(panel, context) {
     const cards = ranked.map((p, i) => {
       const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `Your clip as the ${pretty(p.label)} prototype renders it` });
       const audio = player(audioUrl(p.index, finalStage), `Play your clip as the ${pretty(p.label)} prototype (${p.index}) renders it`);
-      const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this re-creation (B)" }, "A/B");
-      ab.addEventListener("click", () => {
-        // B playing -> A from the same moment; A playing -> B from the same moment; else B from the start
-        const orig = document.getElementById("original-audio");
-        const [from, to, hearing] = !audio.paused ? [audio, orig, "A"] : [orig, audio, "B"];
-        const at = from.paused ? 0 : from.currentTime;
-        to.currentTime = Number.isFinite(to.duration) ? Math.min(at, to.duration) : at;
-        to.play().catch(() => {}); // a play cut short by the next switch is not an error
-        ab.textContent = `A/B: hearing ${hearing}`;
-      });
+      const ab = abButton(audio);
       const card = el("article", { class: "card recon", dataset: { prototype: p.index } },
         el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
         el("p", { class: "muted" }, `re-creation error ${p.error.toFixed(4)}`),
@@ -299,6 +310,43 @@ export function createAnalyseTab(panel, context) {
     const steps = showPrototype(winner.index);
     Promise.all(cards.map((c) => c.load())).catch(() => {});
     await steps;
+  }
+
+  // A latent prototype model: how close the clip is to each prototype, and the prototypes heard.
+  async function renderLatent(a, summary, ranking, timeline) {
+    const prototypes = await getJSON(`/api/models/${encodeURIComponent(a.model)}/prototypes`);
+    const byIndex = Object.fromEntries(prototypes.map((p) => [p.index, p]));
+    const ranked = [...a.prototypes].sort((p, q) => q.similarity - p.similarity);
+    const similarity = el("div", { class: "chart", id: "similarity-chart" });
+    const grid = el("div", { class: "grid recon", id: "cross-class" });
+    clear(result, summary,
+      el("section", {}, el("h2", {}, "What the model hears"), ranking),
+      el("section", {}, el("h2", {}, "How close your clip is to each prototype"),
+        el("p", { class: "hint" }, "This model places every clip in a learned space and compares it with a few prototypes " +
+          "per class; the closest ones decide. Similarity is exp(−distance): 1 would be identical."),
+        similarity),
+      a.timeline.length > 1 ? el("section", {}, el("h2", {}, "Which prototype is closest at each moment"), timeline) : null,
+      el("section", {}, el("h2", {}, "The prototypes, closest first"),
+        el("p", { class: "hint" }, "Each prototype decoded into sound, and the training clip nearest to it. " +
+          "“A/B” switches between your original and the decoded prototype."),
+        grid));
+    rankingChart(ranking, a.prediction);
+    rankingChart(similarity, ranked.slice(0, 10).map((p) => ({ label: `${p.label} (prototype ${p.index})`, score: p.similarity })),
+      { axisTitle: "similarity to your clip", asPercent: false });
+    if (a.timeline.length > 1) timelinePlot(timeline, a.timeline);
+    clear(grid, ranked.map((p, i) => {
+      const proto = byIndex[p.index];
+      const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `The decoded ${pretty(p.label)} prototype` });
+      drawSpectrogram(canvas, proto.spectrogram);
+      attachSpectrogramHover(canvas, proto.spectrogram);
+      const audios = proto.renderings.map((r) => el("div", { class: "rendering", title: r.description },
+        el("span", { class: "muted" }, r.name === "decoded" ? "Decoded prototype" : "Nearest training clip"),
+        player(r.audio_url, `Play the ${pretty(p.label)} prototype (${p.index}): ${r.description}`)));
+      return el("article", { class: "card recon", dataset: { prototype: p.index } },
+        el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
+        el("p", { class: "muted" }, `similarity ${p.similarity.toFixed(3)}`),
+        canvas, audios, abButton(audios[0]?.querySelector("audio")));
+    }));
   }
 
   async function open(analysisId) {

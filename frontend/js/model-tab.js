@@ -7,6 +7,8 @@ import { attachSpectrogramHover } from "./hover.js";
 
 const KIND_NAMES = {
   "spectral-prototypes": "spectral prototypes: one sound per class, transformed to re-create each clip",
+  "latent-prototypes": "latent prototypes: points in an autoencoder's space, a clip takes the class of the ones it is " +
+    "closest to; each is heard through the decoder, or as the training clip nearest to it",
 };
 
 function metricsList(m) {
@@ -66,12 +68,15 @@ function prototypeCard(modelId, p, corpusNames) {
         player(`/api/clips/${encodeURIComponent(id)}/audio.wav`, `Play ${id}`),
         el("a", { href: `#/analyse?clip=${encodeURIComponent(id)}`, class: "button-link" }, "Analyse")))))
     : null;
+  const sounds = p.renderings.length
+    ? p.renderings.map((r) => el("div", { class: "rendering", title: r.description },
+      el("span", { class: "muted" }, r.name === "decoded" ? "Decoded prototype" : "Nearest training clip"),
+      player(r.audio_url, `Play the ${pretty(p.label)} prototype (${p.index}): ${r.description}`)))
+    : [player(p.audio_url, `Play the ${pretty(p.label)} prototype (${p.index})`)];
   return el("article", { class: "card prototype", dataset: { index: p.index } },
     el("h3", {}, pretty(p.label), el("span", { class: "muted" }, ` prototype ${p.index}`)),
-    canvas,
-    player(p.audio_url, `Play the ${pretty(p.label)} prototype (${p.index})`),
-    best,
-    el("button", { type: "button", onclick: () => openWhatIf(modelId, p) }, "What if…"));
+    canvas, sounds, best,
+    p.renderings.length ? null : el("button", { type: "button", onclick: () => openWhatIf(modelId, p) }, "What if…"));
 }
 
 export function createModelTab(panel, context) {
@@ -99,8 +104,9 @@ export function createModelTab(panel, context) {
     const info = bundle.models.find((m) => m.id === modelId);
     select.value = modelId;
     clear(about, el("p", {},
-      `${KIND_NAMES[info.kind] || info.kind}; ${info.supervised ? "trained with class labels" : "found without labels (clusters named after their majority class)"}; ` +
-      `steps: ${info.stages.map((s) => STAGE_NAMES[s] || s).join(" → ")}.`));
+      `${KIND_NAMES[info.kind] || info.kind}; ${info.supervised ? "trained with class labels" : "found without labels (clusters named after their majority class)"}` +
+      (info.stages.length ? "; " : ".") +
+      (info.stages.length ? `steps: ${info.stages.map((s) => STAGE_NAMES[s] || s).join(" → ")}.` : "")));
     clear(figures, metricsList(info.metrics), stagesTable(info.metrics?.stages),
       evaluationsTable(bundle.evaluations?.[modelId]), spacesTable(bundle.embedding_spaces));
     if (info.metrics?.confusion) {

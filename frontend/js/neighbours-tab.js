@@ -56,18 +56,25 @@ export function createNeighboursTab(panel, context) {
       s.credit ? el("span", { class: "muted" }, ` ${s.credit}`) : null);
   }
 
+  let generation = 0;
   async function update() {
     drawSpaceButtons();
     if (!clipId) return;
+    const mine = ++generation;
+    clear(results);
     history.replaceState(null, "", `#/neighbours?clip=${encodeURIComponent(clipId)}&space=${encodeURIComponent(space)}`);
     const clip = await getJSON(`/api/clips/${encodeURIComponent(clipId)}`).catch((e) => { showMessage(e.message); return null; });
     if (!clip) return;
     clear(queryBox, el("span", {}, "Your clip: ", el("strong", {}, clip.label ? `${pretty(clip.label)} · ${clip.name}` : clip.name),
       ` (${seconds(clip.duration_s)}) `), player(clip.audio_url, `Play the clip: ${clip.name}`));
-    clear(results);
     const hits = await withBusy(results, "Finding neighbours…",
       () => getJSON(`/api/clips/${encodeURIComponent(clipId)}/neighbours${query({ space, k: 10 })}`));
-    if (hits) clear(results, hitList(hits, "neighbour-list"));
+    if (hits && mine === generation) {
+      const list = hitList(hits, "neighbour-list");
+      list.dataset.space = space;
+      list.dataset.clip = clipId;
+      clear(results, list);
+    }
   }
 
   async function loadClips() {

@@ -89,18 +89,18 @@ export function drawSpectrogram(canvas, spec, { zmax = null, range = 80 } = {}) 
 }
 
 // How sure the model is: one bar per class, best on top.
-export function rankingChart(div, prediction, { top = 8, height = null } = {}) {
+export function rankingChart(div, prediction, { top = 8, height = null, axisTitle = "how sure the model is", asPercent = true } = {}) {
   const shown = prediction.slice(0, top).reverse();
   const layout = {
     height: height ?? 40 + 26 * shown.length, font: FONT, margin: { l: 110, r: 60, t: 8, b: 30 },
-    xaxis: { range: [0, 1], tickformat: ".0%", title: { text: "how sure the model is" }, fixedrange: true },
+    xaxis: { range: [0, 1], tickformat: asPercent ? ".0%" : ".1f", title: { text: axisTitle }, fixedrange: true },
     yaxis: { fixedrange: true, automargin: true },
   };
   const trace = {
     type: "bar", orientation: "h", x: shown.map((p) => p.score), y: shown.map((p) => pretty(p.label)),
-    text: shown.map((p) => `${(100 * p.score).toFixed(1)} %`), textposition: "outside", cliponaxis: false,
+    text: shown.map((p) => (asPercent ? `${(100 * p.score).toFixed(1)} %` : p.score.toFixed(3))), textposition: "outside", cliponaxis: false,
     marker: { color: shown.map((_, i) => (i === shown.length - 1 ? "#2f6fb0" : "#9bb7d4")) },
-    hovertemplate: "%{y}: %{x:.1%}<extra></extra>",
+    hovertemplate: asPercent ? "%{y}: %{x:.1%}<extra></extra>" : "%{y}: %{x:.3f}<extra></extra>",
   };
   return Plotly().react(div, [trace], layout, CONFIG);
 }

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.responses import FileResponse
 
 from models.audio import encode_wav, log_mel_to_audio, spectrogram_for_display
+from models.latent import LatentPrototypeModel
+from models.latent import timeline as latent_timeline
 from models.prototypes.analysis import analyse, timeline, transforms_in_units
 from models.prototypes.transforms import STAGES
 
@@ -23,8 +25,33 @@ PROTOTYPE = Path(..., ge=0, description="prototype index, 0 to K-1")
 STAGE = Query("filters", description="raw prototype, + gain, + pitch shift, + filters (cumulative)")
 
 
+def latent_analysis_body(state: AppState, model, x: torch.Tensor) -> dict:
+    """A latent prototype model's analysis: prediction, distance and similarity to every
+    prototype, and (for clips longer than one window) the closest prototype per window."""
+    out = model(x.unsqueeze(0))
+    classes = state.bundle.classes
+    owner = model.prototype_class.tolist()
+    prediction = sorted(({"label": classes[c], "score": float(s)} for c, s in enumerate(out.scores[0].tolist())),
+                        key=lambda p: -p["score"])
+    prototypes = [{"index": k, "label": classes[owner[k]], "error": float(d), "similarity": float(sim)}
+                  for k, (d, sim) in enumerate(zip(out.distances[0].tolist(), out.similarities[0].tolist()))]
+    cfg = state.bundle.audio
+    tl = latent_timeline(model, x, cfg.frame_seconds)
+    window = model.cfg.frames * cfg.frame_seconds
+    duration = x.shape[-1] * cfg.frame_seconds
+    segments = []
+    if len(tl.times_s) > 1:
+        for start, sims in zip(tl.times_s.tolist(), tl.similarities):
+            k = int(sims.argmax())
+            segments.append({"start_s": round(start, 3), "end_s": round(min(start + window, duration), 3),
+                             "prototype": k, "label": classes[owner[k]]})
+    return {"prediction": prediction, "prototypes": prototypes, "timeline": segments}
+
+
 def analysis_body(state: AppState, model, x: torch.Tensor) -> dict:
     """The stored part of an analysis: prediction, per-prototype errors per stage, timeline."""
+    if isinstance(model, LatentPrototypeModel):
+        return latent_analysis_body(state, model, x)
     a = analyse(model, x, state.bundle.audio.db_per_unit, with_reconstructions=False)
     classes = state.bundle.classes
     owner = model.prototype_class.tolist()
@@ -63,6 +90,7 @@ def get_analysis(analysis_id: str, state: AppState = Depends(get_state)) -> Anal
 
 
 def _reconstruction(state: AppState, found: dict, k: int, stage: str):
+    state.spectral(found["model"], "Reconstruction stage by stage")
     model_id, model = state.prototype(found["model"], k)
     if STAGES.index(stage) > STAGES.index(model.stage):
         raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from fastapi import APIRouter, Depends, Path, Query, Response
+from typing import Literal
 
-from models.audio import encode_wav, spectrogram_for_display, steady_tone
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+
+from models.audio import encode_wav, log_mel_to_audio, spectrogram_for_display, steady_tone
 from models.audio.display import log_to_db
+from models.latent import LatentPrototypeModel, nearest_clip_audio
 from models.prototypes.analysis import analyse
+from models.prototypes.model import PrototypeModel
 from models.prototypes.transforms import STAGES, Transforms, reconstruct
 
-from ..schemas import BundleInfo, ModelInfo, Prototype, WhatIf
+from ..schemas import BundleInfo, ModelInfo, Prototype, Rendering, WhatIf
 from ..errors import COMMON
 from ..state import AppState, get_state
 from .neighbours import space_list
@@ -24,8 +28,9 @@ def bundle_info(state: AppState = Depends(get_state)) -> BundleInfo:
     """The loaded bundle: audio settings, classes, models with their stages, metrics."""
     b = state.bundle
     models = [ModelInfo(id=mid, kind=e.kind, n_prototypes=state.models[mid].cfg.n_prototypes,
-                        supervised=bool(e.config.get("supervised")),
-                        stages=list(STAGES[: STAGES.index(state.models[mid].stage) + 1]), metrics=e.metrics)
+                        supervised=bool(e.config.get("supervised", e.kind == "latent-prototypes")),
+                        stages=list(STAGES[: STAGES.index(state.models[mid].stage) + 1])
+                        if isinstance(state.models[mid], PrototypeModel) else [], metrics=e.metrics)
               for mid, e in b.models.items()]
     return BundleInfo(name=b.name, version=b.version, audio=b.audio.to_dict(), classes=b.classes, models=models,
                       evaluations=b.extra.get("evaluations", {}), embedding_spaces=space_list(state),
@@ -34,8 +39,12 @@ def bundle_info(state: AppState = Depends(get_state)) -> BundleInfo:
 
 @router.get("/api/models/{model_id}/prototypes", response_model=list[Prototype])
 def prototypes(model_id: str, state: AppState = Depends(get_state)) -> list[Prototype]:
-    """Every prototype of a model: its class, its spectrum (as a 1.5 s steady sound) and audio."""
+    """Every prototype of a model: its class, its spectrum (as a 1.5 s steady sound) and audio.
+    A latent prototype comes as its decoded spectrogram, with two renderings to hear: decoded,
+    and the training clip nearest to it."""
     model_id, model = state.model(model_id)
+    if isinstance(model, LatentPrototypeModel):
+        return latent_prototypes(state, model_id, model)
     cfg = state.bundle.audio
     frames = cfg.n_frames(int(1.5 * cfg.sample_rate))
     out = []
@@ -45,6 +54,25 @@ def prototypes(model_id: str, state: AppState = Depends(get_state)) -> list[Prot
                              spectrogram=spectrogram_for_display(spectrum, cfg),
                              audio_url=f"/api/models/{model_id}/prototypes/{k}/audio.wav",
                              best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k]))
+    return out
+
+
+def latent_prototypes(state: AppState, model_id: str, model) -> list[Prototype]:
+    decoded = state.decoded_prototypes(model_id)  # (K, F, frames)
+    nearest = {c.prototype: c for c in state.nearest_clips(model_id)}
+    out = []
+    for k in range(model.cfg.n_prototypes):
+        url = f"/api/models/{model_id}/prototypes/{k}/audio.wav"
+        renderings = [Rendering(name="decoded", audio_url=url,
+                                description="the prototype itself, decoded to a spectrogram and made audible")]
+        if k in nearest:
+            c = nearest[k]
+            renderings.append(Rendering(name="nearest", audio_url=f"{url}?rendering=nearest",
+                                        description=f"the training clip nearest to it ({c.clip_label.replace('_', ' ')}, "
+                                                    f"{c.source}): always a faithful sound"))
+        out.append(Prototype(index=k, label=state.bundle.classes[int(model.prototype_class[k])],
+                             spectrogram=spectrogram_for_display(decoded[k], state.bundle.audio), audio_url=url,
+                             best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k], renderings=renderings))
     return out
 
 
@@ -67,6 +95,10 @@ class WhatIfQuery:
         self.gain_db, self.shift_semitones = gain_db, shift_semitones
         self.lowcut_hz, self.highcut_hz = lowcut_hz, highcut_hz
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.gain_db or self.shift_semitones or self.lowcut_hz or self.highcut_hz)
+
     def spectrum(self, model, k: int, db_per_unit: float) -> torch.Tensor:
         """Prototype ``k``'s spectrum ``(F,)`` in log units after the transformation."""
         one = torch.ones(1, 1, 1, device=model.prototypes.device)
@@ -85,13 +117,21 @@ async def prototype_audio(
     model_id: str, k: int = Path(..., description="prototype index, 0 to K-1"),
     seconds: float = Query(1.5, gt=0, le=10, description="length of the sound"),
     what_if: WhatIfQuery = Depends(),
+    rendering: Literal["decoded", "nearest"] | None = Query(None, description="latent prototypes: the decoded "
+                                                                               "prototype (default) or its nearest "
+                                                                               "training clip"),
     state: AppState = Depends(get_state),
 ) -> Response:
     """A prototype as a steady sound, optionally transformed by hand (what if it were louder,
     higher, darker?). Peak-normalised unless a gain is asked for; the gain applied is in
-    ``X-Gain-Db``."""
+    ``X-Gain-Db``. A latent prototype is heard decoded, or as its nearest training clip."""
     model_id, model = state.prototype(model_id, k)
     cfg = state.bundle.audio
+    if isinstance(model, LatentPrototypeModel):
+        if what_if.changed:
+            raise HTTPException(422, detail="What-if changes are for spectral prototype models; "
+                                            f"'{model_id}' is a latent prototype model.")
+        return await latent_audio(state, model_id, model, k, rendering or "decoded")
 
     def work():
         audio = steady_tone(what_if.spectrum(model, k, cfg.db_per_unit), seconds, cfg)
@@ -109,7 +149,8 @@ async def prototype_what_if(
 ) -> WhatIf:
     """How the model hears prototype ``k`` once transformed by hand: the class ranking of the
     transformed sound, and the spectrum before and after (dB per mel band)."""
-    model_id, model = state.prototype(model_id, k)
+    model_id, model = state.spectral(model_id, "What-if")
+    state.prototype(model_id, k)
     cfg = state.bundle.audio
 
     def work():
@@ -125,3 +166,21 @@ async def prototype_what_if(
                       original_db=to_db(model.prototypes[k]), transformed_db=to_db(spectrum))
 
     return await state.run(work)
+
+
+async def latent_audio(state: AppState, model_id: str, model, k: int, rendering: str) -> Response:
+    cfg = state.bundle.audio
+    key = ("latent", model_id, k, rendering)
+    cached = state.renders.get(key)
+    if cached is None:
+        if rendering == "nearest":
+            nearest = {c.prototype: c for c in state.nearest_clips(model_id)}
+            if k not in nearest:
+                raise HTTPException(404, detail=f"The bundle keeps no nearest training clip for prototype {k}.")
+            work = lambda: encode_wav(torch.as_tensor(nearest_clip_audio(state.bundle.path, nearest[k], cfg)),
+                                      cfg.sample_rate)
+        else:
+            work = lambda: encode_wav(log_mel_to_audio(state.decoded_prototypes(model_id)[k], cfg), cfg.sample_rate)
+        cached = state.renders.put(key, await state.run(work))
+    data, gain = cached
+    return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain:.2f}"})
