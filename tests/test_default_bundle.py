@@ -23,16 +23,34 @@ def test_default_bundle_holds_the_supervised_and_the_clustering_model(bundle):
     assert bundle.classes == sorted(CLASS_NAMES)
     assert {"prototypes", "clusters"} <= set(bundle.models)
     assert bundle.models["prototypes"].config["supervised"] and not bundle.models["clusters"].config["supervised"]
-    for entry in bundle.models.values():
+    for entry in spectral(bundle):
         assert set(entry.stages) == set(STAGES)
         for key in ("command", "seed", "data", "wall_time_s", "hardware"):
             assert key in entry.training
 
 
+def spectral(bundle):
+    return [e for e in bundle.models.values() if e.kind == "spectral-prototypes"]
+
+
 def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
-    for entry in bundle.models.values():
+    for entry in spectral(bundle):
         errors = [entry.metrics["stages"][s]["reconstruction_error"] for s in STAGES]
         assert all(b < a for a, b in zip(errors, errors[1:])), (entry.id, errors)
+
+
+def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
+    from models.latent import prototype_log_mel, read_nearest_clips
+
+    entry = bundle.models["latent"]
+    assert entry.kind == "latent-prototypes" and entry.metrics["split"] == "test"
+    assert entry.metrics["oa"] >= 0.95 and entry.metrics["aa"] >= 0.95
+    for key in ("command", "seed", "data", "wall_time_s", "hardware"):
+        assert key in entry.training
+    model = bundle.load_model("latent")
+    assert prototype_log_mel(model).shape == (model.cfg.n_prototypes, 128, model.cfg.frames)
+    clips = read_nearest_clips(bundle.path, "latent")
+    assert len(clips) == model.cfg.n_prototypes and all((bundle.path / c.file).is_file() for c in clips)
 
 
 def test_default_bundle_is_small_and_has_a_model_card():
