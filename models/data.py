@@ -232,8 +232,9 @@ def load_features(
 
     computed = _compute(table, todo, config, max_seconds, workers, progress, on_error, skipped)
     cached.update({keys[i]: feats for i, feats in computed.items()})
-    if computed:
-        _write_cache(cache_path, {k: cached[k] for k in keys if k in cached})
+    if computed:  # keep other clips' entries (other splits share the file); drop older versions of these
+        current = {k.rsplit("|", 2)[0]: k for k in keys if k is not None}
+        _write_cache(cache_path, {k: v for k, v in cached.items() if current.get(k.rsplit("|", 2)[0], k) == k})
 
     features, targets, kept = [], [], []
     index = {n: i for i, n in enumerate(names)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .atomic import write_bytes_atomic
 from .bundle import Bundle
+from .embeddings.card import card_lines
 
 
 def _pct(x) -> str:
@@ -42,6 +43,14 @@ def write_model_card(bundle: Bundle) -> None:
         extra = bundle.extra.get("evaluations", {}).get(entry.id, {})
         for name, e in extra.items():
             lines.append(f"\nOn {name}: OA {_pct(e.get('oa'))}, AA {_pct(e.get('aa'))} ({e.get('n')} clips).")
+        lines.append("")
+    if any(e.metrics.get("stages_storage") for e in bundle.models.values()):
+        lines += ["## Storage", "",
+                  "The final weights of each model are stored as float32; the earlier stages' weights (raw, gain, "
+                  "pitch), kept for per-stage evaluation, as float16: their figures above are measured on the "
+                  "stored weights.", ""]
+    lines += card_lines(bundle)
+    if lines[-1] != "":
         lines.append("")
     lines += ["## Limits", "",
               "- Trained on isolated notes rendered from one General MIDI SoundFont: real recordings, "

@@ -104,6 +104,14 @@ def test_a_changed_file_is_decoded_again(folder, tmp_path, write_audio):
     assert again.features[0].shape[-1] == AudioConfig().n_frames(int(1.7 * 22_050))
 
 
+def test_splits_loaded_one_after_another_share_the_cache(folder, tmp_path):
+    table = read_collection(folder)
+    for split in ("train", "val", "test"):
+        load_features(table.subset(split), cache_dir=tmp_path / "cache", progress=False)
+    again = [load_features(table.subset(split), cache_dir=tmp_path / "cache", progress=False) for split in ("train", "test")]
+    assert [a.n_decoded for a in again] == [0, 0] and all(len(a) for a in again)
+
+
 def test_unreadable_files_are_skipped_and_counted(folder, tmp_path):
     (folder / "low" / "broken.wav").write_text("not audio")
     (folder / "high" / "empty.wav").write_bytes(b"")

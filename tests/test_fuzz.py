@@ -23,6 +23,12 @@ app = create_app(device="cpu", data_dir=DATA)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def stop_the_app_afterwards():
+    yield
+    app.state.auralens.close()  # drops any job the generated requests queued
+
+
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_generated_request_gets_a_5xx_or_an_answer_outside_the_schema(case):

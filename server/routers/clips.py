@@ -51,7 +51,7 @@ def list_clips(origin: Literal["corpus", "upload"] | None = Query(None, descript
                tag: str | None = Query(None, description="a tag value corpus clips carry, e.g. 'ff' or 'vibrato=90'"),
                split: Literal["train", "val", "test"] | None = Query(None, description="split of corpus clips"),
                limit: int = Query(50, ge=1, le=500, description="clips per page"),
-               offset: int = Query(0, ge=0, description="clips to skip"),
+               offset: int = Query(0, ge=0, le=1_000_000_000, description="clips to skip"),
                state: AppState = Depends(get_state)) -> ClipList:
     """Corpus clips (filtered by class, tag and split) then uploads (newest first): one id space."""
     corpus = [] if origin == "upload" else [c for c in state.corpus.values() if _matches(c, label, tag, split)]
