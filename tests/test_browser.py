@@ -315,3 +315,20 @@ def test_the_model_tab_reports_the_quality_of_each_embedding_space(page):
     page.wait_for_selector("#spaces-table")
     table = page.inner_text("#spaces-table")
     assert "timbre" in table and "Davies-Bouldin" in table
+
+
+def test_the_latent_model_shows_prototypes_heard_two_ways_and_classifies_a_clip_by_similarity(page, clip_file):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    page.select_option("#model-select", "latent")
+    page.wait_for_selector("#prototype-grid .card .rendering")
+    card = page.locator("#prototype-grid .card").first
+    assert "Decoded prototype" in card.inner_text() and "Nearest training clip" in card.inner_text()
+    assert audio_loads(page, "#prototype-grid .card .rendering audio") > 1.0
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    assert page.input_value("#analyse-model") == "latent"  # the model chosen on the Model tab
+    page.set_input_files("#file-input", str(clip_file))
+    page.wait_for_selector("#similarity-chart .main-svg")
+    assert page.inner_text("#verdict").startswith("The model hears")
+    assert page.locator("#cross-class .card").count() == 48
