@@ -95,12 +95,14 @@ def add_concepts(bundle_path: str | Path, corpus: str | Path, targets_per_class:
         index[key] = {"kind": kind, "name": name,
                       "description": DESCRIPTIONS.get(name, f"notes of the {name.replace('_', ' ')}")
                       if kind == "concept" else f"{name.replace('_', ' ')} notes the concepts are tested on",
-                      "clips": [{"source": str(Path(p).relative_to(corpus)), **tags} for p, tags in clips]}
+                      # a concept clip keeps its tags; a target's class is its set's
+                      "clips": [{"source": str(Path(p).relative_to(corpus)), **(tags if kind == "concept" else {})}
+                                for p, tags in clips]}
     root = Path(bundle_path) / CONCEPTS_DIR
     root.mkdir(parents=True, exist_ok=True)
     write_weights(root / "sets.safetensors", tensors)
     write_bytes_atomic(root / "index.json", json.dumps(
-        {"n_frames": n_frames, "quantum": QUANTUM, "sets": index}, indent=1).encode())
+        {"n_frames": n_frames, "quantum": QUANTUM, "sets": index}, separators=(",", ":")).encode())
     bundle.extra["concepts"] = {"sets": len(tensors), "n_frames": n_frames, "targets_per_class": targets_per_class,
                                 "source": str(corpus.resolve())}
     bundle.save()

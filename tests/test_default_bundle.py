@@ -55,7 +55,7 @@ def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
 
 def test_default_bundle_is_small_and_has_a_model_card():
     size = sum(f.stat().st_size for f in DEFAULT_BUNDLE.rglob("*") if f.is_file())
-    assert size < 25 * 2**20
+    assert size < 25_000_000  # under 25 MB, decimal or binary
     assert "## Limits" in (DEFAULT_BUNDLE / "MODEL_CARD.md").read_text()
 
 
