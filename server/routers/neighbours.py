@@ -55,7 +55,8 @@ async def neighbours(clip_id: str,
     if space not in spaces.names:
         why = spaces.unavailable.get(space)
         raise HTTPException(404 if why is None else 422,
-                            detail=why or f"There is no space '{space}'; there are: {', '.join(spaces.names)}.")
+                            detail=f"The '{space}' space is not available on this server: {why}." if why else
+                            f"There is no space '{space}'; there are: {', '.join(spaces.names)}.")
     key = (clip.id, space, k)
     cached = state.neighbours.get(key)
     if cached is None:
