@@ -40,6 +40,21 @@ Reconstructions are rendered from mel spectrograms (Griffin-Lim phase) and norma
 of -1 dBFS; the gain applied to each is listed in analysis.json under "files".
 """
 
+README_LATENT = """This archive is an analysis made with auralens {version}.
+
+analysis.json            the analysis: prediction (class probabilities), the clip's distance and
+                         similarity to every latent prototype, the timeline, and what made it
+                         (bundle, model, audio settings)
+clip{ext}                the analysed recording, as it was given
+prototypes/              the model's prototypes decoded into sound:
+  NN-<class>-p<k>-decoded.wav   NN ranks the prototypes by how close the recording is to them
+                         (01 = closest)
+
+Prototypes are decoded to mel spectrograms by the model's decoder, rendered with Griffin-Lim
+phase and normalised to a peak of -1 dBFS; the gain applied to each is listed in analysis.json
+under "files".
+"""
+
 
 def export_path(state: AppState, analysis_id: str) -> Path:
     return state.storage.root / "exports" / f"{analysis_id}.zip"
@@ -115,6 +130,6 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
             "files": files,
         }
         z.writestr("analysis.json", json.dumps(document, indent=2), compress_type=zipfile.ZIP_DEFLATED)
-        z.writestr("README.txt", README.format(version=__version__, ext=clip.path.suffix),
+        z.writestr("README.txt", (README_LATENT if latent else README).format(version=__version__, ext=clip.path.suffix),
                    compress_type=zipfile.ZIP_DEFLATED)
     return {**result, "bytes": path.stat().st_size, "files": len(files) + 3}
