@@ -3,8 +3,10 @@
 Run: python bench/bench_api.py [--n 30]
 
 Starts `auralens serve` on a free local port with a temporary data directory, uploads a 2 s
-clip, and prints the round trip of `POST /api/analyses` (p50, p95), the time to render a
-reconstruction's audio (first request and cached), and the server's resident memory.
+clip, and prints the round trip of `POST /api/analyses` (p50, p95), the time to get the winning
+prototype's audio right after an analysis (rendered ahead while the server is idle), the time
+to render any other reconstruction's audio (first request and cached), and the server's
+resident memory.
 """
 from __future__ import annotations
 
@@ -69,17 +71,24 @@ def main() -> None:
                     times.append(time.perf_counter() - start)
                 times = sorted(times[2:])  # the first two warm up
                 audio = f"/api/analyses/{analysis['id']}/reconstructions/{{k}}/audio.wav"
-                client.get(audio.format(k=15), params={"stage": "raw"})  # the server's very first render
+                ranked = [p["index"] for p in sorted(analysis["prototypes"], key=lambda p: p["error"])]
+                time.sleep(2.0)  # the user looks at the page; the idle server renders the winner ahead
+                ahead = []
+                for stage in ("raw", "gain", "pitch", "filters"):
+                    start = time.perf_counter()
+                    client.get(audio.format(k=ranked[0]), params={"stage": stage})
+                    ahead.append(time.perf_counter() - start)
                 first, cached = [], []
-                for k in range(8):
+                for k in ranked[-8:]:  # prototypes far down the list: never rendered ahead
                     for bucket in (first, cached):
                         start = time.perf_counter()
                         client.get(audio.format(k=k), params={"stage": "filters"})
                         bucket.append(time.perf_counter() - start)
-                first, cached = statistics.median(first), statistics.median(cached)
+                first, cached, ahead = statistics.median(first), statistics.median(cached), statistics.median(ahead)
             print(f"POST /api/analyses, 2 s clip, {args.n} requests: p50 {1000 * statistics.median(times):.1f} ms, "
                   f"p95 {1000 * times[int(0.95 * (len(times) - 1))]:.1f} ms (target p50 < 300 ms)")
-            print(f"reconstruction audio (median of 8 prototypes): first request {1000 * first:.1f} ms, "
+            print(f"the winner's audio at each stage, 2 s after its analysis (rendered ahead): {1000 * ahead:.1f} ms")
+            print(f"any other reconstruction's audio (median of 8): first request {1000 * first:.1f} ms, "
                   f"again {1000 * cached:.1f} ms (target < 150 ms)")
             print(f"server resident memory: {resident_mb(server.pid):.0f} MB (target < 1500 MB)")
         finally:

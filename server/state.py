@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -25,6 +26,8 @@ from models.embeddings import load_spaces
 
 from .jobs import Jobs
 from .storage import Storage, StoredClip
+
+log = logging.getLogger("auralens")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ class AppState:
         self._layers: dict[int, list[dict]] = {}
         self._derived: dict = {}
         self._lock = threading.Lock()
+        self._inflight, self._inflight_lock = 0, threading.Lock()  # model work waiting or running
+        self._background = None  # the latest best-effort work waiting for idle workers
         self._slots = threading.BoundedSemaphore(settings.queue_size)
         # clip id -> (F, T) log-mel on the device (a 10-minute clip is 13 MB)
         self.features = LRU(64, max_bytes=256 * 2**20, weigh=lambda x: x.numel() * x.element_size())
@@ -162,9 +167,38 @@ class AppState:
         if not self._slots.acquire(blocking=False):
             raise HTTPException(503, detail="The server is busy with other analyses; try again in a moment.",
                                 headers={"Retry-After": "2"})
+        self._count(+1)
         future = self._executor.submit(_inference, fn, *args)
-        future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(lambda _: (self._slots.release(), self._count(-1)))
         return await asyncio.wrap_future(future)
+
+    def run_when_idle(self, fn) -> None:
+        """Best-effort work for later (e.g. rendering sounds a user is likely to play next):
+        started at once when no request is waiting or running, otherwise kept until the
+        workers fall idle - only the latest such work is kept, older ones are dropped. It never
+        delays a request for long; failures are logged, never raised."""
+        with self._inflight_lock:
+            self._background = fn
+            self._start_background()
+
+    def _start_background(self) -> None:  # holding _inflight_lock
+        if self._inflight or self._background is None or self.storage is None:
+            return
+        fn, self._background = self._background, None
+        self._inflight += 1
+        future = self._executor.submit(_inference, fn)
+
+        def done(f):
+            if f.exception() is not None:
+                log.warning("background work failed: %s", f.exception())
+            self._count(-1)
+        future.add_done_callback(done)
+
+    def _count(self, step: int) -> None:
+        with self._inflight_lock:
+            self._inflight += step
+            if self._inflight == 0:
+                self._start_background()
 
     def upload_ref(self, clip: StoredClip) -> ClipRef:
         return ClipRef(clip.id, clip.origin, clip.name, clip.duration_s, clip.sample_rate,

@@ -80,7 +80,10 @@ async def create_analysis(request: AnalysisRequest, state: AppState = Depends(ge
     model_id, model = state.model(request.model)
     body = await state.run(lambda: analysis_body(state, model, state.clip_features(clip)))
     analysis_id = state.storage.add_analysis(clip.id, model_id, state.bundle.name, body)
-    return Analysis(**stored_analysis(state, analysis_id))
+    found = stored_analysis(state, analysis_id)
+    if clip.duration_s <= 30:  # long clips: render on demand only
+        state.run_when_idle(lambda: prerender(state, found))
+    return Analysis(**found)
 
 
 @router.get("/{analysis_id}", response_model=Analysis)
@@ -123,6 +126,36 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
     return await state.run(work)
 
 
+def render(state: AppState, found: dict, items: list[tuple[int, str]]) -> list[tuple[bytes, float]]:
+    """WAVs (and the gain applied) of reconstructions ``(k, stage)`` of an analysis, rendered
+    in one Griffin-Lim batch and kept in the render cache."""
+    recs = []
+    for k, stage in items:
+        _, _, x, rec, _ = _reconstruction(state, found, k, stage)
+        recs.append(rec)
+    cfg = state.bundle.audio
+    audio = log_mel_to_audio(torch.stack(recs), cfg, length=cfg.n_samples(x.shape[-1]))
+    return [state.renders.put((found["id"], k, stage), encode_wav(a, cfg.sample_rate))
+            for (k, stage), a in zip(items, audio)]
+
+
+PRERENDER_OTHERS = 3  # besides the winner at every stage, the next best prototypes at the last stage
+
+
+def prerender(state: AppState, found: dict) -> None:
+    """Render what a listener plays first - the winning prototype at every stage and the next
+    best ones - so that it is in the cache before it is asked for."""
+    model = state.models.get(found["model"])
+    if model is None or isinstance(model, LatentPrototypeModel):
+        return
+    stages = STAGES[: STAGES.index(model.stage) + 1]
+    ranked = [p["index"] for p in sorted(found["prototypes"], key=lambda p: p["error"])]
+    for batch in ([(ranked[0], s) for s in stages], [(k, stages[-1]) for k in ranked[1:1 + PRERENDER_OTHERS]]):
+        batch = [(k, s) for k, s in batch if state.renders.get((found["id"], k, s)) is None]
+        if batch:  # the winner's stages first, ready sooner
+            render(state, found, batch)
+
+
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
@@ -130,15 +163,9 @@ async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stag
     """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS; the gain applied
     is in the ``X-Gain-Db`` header."""
     found = stored_analysis(state, analysis_id)
-    key = (analysis_id, k, stage)
-    cached = state.renders.get(key)
+    cached = state.renders.get((analysis_id, k, stage))
     if cached is None:
-        def work():
-            _, clip, x, rec, _ = _reconstruction(state, found, k, stage)
-            cfg = state.bundle.audio
-            audio = log_mel_to_audio(rec, cfg, length=cfg.n_samples(x.shape[-1]))
-            return encode_wav(audio, cfg.sample_rate)
-        cached = state.renders.put(key, await state.run(work))
+        cached = (await state.run(render, state, found, [(k, stage)]))[0]
     data, gain_db = cached
     return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain_db:.2f}"})
 
