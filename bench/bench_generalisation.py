@@ -1,11 +1,12 @@
-"""How well a bundle's model recognises instruments from sample sets it has never heard,
-next to an MFCC + logistic-regression baseline trained on the same clips.
+"""How well a bundle's models recognise instruments from sample sets they have never heard,
+next to baselines trained on the same clips: MFCC statistics + logistic regression, and (when
+the `aisfx` package is installed) the pretrained aiSFX embedding + logistic regression.
 
 Run (two corpora built with `auralens corpus build`, e.g. FluidR3_GM and TimGM6mb):
     python bench/bench_generalisation.py --train o16/ --other o16_timgm/ [--bundle DIR] [--model ID]
 
 Prints overall accuracy on the training corpus's test split (in domain) and on the other
-corpus's test split (unheard samples), for the model and for the baseline.
+corpus's test split (unheard samples), for every model of the bundle and for the baselines.
 """
 from __future__ import annotations
 
@@ -34,6 +35,19 @@ def mfcc_statistics(features: FeatureSet, config: AudioConfig) -> np.ndarray:
     return np.array(rows)
 
 
+def aisfx_vectors(records, sample_rate: int) -> np.ndarray:
+    """aiSFX embeddings of clips, one at a time (they differ in length): ``(N, 512)``."""
+    import torch
+
+    from models.audio import load_audio
+    from models.embeddings.aisfx import embed, load_encoder
+
+    encoder = load_encoder("cpu").eval()
+    with torch.inference_mode():
+        return np.stack([embed(encoder, load_audio(r.path, sample_rate).samples[None].astype(np.float32),
+                               sample_rate)[0].numpy() for r in records])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", required=True, help="the corpus the bundle was trained on")
@@ -58,11 +72,24 @@ def main() -> None:
     def baseline_oa(data):
         return float((baseline.predict(mfcc_statistics(data, cfg)) == data.targets.numpy()).mean())
 
-    print(f"bundle '{bundle.name}', model '{bundle.entry(args.model).id}'; {len(test)} test clips in domain, "
-          f"{len(other)} from the other samples")
-    print(f"  {'':<28} {'in domain':>10} {'other samples':>14}")
-    print(f"  {'spectral prototypes':<28} {evaluate_model(model, test)['oa']:>10.3f} {evaluate_model(model, other)['oa']:>14.3f}")
-    print(f"  {'MFCC + logistic regression':<28} {baseline_oa(test):>10.3f} {baseline_oa(other):>14.3f}")
+    rows = [(f"{mid} ({e.kind})", evaluate_model(bundle.load_model(mid), test)["oa"],
+             evaluate_model(bundle.load_model(mid), other)["oa"]) for mid, e in bundle.models.items()
+            if args.model in (None, mid)]
+    rows.append(("MFCC + logistic regression", baseline_oa(test), baseline_oa(other)))
+    from models.embeddings.aisfx import available
+    if available():
+        tables = {name: read_collection(root).subset(split) for name, (root, split) in
+                  {"train": (args.train, "train"), "test": (args.train, "test"), "other": (args.other, "test")}.items()}
+        vec = {name: aisfx_vectors(t.records, cfg.sample_rate) for name, t in tables.items()}
+        index = {c: i for i, c in enumerate(bundle.classes)}
+        y = {name: np.array([index[r.label] for r in t.records]) for name, t in tables.items()}
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(vec["train"], y["train"])
+        rows.append(("aiSFX + logistic regression", float((probe.predict(vec["test"]) == y["test"]).mean()),
+                     float((probe.predict(vec["other"]) == y["other"]).mean())))
+    print(f"bundle '{bundle.name}'; {len(test)} test clips in domain, {len(other)} from the other samples")
+    print(f"  {'':<40} {'in domain':>10} {'other samples':>14}")
+    for name, a, b in rows:
+        print(f"  {name:<40} {a:>10.3f} {b:>14.3f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // The Neighbours tab: the corpus clips nearest to a clip in each embedding space, so that one
 // can hear in what respect sounds are alike; and a search of the corpus by words.
 import { getJSON, query } from "./api.js";
-import { clear, el, player, pretty, seconds, showMessage, withBusy } from "./ui.js";
+import { clear, el, noteName, player, pretty, seconds, showMessage, withBusy } from "./ui.js";
 
 const SPACE_NAMES = {
   timbre: "Tone colour", pitch: "Notes", learned: "What the model learned",
@@ -16,7 +16,7 @@ function hitList(hits, id) {
   return el("ol", { class: "clip-list neighbours", id },
     hits.map((h) => el("li", { dataset: { clip: h.clip_id } },
       el("span", { class: "name" }, `${pretty(h.label) || "clip"} · ${h.clip_id}`,
-        el("span", { class: "muted" }, ` ${tagLine(h.tags)}${h.tags.pitch ? ` · MIDI ${h.tags.pitch}` : ""}`)),
+        el("span", { class: "muted" }, ` ${tagLine(h.tags)}${h.tags.pitch ? ` · ${noteName(440 * 2 ** ((Number(h.tags.pitch) - 69) / 12))}` : ""}`)),
       el("span", { class: "distance", title: "cosine distance: 0 is the same direction, 2 the opposite" },
         `distance ${h.distance.toFixed(3)}`),
       player(h.audio_url, `Play the neighbour ${h.clip_id}`),

@@ -26,6 +26,7 @@ export function clear(node, ...children) {
 // A message for the person using the page, in the shared alert region.
 export function showMessage(text, kind = "error") {
   const region = document.getElementById("messages");
+  if (kind !== "error") region.querySelectorAll(".message.error").forEach((m) => m.remove()); // put right
   const note = el("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" },
     el("span", {}, text),
     el("button", { class: "quiet", "aria-label": "Dismiss this message", onclick: () => note.remove() }, "×"));
