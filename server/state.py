@@ -118,6 +118,7 @@ class AppState:
         self._lock = threading.Lock()
         self._inflight, self._inflight_lock = 0, threading.Lock()  # model work waiting or running
         self._background = None  # the latest best-effort work waiting for idle workers
+        self._closing = False
         self._slots = threading.BoundedSemaphore(settings.queue_size)
         # clip id -> (F, T) log-mel on the device (a 10-minute clip is 13 MB)
         self.features = LRU(64, max_bytes=256 * 2**20, weigh=lambda x: x.numel() * x.element_size())
@@ -132,6 +133,7 @@ class AppState:
             return
         self.storage = Storage(self.settings.data_dir)
         self.jobs = Jobs(self.storage)
+        self._closing = False
         # One intra-op thread per worker: the many small operations of Griffin-Lim and of a
         # single clip's analysis run twice as fast that way off the main thread, and the
         # workers share the cores between concurrent requests instead of contending.
@@ -182,7 +184,7 @@ class AppState:
             self._start_background()
 
     def _start_background(self) -> None:  # holding _inflight_lock
-        if self._inflight or self._background is None or self.storage is None:
+        if self._inflight or self._background is None or self._closing:
             return
         fn, self._background = self._background, None
         self._inflight += 1
@@ -260,6 +262,8 @@ class AppState:
     def close(self) -> None:
         if self.storage is None:
             return
+        with self._inflight_lock:
+            self._closing, self._background = True, None  # nothing new on the workers from here
         self.jobs.close()
         self._executor.shutdown(wait=True)
         self.storage.close()
