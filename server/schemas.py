@@ -121,6 +121,8 @@ class BundleInfo(BaseModel):
     models: list[ModelInfo]
     evaluations: dict = Field(description="figures on other data sets, per model")
     embedding_spaces: list["EmbeddingSpace"] = Field(description="spaces to find neighbours in")
+    embedding_probe: dict | None = Field(None, description="a linear probe on all the spaces together "
+                                                           "(accuracy, macro F1 on the test split)")
     corpus_size: int
 
 

@@ -149,7 +149,10 @@ class AppState:
         return model_id, self.models[model_id]
 
     def spectral(self, model_id: str | None, what: str):
-        """A spectral prototype model; another kind is a 422 saying ``what`` needs one."""
+        """A spectral prototype model (None: the bundle's first); another kind is a 422 saying
+        ``what`` needs one."""
+        if model_id is None:
+            model_id = next((m for m, x in self.models.items() if isinstance(x, PrototypeModel)), None)
         model_id, model = self.model(model_id)
         if not isinstance(model, PrototypeModel):
             raise HTTPException(422, detail=f"{what} is for spectral prototype models; '{model_id}' is a "

@@ -307,6 +307,9 @@ def test_the_corpus_can_be_searched_by_words_and_unknown_words_are_explained(pag
     assert "brass" in page.inner_text("#tag-list")
     page.fill("#tag-search", "muted brass")
     page.click("#tag-search-run")
+    assert "muted" in page.wait_for_selector("#ignored-words").inner_text()
+    page.fill("#tag-search", "muted")
+    page.click("#tag-search-run")
     assert "muted" in page.wait_for_selector(".message[role=alert]").inner_text()
 
 
@@ -314,7 +317,7 @@ def test_the_model_tab_reports_the_quality_of_each_embedding_space(page):
     page.goto("/")
     page.wait_for_selector("#spaces-table")
     table = page.inner_text("#spaces-table")
-    assert "timbre" in table and "Davies-Bouldin" in table
+    assert "timbre" in table and "Davies-Bouldin" in table and "all together" in table
 
 
 def test_the_latent_model_shows_prototypes_heard_two_ways_and_classifies_a_clip_by_similarity(page, clip_file):

@@ -19,7 +19,9 @@ def test_the_bundle_lists_its_spaces_with_what_they_measure_and_their_quality(cl
     assert {"timbre", "pitch", "learned", "prototype-profile", "tags"} <= set(spaces)
     assert "pitch and loudness" in spaces["timbre"]["description"]
     assert all(0 <= s["quality"]["nn_macro_f1"] <= 1 and s["quality"]["dbi"] > 0 for s in spaces.values())
-    assert [s["id"] for s in client.get("/api/bundle").json()["embedding_spaces"]] == list(spaces)
+    bundle = client.get("/api/bundle").json()
+    assert [s["id"] for s in bundle["embedding_spaces"]] == list(spaces)
+    assert 0 <= bundle["embedding_probe"]["accuracy"] <= 1  # all streams together
 
 
 def test_an_upload_gets_k_playable_neighbours_in_every_space(client):
@@ -44,10 +46,17 @@ def test_words_find_clips_that_carry_those_tags(client):
     assert sum(h["tags"]["family"] == "brass" for h in hits) >= 7
 
 
+def test_words_the_tags_space_does_not_know_are_left_out_and_named(client):
+    r = client.get("/api/search", params={"q": "muted brass fortissimo", "k": 10})
+    assert r.status_code == 200 and r.headers["X-Ignored-Words"] == "muted"
+    hits = r.json()
+    assert sum(h["tags"]["family"] == "brass" for h in hits) >= 7 and sum(h["tags"]["dynamics"] == "ff" for h in hits) >= 5
+
+
 def test_unknown_spaces_and_words_are_refused_with_a_reason(client):
     r = client.get("/api/clips/c-oboe-003/neighbours", params={"space": "colour"})
     assert r.status_code == 404 and "timbre" in r.json()["detail"]
-    r = client.get("/api/search", params={"q": "muted brass"})
+    r = client.get("/api/search", params={"q": "muted"})
     assert r.status_code == 422 and "muted" in r.json()["detail"] and "brass" in r.json()["detail"]
     assert client.get("/api/clips/u-nothing/neighbours").status_code == 404
     assert client.get("/api/clips/c-oboe-003/neighbours", params={"k": 0}).status_code == 422

@@ -27,10 +27,13 @@ async function request(url, options = {}) {
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json().catch(() => null) : null;
   if (!response.ok) throw new ApiError(response.status, describe(response.status, body));
-  return body;
+  return options.withHeaders ? { body, headers: response.headers } : body;
 }
 
 export const getJSON = (url) => request(url);
+
+// The JSON body and the response headers: {body, headers}.
+export const getWithHeaders = (url) => request(url, { withHeaders: true });
 
 export const postJSON = (url, data) =>
   request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });

@@ -79,16 +79,18 @@ export function createConceptsTab(panel, context) {
   // -- testing concepts (TCAV) -------------------------------------------------------------
   const testConcepts = el("div");
   const testClasses = checkboxList("tcav-class", bundle.classes, { label: pretty, checked: () => true });
-  const layerSelect = el("select", { id: "tcav-layer" });
+  const layerSelect = el("select", { id: "tcav-layer", multiple: true, size: "4",
+    title: "Hold Ctrl or Shift to choose several layers (at most 4)" });
   const runsInput = el("input", { type: "number", id: "tcav-runs", min: "2", max: "100", value: "20" });
   const tcavOut = el("div", { id: "tcav-result" });
   const tcavButton = el("button", { type: "button", id: "tcav-run", onclick: () => runTcav() }, "Test the concepts");
 
   async function runTcav() {
     const body = { concepts: checkedValues(testConcepts), classes: checkedValues(testClasses),
-                   layers: [layerSelect.value], runs: Number(runsInput.value) };
+                   layers: [...layerSelect.selectedOptions].map((o) => o.value).slice(0, 4), runs: Number(runsInput.value) };
     if (!body.concepts.length) { showMessage("Choose at least one concept to test."); return; }
     if (!body.classes.length) { showMessage("Choose at least one class to test the concepts on."); return; }
+    if (!body.layers.length) { showMessage("Choose at least one layer."); return; }
     await runJob(tcavButton, tcavOut, "Testing the concepts", () => postJSON("/api/tcav", body), "tcav");
   }
 
@@ -133,7 +135,7 @@ export function createConceptsTab(panel, context) {
     el("section", {}, el("h2", {}, "Test concepts against the model (TCAV)"),
       el("h3", {}, "Concepts"), testConcepts,
       el("h3", {}, "Classes"), testClasses,
-      el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layer "), layerSelect,
+      el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layers "), layerSelect,
         el("label", { for: "tcav-runs" }, "Runs "), runsInput, tcavButton),
       tcavOut),
     el("section", {}, el("h2", {}, "Find concepts without labels"),
@@ -149,11 +151,15 @@ export function createConceptsTab(panel, context) {
   }
 
   async function loadLayers() {
-    layers = await getJSON(`/api/models/${encodeURIComponent(context.modelId)}/layers`);
+    // concepts are tested on the bundle's first spectral prototype model (the API's default)
+    const spectral = bundle.models.find((m) => m.kind === "spectral-prototypes");
+    if (!spectral) return;
+    layers = await getJSON(`/api/models/${encodeURIComponent(spectral.id)}/layers`);
     const encoder = layers.filter((l) => l.name.startsWith("encoder."));
     const preferred = ["encoder.down.2", "encoder.levels.1", "encoder.last"];
     clear(layerSelect, [...preferred.filter((n) => encoder.some((l) => l.name === n)),
       ...encoder.map((l) => l.name).filter((n) => !preferred.includes(n))].map((n) => el("option", { value: n }, n)));
+    if (layerSelect.options.length) layerSelect.options[0].selected = true;
     const nonNegative = encoder.filter((l) => l.non_negative).map((l) => l.name);
     const preferredNN = ["encoder.levels.2.1", "encoder.levels.3.1", "encoder.levels.1.1"];
     clear(discLayer, [...preferredNN.filter((n) => nonNegative.includes(n)), ...nonNegative.filter((n) => !preferredNN.includes(n))]

@@ -44,7 +44,7 @@ function evaluationsTable(evaluations) {
       el("td", {}, String(e.n)), el("td", {}, percent(e.oa))))));
 }
 
-function spacesTable(spaces) {
+function spacesTable(spaces, together) {
   if (!spaces.length) return null;
   return el("table", { class: "table", id: "spaces-table" },
     el("caption", {}, "Embedding spaces for neighbours (held-out test clips)"),
@@ -53,7 +53,9 @@ function spacesTable(spaces) {
     el("tbody", {}, spaces.map((s) => el("tr", {}, el("th", { scope: "row" }, s.id), el("td", {}, s.description),
       el("td", {}, s.quality.nn_macro_f1 !== undefined ? s.quality.nn_macro_f1.toFixed(3) : "–"),
       el("td", {}, s.quality.dbi !== undefined ? s.quality.dbi.toFixed(2) : "–"),
-      el("td", {}, s.quality.probe ? percent(s.quality.probe.accuracy) : "–")))));
+      el("td", {}, s.quality.probe ? percent(s.quality.probe.accuracy) : "–"))),
+      together ? el("tr", {}, el("th", { scope: "row" }, "all together"), el("td", {}, "every space above, side by side"),
+        el("td", {}, "–"), el("td", {}, "–"), el("td", {}, percent(together.accuracy))) : null));
 }
 
 function prototypeCard(modelId, p, corpusNames) {
@@ -108,7 +110,7 @@ export function createModelTab(panel, context) {
       (info.stages.length ? "; " : ".") +
       (info.stages.length ? `steps: ${info.stages.map((s) => STAGE_NAMES[s] || s).join(" → ")}.` : "")));
     clear(figures, metricsList(info.metrics), stagesTable(info.metrics?.stages),
-      evaluationsTable(bundle.evaluations?.[modelId]), spacesTable(bundle.embedding_spaces));
+      evaluationsTable(bundle.evaluations?.[modelId]), spacesTable(bundle.embedding_spaces, bundle.embedding_probe));
     if (info.metrics?.confusion) {
       // plotly needs a visible box to size itself: draw when opened
       const box = confusion.parentElement;

@@ -1,6 +1,6 @@
 // The Neighbours tab: the corpus clips nearest to a clip in each embedding space, so that one
 // can hear in what respect sounds are alike; and a search of the corpus by words.
-import { getJSON, query } from "./api.js";
+import { getJSON, getWithHeaders, query } from "./api.js";
 import { clear, el, noteName, player, pretty, seconds, showMessage, withBusy } from "./ui.js";
 
 const SPACE_NAMES = {
@@ -91,8 +91,10 @@ export function createNeighboursTab(panel, context) {
     const q = words.value.trim();
     if (!q) return;
     clear(wordResults);
-    const hits = await withBusy(wordResults, "Searching…", () => getJSON(`/api/search${query({ q, k: 10 })}`));
-    if (hits) clear(wordResults, hitList(hits, "tag-list"));
+    const found = await withBusy(wordResults, "Searching…", () => getWithHeaders(`/api/search${query({ q, k: 10 })}`));
+    const hits = found?.body, ignored = found?.headers.get("X-Ignored-Words");
+    if (hits) clear(wordResults, ignored ? el("p", { class: "hint", id: "ignored-words" },
+      `Left out (no clip is tagged with them): ${ignored}.`) : null, hitList(hits, "tag-list"));
   }
   words.addEventListener("keydown", (e) => { if (e.key === "Enter") searchWords(); });
 

@@ -79,13 +79,6 @@ def delete_concept(concept_id: str, state: AppState = Depends(get_state)) -> Res
     return Response(status_code=204)
 
 
-def _model(state: AppState, model_id: str | None):
-    model_id, model = state.model(model_id)
-    if state.bundle.models[model_id].kind != "spectral-prototypes":
-        raise HTTPException(422, detail=f"Concept testing works on spectral prototype models; '{model_id}' is not one.")
-    return model_id, model
-
-
 def _layers(state: AppState, model, names: list[str]) -> None:
     known = {layer["name"] for layer in state.layers(model)}
     unknown = [n for n in names if n not in known]
@@ -97,7 +90,7 @@ def _layers(state: AppState, model, names: list[str]) -> None:
 @router.get("/api/models/{model_id}/layers", response_model=list[Layer])
 def model_layers(model_id: str, state: AppState = Depends(get_state)) -> list[Layer]:
     """The layers concepts can be tested at (every submodule with one tensor output)."""
-    _, model = _model(state, model_id)
+    _, model = state.spectral(model_id, "Concept testing")
     return [Layer(**layer) for layer in state.layers(model)]
 
 
@@ -105,7 +98,7 @@ def model_layers(model_id: str, state: AppState = Depends(get_state)) -> list[La
 def start_tcav(request: TCAVRequest, state: AppState = Depends(get_state)) -> JobStarted:
     """Test concepts against classes with TCAV: scores with a random baseline, p-values and a
     verdict per (concept, layer, class). Runs as a job; the job's result holds the scores."""
-    model_id, model = _model(state, request.model)
+    model_id, model = state.spectral(request.model, "Concept testing")
     if not state.concept_sets:
         raise HTTPException(422, detail="This bundle has no target clips for concept testing "
                                         "(add them with `auralens bundle add-concepts`).")
@@ -127,7 +120,7 @@ def start_tcav(request: TCAVRequest, state: AppState = Depends(get_state)) -> Jo
 def start_discovery(request: DiscoveryRequest, state: AppState = Depends(get_state)) -> JobStarted:
     """Find concepts without labels: NMF of a layer's activations on the corpus clips of the
     chosen classes. Runs as a job; the result lists each concept with its playable excerpts."""
-    model_id, model = _model(state, request.model)
+    model_id, model = state.spectral(request.model, "Concept testing")
     classes = list(dict.fromkeys(request.classes))
     unknown = [c for c in classes if c not in state.bundle.classes]
     if unknown or len(classes) < 2:

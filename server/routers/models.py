@@ -34,6 +34,7 @@ def bundle_info(state: AppState = Depends(get_state)) -> BundleInfo:
               for mid, e in b.models.items()]
     return BundleInfo(name=b.name, version=b.version, audio=b.audio.to_dict(), classes=b.classes, models=models,
                       evaluations=b.extra.get("evaluations", {}), embedding_spaces=space_list(state),
+                      embedding_probe=(b.extra.get("embeddings") or {}).get("probes", {}).get("all"),
                       corpus_size=len(state.corpus))
 
 

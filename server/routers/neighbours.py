@@ -1,7 +1,9 @@
 """Neighbours: the corpus clips nearest to a clip in each embedding space, and search by words."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+import re
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from models.embeddings import UnknownWords
 
@@ -69,16 +71,27 @@ async def neighbours(clip_id: str,
 
 
 @router.get("/api/search", response_model=list[NeighbourClip])
-async def search(q: str = Query(..., min_length=1, max_length=200, description="tag words, e.g. 'brass ff low'"),
+async def search(response: Response,
+                 q: str = Query(..., min_length=1, max_length=200, description="tag words, e.g. 'brass ff low'"),
                  k: int = Query(10, ge=1, le=100),
                  state: AppState = Depends(get_state)) -> list[NeighbourClip]:
     """Corpus clips that fit a few words (tags such as an instrument family, register, dynamics,
-    articulation), through the space where sounds and their tags meet."""
+    articulation), through the space where sounds and their tags meet. Words the tags space
+    does not know are left out and named in the ``X-Ignored-Words`` header; a query of unknown
+    words only is a 422 listing the known ones."""
     spaces = spaces_of(state)
     try:
         hits = await state.run(spaces.search_words, q, k)
     except UnknownWords as err:
-        raise HTTPException(422, detail=str(err)) from None
+        unknown = {w.lower() for w in err.unknown}
+        known = " ".join(w for w in re.split(r"[\s,;+]+", q) if w and w.lower() not in unknown)
+        if not known.strip():
+            raise HTTPException(422, detail=str(err)) from None
+        try:
+            hits = await state.run(spaces.search_words, known, k)
+        except ValueError:
+            raise HTTPException(422, detail=str(err)) from None
+        response.headers["X-Ignored-Words"] = ", ".join(err.unknown)
     except ValueError as err:
         raise HTTPException(404, detail=str(err)) from None
     return hits_out(state, hits)
