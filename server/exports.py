@@ -17,12 +17,12 @@ import torch
 from fastapi import HTTPException
 
 from models.atomic import atomic_path
-from models.audio import encode_wav, log_mel_to_audio
 from models.latent import LatentPrototypeModel
 from models.prototypes.transforms import STAGES
 
 from . import __version__
 from .jobs import JobFailed, Progress
+from .renders import decoded_prototype_wav, reconstruction_wavs
 from .state import AppState
 
 README = """This archive is an analysis made with auralens {version}.
@@ -84,35 +84,22 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
     total = sum(len(ks) for ks in plan.values())
 
     x = state.clip_features(clip)  # (F, T)
-    length = cfg.n_samples(x.shape[-1])
     batch = max(1, min(8, 4000 // x.shape[-1]))  # bound Griffin-Lim's memory on long clips
     files, done = [], 0
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as z:
         z.write(clip.path, f"clip{clip.path.suffix}")
         for stage, ks in plan.items():
-            if latent:
-                for k in ks:
-                    data, gain_db = encode_wav(log_mel_to_audio(state.decoded_prototypes(model_id)[k], cfg),
-                                               cfg.sample_rate)
-                    label = state.bundle.classes[int(model.prototype_class[k])]
-                    name = f"prototypes/{rank[k]:02d}-{label}-p{k}-decoded.wav"
-                    z.writestr(name, data)
-                    files.append({"path": name, "prototype": k, "label": label, "stage": None, "rank": rank[k],
-                                  "gain_db": round(gain_db, 2)})
-                    done += 1
-                    progress(done / total)
-                continue
             for start in range(0, len(ks), batch):
                 chunk = ks[start:start + batch]
                 with torch.inference_mode():
-                    rec, _ = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor(chunk, device=x.device))
-                    audio = log_mel_to_audio(rec[0], cfg, length=length)  # (k, samples)
-                for k, samples in zip(chunk, audio):
-                    data, gain_db = encode_wav(samples, cfg.sample_rate)
+                    wavs = ([decoded_prototype_wav(state, model_id, k) for k in chunk] if latent
+                            else reconstruction_wavs(state, found, [(k, stage) for k in chunk]))
+                for k, (data, gain_db) in zip(chunk, wavs):
                     label = state.bundle.classes[int(model.prototype_class[k])]
-                    name = f"reconstructions/{rank[k]:02d}-{label}-p{k}-{stage}.wav"
+                    folder = "prototypes" if latent else "reconstructions"
+                    name = f"{folder}/{rank[k]:02d}-{label}-p{k}-{stage}.wav"
                     z.writestr(name, data)
-                    files.append({"path": name, "prototype": k, "label": label, "stage": stage,
+                    files.append({"path": name, "prototype": k, "label": label, "stage": None if latent else stage,
                                   "rank": rank[k], "gain_db": round(gain_db, 2)})
                 done += len(chunk)
                 progress(done / total)

@@ -8,15 +8,16 @@ import torch
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.responses import FileResponse
 
-from models.audio import encode_wav, log_mel_to_audio, spectrogram_for_display
+from models.audio import spectrogram_for_display
 from models.latent import LatentPrototypeModel
 from models.latent import timeline as latent_timeline
 from models.prototypes.analysis import analyse, timeline, transforms_in_units
 from models.prototypes.transforms import STAGES
 
 from ..exports import export_analysis, export_path
-from ..schemas import Analysis, AnalysisRequest, JobStarted, Reconstruction
+from ..renders import prerender, reconstruction, reconstruction_wavs
 from ..errors import COMMON
+from ..schemas import Analysis, AnalysisRequest, JobStarted, Reconstruction
 from ..state import AppState, get_state
 
 router = APIRouter(prefix="/api/analyses", tags=["analyses"], responses=COMMON)
@@ -92,17 +93,6 @@ def get_analysis(analysis_id: str, state: AppState = Depends(get_state)) -> Anal
     return Analysis(**stored_analysis(state, analysis_id))
 
 
-def _reconstruction(state: AppState, found: dict, k: int, stage: str):
-    state.spectral(found["model"], "Reconstruction stage by stage")
-    model_id, model = state.prototype(found["model"], k)
-    if STAGES.index(stage) > STAGES.index(model.stage):
-        raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")
-    clip = state.find_clip(found["clip_id"])
-    x = state.clip_features(clip)
-    rec, tr = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor([k], device=x.device))
-    return model, clip, x, rec[0, 0], tr
-
-
 @router.get("/{analysis_id}/reconstructions/{k}", response_model=Reconstruction)
 async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
                              state: AppState = Depends(get_state)) -> Reconstruction:
@@ -110,7 +100,7 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
     found = stored_analysis(state, analysis_id)
 
     def work():
-        model, clip, x, rec, tr = _reconstruction(state, found, k, stage)
+        model, clip, x, rec, tr = reconstruction(state, found, k, stage)
         cfg = state.bundle.audio
         units = {name: v[0, :, 0].tolist() for name, v in transforms_in_units(model, tr, cfg.db_per_unit).items()}
         curves = {"times_s": [t * cfg.frame_seconds for t in range(x.shape[-1])],
@@ -126,36 +116,6 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
     return await state.run(work)
 
 
-def render(state: AppState, found: dict, items: list[tuple[int, str]]) -> list[tuple[bytes, float]]:
-    """WAVs (and the gain applied) of reconstructions ``(k, stage)`` of an analysis, rendered
-    in one Griffin-Lim batch and kept in the render cache."""
-    recs = []
-    for k, stage in items:
-        _, _, x, rec, _ = _reconstruction(state, found, k, stage)
-        recs.append(rec)
-    cfg = state.bundle.audio
-    audio = log_mel_to_audio(torch.stack(recs), cfg, length=cfg.n_samples(x.shape[-1]))
-    return [state.renders.put((found["id"], k, stage), encode_wav(a, cfg.sample_rate))
-            for (k, stage), a in zip(items, audio)]
-
-
-PRERENDER_OTHERS = 3  # besides the winner at every stage, the next best prototypes at the last stage
-
-
-def prerender(state: AppState, found: dict) -> None:
-    """Render what a listener plays first - the winning prototype at every stage and the next
-    best ones - so that it is in the cache before it is asked for."""
-    model = state.models.get(found["model"])
-    if model is None or isinstance(model, LatentPrototypeModel):
-        return
-    stages = STAGES[: STAGES.index(model.stage) + 1]
-    ranked = [p["index"] for p in sorted(found["prototypes"], key=lambda p: p["error"])]
-    for batch in ([(ranked[0], s) for s in stages], [(k, stages[-1]) for k in ranked[1:1 + PRERENDER_OTHERS]]):
-        batch = [(k, s) for k, s in batch if state.renders.get((found["id"], k, s)) is None]
-        if batch:  # the winner's stages first, ready sooner
-            render(state, found, batch)
-
-
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
@@ -165,7 +125,7 @@ async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stag
     found = stored_analysis(state, analysis_id)
     cached = state.renders.get((analysis_id, k, stage))
     if cached is None:
-        cached = (await state.run(render, state, found, [(k, stage)]))[0]
+        cached = (await state.run(reconstruction_wavs, state, found, [(k, stage)]))[0]
     data, gain_db = cached
     return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain_db:.2f}"})
 

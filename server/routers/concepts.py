@@ -2,10 +2,9 @@
 against the model with TCAV, or found without labels in a layer's activations."""
 from __future__ import annotations
 
-import torch
 from fastapi import APIRouter, Depends, HTTPException, Response
 
-from models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS, LayerError, describe_layers
+from models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
 
 from ..concept_jobs import discovery_job, tcav_job
 from ..errors import COMMON

@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
-from models.audio import encode_wav, log_mel_to_audio, spectrogram_for_display, steady_tone
+from models.audio import encode_wav, spectrogram_for_display, steady_tone
 from models.audio.display import log_to_db
 from models.latent import LatentPrototypeModel, nearest_clip_audio
 from models.prototypes.analysis import analyse
@@ -17,6 +17,7 @@ from models.prototypes.transforms import STAGES, Transforms, reconstruct
 
 from ..schemas import BundleInfo, ModelInfo, Prototype, Rendering, WhatIf
 from ..errors import COMMON
+from ..renders import decoded_prototype_wav
 from ..state import AppState, get_state
 from .neighbours import space_list
 
@@ -180,8 +181,8 @@ async def latent_audio(state: AppState, model_id: str, model, k: int, rendering:
                 raise HTTPException(404, detail=f"The bundle keeps no nearest training clip for prototype {k}.")
             work = lambda: encode_wav(torch.as_tensor(nearest_clip_audio(state.bundle.path, nearest[k], cfg)),
                                       cfg.sample_rate)
+            cached = state.renders.put(key, await state.run(work))
         else:
-            work = lambda: encode_wav(log_mel_to_audio(state.decoded_prototypes(model_id)[k], cfg), cfg.sample_rate)
-        cached = state.renders.put(key, await state.run(work))
+            cached = await state.run(decoded_prototype_wav, state, model_id, k)
     data, gain = cached
     return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain:.2f}"})

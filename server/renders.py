@@ -1,0 +1,80 @@
+"""Sounds the app renders from mel spectrograms (Griffin-Lim), kept in the render cache:
+reconstructions of an analysed clip, and latent prototypes through their decoder.
+
+Used by the analysis and model routers and by exports alike, so that a sound rendered for one
+is cached for the others.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+from fastapi import HTTPException
+
+from models.audio import encode_wav, log_mel_to_audio
+from models.latent import LatentPrototypeModel
+from models.prototypes.transforms import STAGES
+
+from .state import AppState
+
+PRERENDER_OTHERS = 3  # besides the winner at every stage, the next best prototypes at the last stage
+
+
+def reconstruction(state: AppState, found: dict, k: int, stage: str):
+    """Prototype ``k``'s reconstruction of a stored analysis's clip at ``stage``:
+    ``(model, clip, x (F, T), reconstruction (F, T), transforms)``; 404/422 as HTTP errors."""
+    state.spectral(found["model"], "Reconstruction stage by stage")
+    _, model = state.prototype(found["model"], k)
+    if STAGES.index(stage) > STAGES.index(model.stage):
+        raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")
+    clip = state.find_clip(found["clip_id"])
+    x = state.clip_features(clip)
+    rec, tr = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor([k], device=x.device))
+    return model, clip, x, rec[0, 0], tr
+
+
+def reconstruction_wavs(state: AppState, found: dict, items: list[tuple[int, str]]) -> list[tuple[bytes, float]]:
+    """WAVs (and the gain applied, dB) of reconstructions ``(k, stage)`` of an analysis: one
+    network pass per stage, one Griffin-Lim batch for all; each kept in the render cache."""
+    state.spectral(found["model"], "Reconstruction stage by stage")
+    for k, _ in items:
+        _, model = state.prototype(found["model"], k)  # 404 for a prototype that does not exist
+    x = state.clip_features(state.find_clip(found["clip_id"]))
+    by_stage = defaultdict(list)
+    for k, stage in items:
+        if STAGES.index(stage) > STAGES.index(model.stage):
+            raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")
+        by_stage[stage].append(k)
+    recs = {}
+    for stage, ks in by_stage.items():
+        rec, _ = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor(ks, device=x.device))  # (1, K', F, T)
+        recs.update({(k, stage): r for k, r in zip(ks, rec[0])})
+    cfg = state.bundle.audio
+    audio = log_mel_to_audio(torch.stack([recs[item] for item in items]), cfg, length=cfg.n_samples(x.shape[-1]))
+    return [state.renders.put((found["id"], k, stage), encode_wav(a, cfg.sample_rate))
+            for (k, stage), a in zip(items, audio)]
+
+
+def prerender(state: AppState, found: dict) -> None:
+    """Render what a listener plays first - the winning prototype at every stage and the next
+    best ones - so that it is in the cache before it is asked for."""
+    model = state.models.get(found["model"])
+    if model is None or isinstance(model, LatentPrototypeModel):
+        return
+    stages = STAGES[: STAGES.index(model.stage) + 1]
+    ranked = [p["index"] for p in sorted(found["prototypes"], key=lambda p: p["error"])]
+    for batch in ([(ranked[0], s) for s in stages], [(k, stages[-1]) for k in ranked[1:1 + PRERENDER_OTHERS]]):
+        batch = [(k, s) for k, s in batch if state.renders.get((found["id"], k, s)) is None]
+        if batch:  # the winner's stages first, ready sooner
+            reconstruction_wavs(state, found, batch)
+
+
+def decoded_prototype_wav(state: AppState, model_id: str, k: int) -> tuple[bytes, float]:
+    """A latent prototype through its decoder, as a WAV (and the gain applied); cached."""
+    key = ("latent", model_id, k, "decoded")
+    cached = state.renders.get(key)
+    if cached is None:
+        cfg = state.bundle.audio
+        cached = state.renders.put(key, encode_wav(log_mel_to_audio(state.decoded_prototypes(model_id)[k], cfg),
+                                                   cfg.sample_rate))
+    return cached
