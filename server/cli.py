@@ -307,7 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(func=_cmd_data_prepare)
 
     train = _group(sub, "train", "train a model into a bundle", metavar="MODEL")
-    protos = train.add_parser("prototypes", help="the spectral prototype model (supervised, or clustering)")
+    protos = train.add_parser(
+        "prototypes", help="the spectral prototype model (supervised, or clustering)",
+        epilog="On several processes or machines, run it under torchrun (DistributedDataParallel, gloo on CPU, "
+               "nccl on GPU): torchrun --standalone --nproc-per-node 2 -m server.cli train prototypes ...")
     _add_collection_options(protos)
     protos.add_argument("--out", required=True, type=Path, help="bundle folder (created, or a model is added)")
     protos.add_argument("--unsupervised", action="store_true", help="clustering: no labels used in training")
