@@ -76,10 +76,15 @@ def _latent_section(bundle: Bundle, entry) -> list[str]:
     dec = m.get("decoded", {})
     judge = dec.get("judge")
     s = t.get("settings", {})
-    lines = [f"## Model `{entry.id}` ({entry.kind}, supervised)", "",
-             "An autoencoder (1-D convolutions over time, pooled over time into one vector of "
-             f"{cfg.get('latent_dim')} numbers, decoded back to {cfg.get('frames')} frames) trained on the "
-             "training clips; then, with it frozen, "
+    if cfg.get("encoder") == "aisfx":
+        autoencoder = ("The pretrained aiSFX encoder (Ma and Lerch, CC BY 4.0; frozen, reading the bundle's log-mel; "
+                       f"{cfg.get('latent_dim')} numbers) with a decoder back to {cfg.get('frames')} frames trained "
+                       "on the training clips; then, with both frozen, ")
+    else:
+        autoencoder = ("An autoencoder (1-D convolutions over time, pooled over time into one vector of "
+                       f"{cfg.get('latent_dim')} numbers, decoded back to {cfg.get('frames')} frames) trained on the "
+                       "training clips; then, with it frozen, ")
+    lines = [f"## Model `{entry.id}` ({entry.kind}, supervised)", "", autoencoder +
              f"{cfg.get('protos_per_class')} prototypes per class in its standardised embedding space, "
              "classifying by similarity exp(-mean squared difference) through a linear layer "
              f"(loss {s.get('alpha', 0.75)} L_p + {1 - s.get('alpha', 0.75):.2f} L_c).", "",

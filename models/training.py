@@ -82,6 +82,9 @@ def train_prototypes_into_bundle(
             "epochs": history.epoch, "history": history.log,
             "wall_time_s": round(time.perf_counter() - started, 1), "hardware": hardware_summary(dev),
             "n_parameters": sum(p.numel() for p in model.parameters()),
+            "n_trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "encoder": ("the pretrained aiSFX network (Ma and Lerch, CC BY 4.0), frozen"
+                        if encoder == "aisfx" else "trained here"),
         },
     )
     bundle.models[model_id] = entry
@@ -108,6 +111,7 @@ def train_latent_into_bundle(
     device: str = "auto", cache_dir=None, on_error: str = "skip", progress: bool = True,
     audio: AudioConfig = AudioConfig(), command: str | None = None, latent_dim: int = 128,
     judge: str | None = "auto", half_precision: bool = True, model_options: dict | None = None,
+    encoder: str = "own",
 ) -> ModelEntry:
     """Train a latent prototype model on ``data`` and store it in the bundle at ``out``.
 
@@ -118,6 +122,9 @@ def train_latent_into_bundle(
     first supervised spectral prototype model, if any; ``None``: none). Each prototype's
     nearest training clip is copied into the bundle (see :mod:`models.latent.sonify`).
     ``model_options`` sets further :class:`~models.latent.model.LatentConfig` fields (sizes).
+    ``encoder``: ``"own"`` trains one here; ``"aisfx"`` uses the pretrained aiSFX network,
+    frozen, with a 512-number space (needs ``pip install --no-deps aisfx==0.1.2`` to train; its
+    weights go into the bundle); ``"auto"``: aisfx when installed, else own.
 
     Encoder and decoder weights are stored as float16 when ``half_precision`` (the metrics
     are those of the stored model). An interrupted run resumes from
@@ -136,6 +143,16 @@ def train_latent_into_bundle(
     from .latent.sonify import write_nearest_clips
     from .latent.train import train_latent
 
+    from .embeddings.aisfx import available as aisfx_available
+
+    if encoder == "auto":
+        encoder = "aisfx" if aisfx_available() else "own"
+    if encoder not in ("own", "aisfx"):
+        raise ValueError(f"Unknown encoder '{encoder}': own, aisfx or auto.")
+    if encoder == "aisfx" and not aisfx_available():
+        raise ValueError("The aisfx encoder needs the aisfx package's weights: pip install --no-deps aisfx==0.1.2")
+    if encoder == "aisfx" and train_cfg.augment:
+        raise ValueError("Augmentation trains the encoder, and the aisfx encoder is frozen: leave out --augment.")
     started = time.perf_counter()
     dev = pick_device(device)
     table = read_collection(data, seed=train_cfg.seed)
@@ -150,9 +167,10 @@ def train_latent_into_bundle(
     if judge not in (None, "auto"):
         bundle.entry(judge)  # fail now, not after training, when there is no such model
     lengths = sorted(f.shape[-1] for f in feats["train"].features)
+    pretrained = {"encoder": "aisfx", "latent_dim": 512, "audio": audio.to_dict()} if encoder == "aisfx" else {}
     model_cfg = LatentConfig(n_classes=len(classes), protos_per_class=protos_per_class, n_mels=audio.n_mels,
                              frames=max(16, lengths[len(lengths) // 2]),
-                             **{"latent_dim": latent_dim, **(model_options or {})})
+                             **{"latent_dim": latent_dim, **(model_options or {}), **pretrained})
     workdir = out / "checkpoints" / model_id
     model, history = train_latent(feats["train"], feats["val"], model_cfg, train_cfg, workdir, dev, progress)
     if not history.finished:
@@ -187,6 +205,9 @@ def train_latent_into_bundle(
                                "distance": round(n.distance, 5)} for n in nearest],
             "wall_time_s": round(time.perf_counter() - started, 1), "hardware": hardware_summary(dev),
             "n_parameters": sum(p.numel() for p in model.parameters()),
+            "n_trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "encoder": ("the pretrained aiSFX network (Ma and Lerch, CC BY 4.0), frozen"
+                        if encoder == "aisfx" else "trained here"),
             "weights_dtype": "float16 encoder and decoder" if half_precision else "float32",
         },
     )

@@ -130,7 +130,7 @@ def _cmd_train_latent(args) -> int:
     entry = train_latent_into_bundle(
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
         device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet,
-        latent_dim=args.latent_dim, judge=None if args.judge == "none" else args.judge)
+        latent_dim=args.latent_dim, judge=None if args.judge == "none" else args.judge, encoder=args.encoder)
     m, d = entry.metrics, entry.metrics["decoded"]
     print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} autoencoder and "
           f"{entry.training['prototype_epochs']} prototype epochs ({entry.training['wall_time_s']:.0f} s)")
@@ -350,7 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="most autoencoder epochs")
     latent.add_argument("--ae-patience", type=int, default=LatentTrainConfig.ae_patience,
                         help="autoencoder epochs without validation improvement before stopping")
-    latent.add_argument("--latent-dim", type=int, default=128, help="size of the embedding (default 128)")
+    latent.add_argument("--encoder", choices=("auto", "own", "aisfx"), default="auto",
+                        help="aisfx: the pretrained aiSFX network, frozen (needs pip install --no-deps "
+                             "aisfx==0.1.2; its weights go into the bundle); own: one trained here; "
+                             "auto (default): aisfx when installed, else own")
+    latent.add_argument("--latent-dim", type=int, default=128,
+                        help="size of the embedding with an encoder trained here (default 128; aisfx: 512)")
     latent.add_argument("--class-weight", type=float, default=LatentTrainConfig.class_weight,
                         help="weight of a classification term on the embedding while the autoencoder trains")
     latent.add_argument("--cycle-weight", type=float, default=LatentTrainConfig.cycle_weight,

@@ -21,8 +21,9 @@ def _by_length(features: list[torch.Tensor], batch_size: int):
 
 @torch.inference_mode()
 def embed_clips(model, features: list[torch.Tensor], device="cpu", batch_size: int = 128,
-                standardised: bool = True) -> torch.Tensor:
-    """Embeddings of every clip: ``(N, D)`` on the CPU (standardised unless told otherwise).
+                standardised: bool = True, progress: str | None = None) -> torch.Tensor:
+    """Embeddings of every clip: ``(N, D)`` on the CPU (standardised unless told otherwise);
+    ``progress``: a progress bar with this title.
 
     Examples
     --------
@@ -30,10 +31,14 @@ def embed_clips(model, features: list[torch.Tensor], device="cpu", batch_size: i
     torch.Size([1, 128])
     """
     model.eval()
+    from tqdm import tqdm
+
     out = torch.empty(len(features), model.cfg.latent_dim)
-    for chunk in _by_length(features, batch_size):
-        z = model.encode(torch.stack([features[i] for i in chunk]).to(device))
-        out[chunk] = (model.standardise(z) if standardised else z).float().cpu()
+    with tqdm(total=len(features), desc=progress, unit="clip", disable=progress is None) as bar:
+        for chunk in _by_length(features, batch_size):
+            z = model.encode(torch.stack([features[i] for i in chunk]).to(device))
+            out[chunk] = (model.standardise(z) if standardised else z).float().cpu()
+            bar.update(len(chunk))
     return out
 
 

@@ -2,7 +2,9 @@
 space, each of which can be heard through a decoder.
 
 An autoencoder maps a log-mel clip to one vector z (convolutions over time, then pooled over
-time, so any clip length works) and decodes z back to a log-mel of fixed length. With the
+time, so any clip length works) and decodes z back to a log-mel of fixed length. The encoder is
+either trained here or the pretrained aiSFX network (frozen; z its 512 numbers), read from
+the bundle's log-mel; the decoder is always trained here. With the
 autoencoder frozen, K = n_classes * protos_per_class prototypes live in the standardised
 embedding space s = (z - mu) / (2 sigma); a clip's similarity to prototype k is
 exp(-mean((s - p_k)^2)), and a linear layer (started as the one-hot prototype -> class map)
@@ -35,6 +37,8 @@ class LatentConfig:
     decoder_channels: int = 192  # wider than the encoder: each frame is drawn from these many spectral shapes
     n_resample: int = 3  # the encoder halves time 3 times, the decoder doubles it 3 times
     temperature: float = 0.1  # logits = linear(similarities) / temperature
+    encoder: str = "own"  # "own": trained here; "aisfx": the pretrained aiSFX network, frozen (latent_dim 512)
+    audio: dict | None = None  # the bundle's audio settings, which the aisfx encoder reads log-mels with
 
     @property
     def n_prototypes(self) -> int:
@@ -73,6 +77,41 @@ class Encoder(nn.Module):
         h = self.down(self.inp(2 * x - 1))  # (B, C, T / 8), log units [0, 1] -> [-1, 1]
         pooled = torch.cat([h.mean(-1), h.amax(-1)], dim=1)  # (B, 2C)
         return self.out(pooled)  # (B, D)
+
+
+class PretrainedAisfxEncoder(nn.Module):
+    """Log-mel ``(B, F, T)`` -> the pretrained aiSFX embedding z ``(B, 512)``, never trained.
+
+    The bundle's mel power is mapped onto the network's 96 bands and levelled as its peak
+    normalisation would (see :func:`models.embeddings.aisfx.features_from_log_mel`), cut into
+    100-frame blocks (a 2 s clip is one block, padded with silence); z is the network's vector
+    averaged over the blocks. Its weights are the aisfx package's checkpoint, stored in the
+    bundle with the rest of the model, so a bundle does not need the package to run.
+    """
+
+    frozen = True  # training leaves it alone
+
+    def __init__(self, cfg: LatentConfig):
+        super().__init__()
+        from ..audio import AudioConfig
+        from ..embeddings.aisfx import AisfxEncoder, mel_adapter
+
+        if cfg.audio is None:
+            raise ValueError("The aisfx encoder needs the bundle's audio settings (LatentConfig.audio).")
+        self.audio = AudioConfig.from_dict(cfg.audio)
+        self.net = AisfxEncoder()
+        self.net.requires_grad_(False)
+        self.register_buffer("adapter", torch.from_numpy(mel_adapter(self.audio)))  # (96, F)
+
+    def train(self, mode: bool = True) -> "PretrainedAisfxEncoder":
+        return super().train(False)  # batch-norm statistics stay the pretrained ones
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from ..embeddings.aisfx import blocks, features_from_log_mel
+
+        b = blocks(features_from_log_mel(x, self.audio, self.adapter))  # (B, n, 100, 96)
+        B, n = b.shape[:2]
+        return self.net(b.flatten(0, 1)).view(B, n, -1).mean(1)  # (B, 512)
 
 
 class Decoder(nn.Module):
@@ -123,7 +162,14 @@ class LatentPrototypeModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         K, C, D = cfg.n_prototypes, cfg.n_classes, cfg.latent_dim
-        self.encoder = Encoder(cfg)
+        if cfg.encoder == "own":
+            self.encoder = Encoder(cfg)
+        elif cfg.encoder == "aisfx":
+            if D != 512:
+                raise ValueError("With the aisfx encoder the latent size is 512, the network's.")
+            self.encoder = PretrainedAisfxEncoder(cfg)
+        else:
+            raise ValueError(f"Unknown encoder '{cfg.encoder}': own or aisfx.")
         self.decoder = Decoder(cfg)
         self.register_buffer("z_mean", torch.zeros(D))  # standardisation of the embedding space,
         self.register_buffer("z_std", torch.ones(D))  # fitted on the training clips

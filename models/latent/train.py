@@ -16,12 +16,16 @@
    validation accuracy is kept.
 
 Finally each prototype's nearest training clip is found (the faithful rendering of it).
+
+With the pretrained aiSFX encoder (``LatentConfig.encoder == "aisfx"``) the encoder is frozen:
+every clip is encoded once, phase 1 trains the decoder alone on those codes (the classification
+terms and augmentation, which act on the encoder, do not apply), and phase 2 reuses them.
 """
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,9 +108,10 @@ def frozen_logits(model: LatentPrototypeModel, head: nn.Linear, x: torch.Tensor)
 
 
 def autoencoder_loss(model: LatentPrototypeModel, head: nn.Linear, x: torch.Tensor, y: torch.Tensor,
-                     cfg: LatentTrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Objective (reconstruction + the classification terms) and the reconstruction MSE."""
-    z = model.encode(x)
+                     cfg: LatentTrainConfig, z: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Objective (reconstruction + the classification terms) and the reconstruction MSE; ``z``:
+    the clips' codes when they are already known (a frozen encoder)."""
+    z = model.encode(x) if z is None else z
     rec = model.decode(z)
     mse = (rec - x).pow(2).mean()
     loss = mse
@@ -119,27 +124,32 @@ def autoencoder_loss(model: LatentPrototypeModel, head: nn.Linear, x: torch.Tens
 
 @torch.no_grad()
 def validation_objective(model, head, X: torch.Tensor, y: torch.Tensor, cfg: LatentTrainConfig,
-                         device, batch_size: int = 128) -> dict:
+                         device, batch_size: int = 128, Z: torch.Tensor | None = None) -> dict:
     model.eval()
     head.eval()
     total = mse = hits = decoded_hits = 0.0
+    head_means_something = cfg.class_weight > 0 or cfg.cycle_weight > 0
     for start in range(0, len(X), batch_size):
         x, t = X[start:start + batch_size].to(device), y[start:start + batch_size].to(device)
-        loss, err = autoencoder_loss(model, head, x, t, cfg)
+        z = Z[start:start + batch_size].to(device) if Z is not None else None
+        loss, err = autoencoder_loss(model, head, x, t, cfg, z)
         total += float(loss) * len(x)
         mse += float(err) * len(x)
-        hits += float((head(model.encode(x)).argmax(1) == t).sum())
-        decoded_hits += float((head(model.encode(model.reconstruct(x).clamp_min(0))).argmax(1) == t).sum())
+        if head_means_something:
+            hits += float((head(model.encode(x)).argmax(1) == t).sum())
+            decoded_hits += float((head(model.encode(model.reconstruct(x).clamp_min(0))).argmax(1) == t).sum())
     n = max(len(X), 1)
     out = {"objective": total / n, "mse": mse / n}
-    if cfg.class_weight > 0 or cfg.cycle_weight > 0:  # the head means something
+    if head_means_something:
         out["head_accuracy"], out["decoded_head_accuracy"] = hits / n, decoded_hits / n
     return out
 
 
 def train_autoencoder(model: LatentPrototypeModel, train: FeatureSet, val: FeatureSet, cfg: LatentTrainConfig,
-                      workdir: Path, device, hist: History, gen: torch.Generator, progress: bool) -> None:
-    """Phase 1, resumable from ``workdir``; leaves the best validation state in ``model``."""
+                      workdir: Path, device, hist: History, gen: torch.Generator, progress: bool,
+                      codes: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
+    """Phase 1, resumable from ``workdir``; leaves the best validation state in ``model``.
+    ``codes``: the train and validation clips' z, when the encoder is frozen (only the decoder learns)."""
     head = nn.Linear(model.cfg.latent_dim, model.cfg.n_classes).to(device)
     params = list(model.encoder.parameters()) + list(model.decoder.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -149,6 +159,7 @@ def train_autoencoder(model: LatentPrototypeModel, train: FeatureSet, val: Featu
     frames = model.cfg.frames
     X, y = stack_clips(train.features, frames), train.targets
     Xv, yv = (stack_clips(val.features, frames), val.targets) if len(val) else (X[:0], y[:0])
+    Z, Zv = codes if codes is not None else (None, None)
     aug = None
     if cfg.augment:
         from ..prototypes.augment import Augmentation, augment
@@ -170,13 +181,14 @@ def train_autoencoder(model: LatentPrototypeModel, train: FeatureSet, val: Featu
             x = X[idx].to(device)
             if aug is not None:
                 x = augment(x, aug, gen)
-            loss, _ = autoencoder_loss(model, head, x, y[idx].to(device), cfg)
+            z = Z[idx].to(device) if Z is not None else None
+            loss, _ = autoencoder_loss(model, head, x, y[idx].to(device), cfg, z)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             total += loss.item()
         hist.epoch += 1
-        stats = (validation_objective(model, head, Xv, yv, cfg, device) if len(Xv)
+        stats = (validation_objective(model, head, Xv, yv, cfg, device, Z=Zv) if len(Xv)
                  else {"objective": total / n_batches, "mse": total / n_batches})
         hist.log.append({"epoch": hist.epoch, "train_loss": total / n_batches,
                          **{f"val_{k}": v for k, v in stats.items()}})
@@ -197,12 +209,18 @@ def train_autoencoder(model: LatentPrototypeModel, train: FeatureSet, val: Featu
 
 # -- phase 2: the prototypes -----------------------------------------------------------------
 
-def fit_standardisation(model: LatentPrototypeModel, train: FeatureSet, device) -> torch.Tensor:
-    """Set mu and sigma from the training clips' embeddings; returns the standardised ones ``(N, D)``."""
-    z = embed_clips(model, train.features, device, standardised=False)
+def fit_standardisation(model: LatentPrototypeModel, train: FeatureSet, device,
+                        z: torch.Tensor | None = None) -> torch.Tensor:
+    """Set mu and sigma from the training clips' embeddings (``z``, when known; sigma at least a
+    hundredth of the median sigma); returns the standardised ones ``(N, D)``."""
+    z = embed_clips(model, train.features, device, standardised=False) if z is None else z
+    std = z.std(0)
     with torch.no_grad():
         model.z_mean.copy_(z.mean(0))
-        model.z_std.copy_(z.std(0).clamp_min(1e-6))
+        # a dimension that (nearly) never moves on the training clips (a pretrained network's dead
+        # unit) would turn any small change on a new clip into a huge distance to every prototype:
+        # its scale is floored at a hundredth of the typical one
+        model.z_std.copy_(std.clamp_min(max(1e-2 * float(std.median()), 1e-6)))
     return model.standardise(z.to(model.z_mean.device)).cpu()
 
 
@@ -339,12 +357,26 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     if (workdir / "history.json").is_file():
         hist = History(**json.loads((workdir / "history.json").read_text()))
     model.to(device)
-    train_autoencoder(model, train, val, cfg, workdir, device, hist, gen, progress)
+    codes = None
+    if getattr(model.encoder, "frozen", False):
+        load_pretrained_encoder(model)
+        cfg = replace(cfg, class_weight=0.0, cycle_weight=0.0, augment=False)  # they act on the encoder
+        frames = model_cfg.frames
+        codes = tuple(embed_clips(model, list(stack_clips(s.features, frames)), device, standardised=False,
+                                  progress=f"aiSFX codes, {name}" if progress else None)
+                      if len(s) else torch.zeros(0, model_cfg.latent_dim) for name, s in (("train", train), ("val", val)))
+    train_autoencoder(model, train, val, cfg, workdir, device, hist, gen, progress, codes)
     if not hist.autoencoder_done:
         return model.eval(), hist
     model.eval()
-    S = fit_standardisation(model, train, device)
-    Sv = embed_clips(model, val.features, device) if len(val) else S[:0]
+    def known(split, z):  # a frozen encoder's codes of the crops are those of the clips when no clip was cut
+        same = codes is not None and all(f.shape[-1] == model_cfg.frames for f in split.features)
+        return z if same else None
+
+    S = fit_standardisation(model, train, device, known(train, codes[0] if codes else None))
+    Zv = known(val, codes[1] if codes else None)
+    Sv = (model.standardise(Zv.to(device)).cpu() if Zv is not None else embed_clips(model, val.features, device)) \
+        if len(val) else S[:0]
     init_prototypes(model, S, train.targets, cfg.seed)
     hist.prototype_log = []
     train_prototypes(model, S, train.targets, Sv, val.targets if len(val) else train.targets[:0], cfg, hist,
@@ -354,6 +386,18 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     hist.finished = True
     write_bytes_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
     return model.eval(), hist
+
+
+def load_pretrained_encoder(model: LatentPrototypeModel) -> None:
+    """Put the aisfx package's checkpoint into a model with the aisfx encoder; raises
+    FileNotFoundError (with the install line) when the package is not installed."""
+    from ..embeddings.aisfx import checkpoint_path, read_checkpoint
+
+    path = checkpoint_path()
+    if path is None:
+        raise FileNotFoundError("The aisfx encoder needs the aisfx package's weights: "
+                                "pip install --no-deps aisfx==0.1.2")
+    model.encoder.net.load_state_dict(read_checkpoint(path))
 
 
 def _checkpoint(model, head, opt, workdir: Path, gen: torch.Generator, hist: History) -> None:
