@@ -1,11 +1,12 @@
 """From a labelled collection to a model in a bundle: features, training, evaluation, model card."""
 from __future__ import annotations
 
+
 import shutil
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 
@@ -153,6 +154,8 @@ def train_latent_into_bundle(
         raise ValueError("The aisfx encoder needs the aisfx package's weights: pip install --no-deps aisfx==0.1.2")
     if encoder == "aisfx" and train_cfg.augment:
         raise ValueError("Augmentation trains the encoder, and the aisfx encoder is frozen: leave out --augment.")
+    if encoder == "aisfx":  # the classification terms act on the encoder: record that they were not used
+        train_cfg = replace(train_cfg, class_weight=0.0, cycle_weight=0.0)
     started = time.perf_counter()
     dev = pick_device(device)
     table = read_collection(data, seed=train_cfg.seed)
