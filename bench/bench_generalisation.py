@@ -2,15 +2,16 @@
 next to baselines trained on the same clips: MFCC statistics + logistic regression, and (when
 the `aisfx` package is installed) the pretrained aiSFX embedding + logistic regression.
 
-Run (two corpora built with `auralens corpus build`, e.g. FluidR3_GM and TimGM6mb):
-    python bench/bench_generalisation.py --train o16/ --other o16_timgm/ [--bundle DIR] [--model ID]
+Run (corpora built with `auralens corpus build`, e.g. from FluidR3_GM, TimGM6mb, sf_GMbank):
+    python bench/bench_generalisation.py --train o16/ --other o16_timgm/ o16_csgm/ [--bundle DIR] [--model ID]
 
-Prints overall accuracy on the training corpus's test split (in domain) and on the other
+Prints overall accuracy on the training corpus's test split (in domain) and on each other
 corpus's test split (unheard samples), for every model of the bundle and for the baselines.
 """
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import librosa
 import numpy as np
@@ -51,7 +52,7 @@ def aisfx_vectors(records, sample_rate: int) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", required=True, help="the corpus the bundle was trained on")
-    parser.add_argument("--other", required=True, help="a corpus rendered from other samples")
+    parser.add_argument("--other", required=True, nargs="+", help="corpora rendered from other samples")
     parser.add_argument("--bundle", default=None)
     parser.add_argument("--model", default=None)
     parser.add_argument("--cache-dir", default=None)
@@ -65,31 +66,35 @@ def main() -> None:
         return load_features(read_collection(root).subset(split), cfg, bundle.classes,
                              cache_dir=args.cache_dir, progress=False)
 
-    train, test, other = feats(args.train, "train"), feats(args.train, "test"), feats(args.other, "test")
+    train, test = feats(args.train, "train"), feats(args.train, "test")
+    others = {Path(root).name: feats(root, "test") for root in args.other}
     baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
     baseline.fit(mfcc_statistics(train, cfg), train.targets.numpy())
 
     def baseline_oa(data):
         return float((baseline.predict(mfcc_statistics(data, cfg)) == data.targets.numpy()).mean())
 
-    rows = [(f"{mid} ({e.kind})", evaluate_model(bundle.load_model(mid), test)["oa"],
-             evaluate_model(bundle.load_model(mid), other)["oa"]) for mid, e in bundle.models.items()
-            if args.model in (None, mid)]
-    rows.append(("MFCC + logistic regression", baseline_oa(test), baseline_oa(other)))
+    rows = []
+    for mid, e in bundle.models.items():
+        if args.model in (None, mid):
+            m = bundle.load_model(mid)
+            rows.append((f"{mid} ({e.kind})", [evaluate_model(m, d)["oa"] for d in (test, *others.values())]))
+    rows.append(("MFCC + logistic regression", [baseline_oa(d) for d in (test, *others.values())]))
     from models.embeddings.aisfx import available
     if available():
-        tables = {name: read_collection(root).subset(split) for name, (root, split) in
-                  {"train": (args.train, "train"), "test": (args.train, "test"), "other": (args.other, "test")}.items()}
-        vec = {name: aisfx_vectors(t.records, cfg.sample_rate) for name, t in tables.items()}
         index = {c: i for i, c in enumerate(bundle.classes)}
-        y = {name: np.array([index[r.label] for r in t.records]) for name, t in tables.items()}
-        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(vec["train"], y["train"])
-        rows.append(("aiSFX + logistic regression", float((probe.predict(vec["test"]) == y["test"]).mean()),
-                     float((probe.predict(vec["other"]) == y["other"]).mean())))
-    print(f"bundle '{bundle.name}'; {len(test)} test clips in domain, {len(other)} from the other samples")
-    print(f"  {'':<40} {'in domain':>10} {'other samples':>14}")
-    for name, a, b in rows:
-        print(f"  {name:<40} {a:>10.3f} {b:>14.3f}")
+
+        def vectors(data):
+            return aisfx_vectors(data.records, cfg.sample_rate), np.array([index[r.label] for r in data.records])
+
+        probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(*vectors(train))
+        rows.append(("aiSFX + logistic regression",
+                     [float((probe.predict(v) == t).mean()) for v, t in map(vectors, (test, *others.values()))]))
+    print(f"bundle '{bundle.name}'; {len(test)} test clips in domain; other samples: "
+          + ", ".join(f"{name} {len(d)}" for name, d in others.items()))
+    print(f"  {'':<40} {'in domain':>10}" + "".join(f" {name:>14}" for name in others))
+    for name, values in rows:
+        print(f"  {name:<40} {values[0]:>10.3f}" + "".join(f" {v:>14.3f}" for v in values[1:]))
 
 
 if __name__ == "__main__":
