@@ -83,9 +83,6 @@ def train_prototypes_into_bundle(
             "epochs": history.epoch, "history": history.log,
             "wall_time_s": round(time.perf_counter() - started, 1), "hardware": hardware_summary(dev),
             "n_parameters": sum(p.numel() for p in model.parameters()),
-            "n_trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "encoder": ("the pretrained aiSFX network (Ma and Lerch, CC BY 4.0), frozen"
-                        if encoder == "aisfx" else "trained here"),
         },
     )
     bundle.models[model_id] = entry
