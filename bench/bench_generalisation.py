@@ -59,7 +59,6 @@ def main() -> None:
     args = parser.parse_args()
 
     bundle = load_bundle(args.bundle)
-    model = bundle.load_model(args.model)
     cfg = bundle.audio
 
     def feats(root, split):

@@ -1,7 +1,6 @@
 """A bundle whose model is a latent prototype model, served: its prototypes heard two ways,
 clips classified by similarity to them, and the spectral-only views refused with a reason."""
 import io
-import time
 import zipfile
 
 import pytest

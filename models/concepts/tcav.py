@@ -34,7 +34,7 @@ import torch.nn as nn
 
 from .cache import ConceptCache, key_of, model_digest, tensor_digest
 from .cav import balanced_split, fit_cavs
-from .clips import Clips, as_list, common_length, fit_length
+from .clips import Clips, common_length, fit_length
 from .hooks import check_layers, class_scores, eval_mode, forward_until, record_layers
 from .stats import set_level_test, welch_test
 
