@@ -59,6 +59,8 @@ def main() -> None:
     args = parser.parse_args()
 
     bundle = load_bundle(args.bundle)
+    if args.model:
+        bundle.entry(args.model)  # an unknown model id fails here, before any work
     cfg = bundle.audio
 
     def feats(root, split):
