@@ -182,6 +182,8 @@ def mel_adapter(audio) -> np.ndarray:
     44.1 kHz bin holds the power of the two bundle bins it spans, so the band's weights over
     the bundle's bins are its triangle read at their frequencies. Bands above the bundle's
     highest mel edge get what the bundle has there (nothing, for audio that was never there).
+    An overall scale would not matter: :func:`features_from_log_mel` sets the level from the
+    loudest frame.
 
     Parameters
     ----------
@@ -205,8 +207,6 @@ def mel_adapter(audio) -> np.ndarray:
     f_ours = np.fft.rfftfreq(audio.n_fft, 1 / audio.sample_rate)
     f_theirs = np.fft.rfftfreq(cfg.n_fft, 1 / cfg.sample_rate)
     targets = np.stack([np.interp(f_ours, f_theirs, band, right=0.0) for band in theirs])  # (96, bins)
-    if audio.n_fft != cfg.n_fft * audio.sample_rate / cfg.sample_rate:  # other bin widths: same power per Hz
-        targets *= (cfg.sample_rate / cfg.n_fft) / (audio.sample_rate / audio.n_fft)
     return np.stack([nnls(ours.T, band)[0] for band in targets]).astype(np.float32)
 
 
