@@ -6,7 +6,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 
@@ -139,7 +139,7 @@ def train_latent_into_bundle(
     from .latent.evaluate import decoded_metrics, embed_clips, reconstruction_errors
     from .latent.model import KIND, LatentConfig
     from .latent.sonify import write_nearest_clips
-    from .latent.train import train_latent
+    from .latent.train import settings_for, train_latent
 
     from .embeddings.aisfx import available as aisfx_available
 
@@ -151,8 +151,6 @@ def train_latent_into_bundle(
         raise ValueError("The aisfx encoder needs the aisfx package's weights: pip install --no-deps aisfx==0.1.2")
     if encoder == "aisfx" and train_cfg.augment:
         raise ValueError("Augmentation trains the encoder, and the aisfx encoder is frozen: leave out --augment.")
-    if encoder == "aisfx":  # the classification terms act on the encoder: record that they were not used
-        train_cfg = replace(train_cfg, class_weight=0.0, cycle_weight=0.0)
     started = time.perf_counter()
     dev = pick_device(device)
     table = read_collection(data, seed=train_cfg.seed)
@@ -171,6 +169,7 @@ def train_latent_into_bundle(
     model_cfg = LatentConfig(n_classes=len(classes), protos_per_class=protos_per_class, n_mels=audio.n_mels,
                              frames=max(16, lengths[len(lengths) // 2]),
                              **{"latent_dim": latent_dim, **(model_options or {}), **pretrained})
+    train_cfg = settings_for(model_cfg, train_cfg)  # what is recorded is what applied
     workdir = out / "checkpoints" / model_id
     model, history = train_latent(feats["train"], feats["val"], model_cfg, train_cfg, workdir, dev, progress)
     if not history.finished:

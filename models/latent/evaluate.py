@@ -5,6 +5,7 @@ All functions batch clips of equal length together and accept any clip length.
 from __future__ import annotations
 
 import torch
+from tqdm import tqdm
 
 from ..data import FeatureSet
 
@@ -31,8 +32,6 @@ def embed_clips(model, features: list[torch.Tensor], device="cpu", batch_size: i
     torch.Size([1, 128])
     """
     model.eval()
-    from tqdm import tqdm
-
     out = torch.empty(len(features), model.cfg.latent_dim)
     with tqdm(total=len(features), desc=progress, unit="clip", disable=progress is None) as bar:
         for chunk in _by_length(features, batch_size):

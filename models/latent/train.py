@@ -360,7 +360,7 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     codes = None
     if getattr(model.encoder, "frozen", False):
         load_pretrained_encoder(model)
-        cfg = replace(cfg, class_weight=0.0, cycle_weight=0.0, augment=False)  # they act on the encoder
+        cfg = settings_for(model_cfg, cfg)
         frames = model_cfg.frames
         codes = tuple(embed_clips(model, list(stack_clips(s.features, frames)), device, standardised=False,
                                   progress=f"aiSFX codes, {name}" if progress else None)
@@ -386,6 +386,14 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     hist.finished = True
     write_bytes_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
     return model.eval(), hist
+
+
+def settings_for(model_cfg: LatentConfig, cfg: LatentTrainConfig) -> LatentTrainConfig:
+    """The settings that apply to this model: with a frozen (aisfx) encoder the classification
+    terms and augmentation, which act on the encoder, are off."""
+    if model_cfg.encoder == "own":
+        return cfg
+    return replace(cfg, class_weight=0.0, cycle_weight=0.0, augment=False)
 
 
 def load_pretrained_encoder(model: LatentPrototypeModel) -> None:
