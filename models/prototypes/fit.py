@@ -1,0 +1,94 @@
+"""How well could each prototype explain a clip at best? Transformations fitted to the clip.
+
+The model's networks *predict* the transformations of every prototype from the clip, and it is
+their prediction that makes the right prototype fit and the others fit badly. Fitting the
+same transformations directly (gradient descent on the reconstruction error, one set of
+parameters per clip, frame and prototype, within the model's bounds) tells what each
+prototype can do, apart from what the networks chose: the gap between the two is how much of
+a decision lives in the networks rather than in the prototypes.
+"""
+from __future__ import annotations
+
+import torch
+
+from .model import PrototypeModel
+from .transforms import Transforms, frame_errors, stage_index
+
+
+def _unbounded(model: PrototypeModel, tr: Transforms) -> list[torch.Tensor]:
+    """The model's bounded parameters -> unbounded ones (inverse tanh / logistic)."""
+    cfg = model.cfg
+
+    def atanh(v, bound):
+        return torch.atanh((v / bound).clamp(-0.999, 0.999))
+
+    def logit(v):
+        return torch.logit(v.clamp(1e-3, 1 - 1e-3))
+
+    raw = [atanh(tr.gain, cfg.gain_max)]
+    if tr.shift is not None:
+        raw.append(atanh(tr.shift, cfg.shift_max))
+    if tr.low_cut is not None:
+        raw += [logit(tr.low_cut), atanh(tr.low_slope, cfg.slope_max),
+                logit(tr.high_cut), atanh(tr.high_slope, cfg.slope_max)]
+    return raw
+
+
+def _bounded(model: PrototypeModel, raw: list[torch.Tensor]) -> Transforms:
+    cfg = model.cfg
+    tr = Transforms(gain=cfg.gain_max * torch.tanh(raw[0]))
+    if len(raw) > 1:
+        tr.shift = cfg.shift_max * torch.tanh(raw[1])
+    if len(raw) > 2:
+        tr.low_cut, tr.high_cut = torch.sigmoid(raw[2]), torch.sigmoid(raw[4])
+        tr.low_slope, tr.high_slope = cfg.slope_max * torch.tanh(raw[3]), cfg.slope_max * torch.tanh(raw[5])
+    return tr
+
+
+def fit_transforms(model: PrototypeModel, x: torch.Tensor, steps: int = 200, lr: float = 0.05,
+                   stage: str | None = None) -> tuple[torch.Tensor, Transforms]:
+    """Fit every prototype's transformations to clips by gradient descent.
+
+    Starts from the networks' prediction and runs ``steps`` Adam steps on the summed
+    reconstruction error; the prototypes and networks are left untouched.
+
+    Parameters
+    ----------
+    model : PrototypeModel
+    x : torch.Tensor, ``(B, F, T)``
+        Log-mel clips of equal length (the bundle's audio settings).
+    steps : int
+        Adam steps (0: the networks' own transformations).
+    lr : float
+        Adam step size, in the unbounded parameters' units.
+    stage : str, optional
+        Which transformations are on (default: the model's stage). ``raw`` has nothing to fit.
+
+    Returns
+    -------
+    errors : torch.Tensor, ``(B, K)``
+        Mean reconstruction error of each prototype with the fitted transformations.
+    transforms : Transforms
+        The fitted ``(B, T, K)`` parameters, in model units.
+
+    Examples
+    --------
+    >>> errors, _ = fit_transforms(model, x, steps=200)          # doctest: +SKIP
+    >>> fitted_class = model.class_errors(errors).argmin(-1)     # doctest: +SKIP
+    """
+    with torch.no_grad():
+        predicted = model.transforms(x, stage)
+    if stage_index(stage or model.stage) == 0:
+        return frame_errors(x, model.prototypes, predicted, model.tables).mean(-1).detach(), predicted
+    prototypes = model.prototypes.detach()
+    raw = [r.clone().requires_grad_(True) for r in _unbounded(model, predicted)]
+    opt = torch.optim.Adam(raw, lr=lr)
+    with torch.enable_grad():
+        for _ in range(steps):
+            loss = frame_errors(x, prototypes, _bounded(model, raw), model.tables).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with torch.no_grad():
+        tr = _bounded(model, raw)
+        return frame_errors(x, prototypes, tr, model.tables).mean(-1), tr
