@@ -63,6 +63,12 @@ def write_model_card(bundle: Bundle) -> None:
               "still given a class; look at the reconstruction error before trusting it.",
               "- Reconstructions are heard through Griffin-Lim phase recovery from 128 mel bands: "
               "they sound smeared and are for listening to the model, not as audio of quality.", ""]
+    if any(e.kind == "spectral-prototypes" for e in bundle.models.values()):
+        lines.insert(-1, "- A spectral model's networks choose how each prototype is transformed, and that choice "
+                         "carries the decision: other classes' prototypes fit a clip badly mostly because the "
+                         "networks make them fit badly. Transformations fitted directly to the clip let another "
+                         "class's prototype explain it almost as well (`bench/bench_fitted_transforms.py`). Hear "
+                         "cross-class reconstructions as the model's judgement, not as the limit of those prototypes.")
     if any(e.kind == "latent-prototypes" for e in bundle.models.values()):
         lines.insert(-1, "- A latent prototype is a point of a learned embedding space; its decoded sound is the "
                          "decoder's best guess at that point (blurred, of fixed length), and its nearest training "
