@@ -205,7 +205,8 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
         ``test_per_class`` clips of each class, default all) against ``reference_per_class``
         train clips of each class. When None, the tags space is trained on the corpus and the
         quality is measured on the corpus itself (leave-one-out neighbours, cross-validated probes).
-    spaces : which spaces (default: every one available; ``aisfx`` only when it is installed).
+    spaces : which spaces to build (default: every one available; ``aisfx`` only when it is installed).
+        The bundle then holds these spaces only: any other stored space is removed.
     tags_epochs : training epochs of the tags space.
 
     Returns
