@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import torch
 
-from .model import PrototypeModel
+from .model import PrototypeModel, bounded_transforms
 from .transforms import Transforms, frame_errors, stage_index
 
 
 def _unbounded(model: PrototypeModel, tr: Transforms) -> list[torch.Tensor]:
-    """The model's bounded parameters -> unbounded ones (inverse tanh / logistic)."""
+    """The inverse of :func:`bounded_transforms`: ``[gain, shift, filters]`` as far as they are on."""
     cfg = model.cfg
 
     def atanh(v, bound):
@@ -29,20 +29,9 @@ def _unbounded(model: PrototypeModel, tr: Transforms) -> list[torch.Tensor]:
     if tr.shift is not None:
         raw.append(atanh(tr.shift, cfg.shift_max))
     if tr.low_cut is not None:
-        raw += [logit(tr.low_cut), atanh(tr.low_slope, cfg.slope_max),
-                logit(tr.high_cut), atanh(tr.high_slope, cfg.slope_max)]
+        raw.append(torch.stack([logit(tr.low_cut), atanh(tr.low_slope, cfg.slope_max),
+                                logit(tr.high_cut), atanh(tr.high_slope, cfg.slope_max)], -1))
     return raw
-
-
-def _bounded(model: PrototypeModel, raw: list[torch.Tensor]) -> Transforms:
-    cfg = model.cfg
-    tr = Transforms(gain=cfg.gain_max * torch.tanh(raw[0]))
-    if len(raw) > 1:
-        tr.shift = cfg.shift_max * torch.tanh(raw[1])
-    if len(raw) > 2:
-        tr.low_cut, tr.high_cut = torch.sigmoid(raw[2]), torch.sigmoid(raw[4])
-        tr.low_slope, tr.high_slope = cfg.slope_max * torch.tanh(raw[3]), cfg.slope_max * torch.tanh(raw[5])
-    return tr
 
 
 def fit_transforms(model: PrototypeModel, x: torch.Tensor, steps: int = 200, lr: float = 0.05,
@@ -85,10 +74,10 @@ def fit_transforms(model: PrototypeModel, x: torch.Tensor, steps: int = 200, lr:
     opt = torch.optim.Adam(raw, lr=lr)
     with torch.enable_grad():
         for _ in range(steps):
-            loss = frame_errors(x, prototypes, _bounded(model, raw), model.tables).sum()
+            loss = frame_errors(x, prototypes, bounded_transforms(model.cfg, *raw), model.tables).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
     with torch.no_grad():
-        tr = _bounded(model, raw)
+        tr = bounded_transforms(model.cfg, *raw)
         return frame_errors(x, prototypes, tr, model.tables).mean(-1), tr

@@ -189,14 +189,9 @@ class PrototypeModel(nn.Module):
             raw = self.decoders[name](bottleneck, skips)[..., :T]
             return raw.view(B, n, K, T).permute(0, 3, 2, 1)
 
-        tr = Transforms(gain=cfg.gain_max * torch.tanh(run("gain", 1)[..., 0]))
-        if level >= 2:
-            tr.shift = cfg.shift_max * torch.tanh(run("pitch", 1)[..., 0])
-        if level >= 3:
-            p = run("filters", 4)
-            tr.low_cut, tr.high_cut = torch.sigmoid(p[..., 0]), torch.sigmoid(p[..., 2])
-            tr.low_slope, tr.high_slope = cfg.slope_max * torch.tanh(p[..., 1]), cfg.slope_max * torch.tanh(p[..., 3])
-        return tr
+        return bounded_transforms(cfg, run("gain", 1)[..., 0],
+                                  run("pitch", 1)[..., 0] if level >= 2 else None,
+                                  run("filters", 4) if level >= 3 else None)
 
     def forward(self, x: torch.Tensor, stage: str | None = None) -> Output:
         """``x (B, F, T)`` log-mel -> :class:`Output`."""
@@ -219,6 +214,23 @@ class PrototypeModel(nn.Module):
         tr_k = tr if k is None else tr.select(k)
         rec = reconstruct(protos, tr_k, self.tables, (x.shape[0], x.shape[-1]))  # (B, T, K', F)
         return rec.permute(0, 2, 3, 1), tr_k
+
+
+def bounded_transforms(cfg: PrototypeConfig, gain: torch.Tensor, shift: torch.Tensor | None = None,
+                       filters: torch.Tensor | None = None) -> Transforms:
+    """Unbounded parameters -> :class:`Transforms` within the model's bounds.
+
+    ``gain``, ``shift``: ``(B, T, K)``; ``filters``: ``(B, T, K, 4)`` as low cut, low slope,
+    high cut, high slope. Cuts go through a logistic to [0, 1], the others through tanh to
+    +-``gain_max`` / ``shift_max`` / ``slope_max``. ``None`` leaves a transformation off.
+    """
+    tr = Transforms(gain=cfg.gain_max * torch.tanh(gain))
+    if shift is not None:
+        tr.shift = cfg.shift_max * torch.tanh(shift)
+    if filters is not None:
+        tr.low_cut, tr.high_cut = torch.sigmoid(filters[..., 0]), torch.sigmoid(filters[..., 2])
+        tr.low_slope, tr.high_slope = cfg.slope_max * torch.tanh(filters[..., 1]), cfg.slope_max * torch.tanh(filters[..., 3])
+    return tr
 
 
 def _pad_time(x: torch.Tensor) -> torch.Tensor:
