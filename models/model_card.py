@@ -6,6 +6,12 @@ from .bundle import Bundle
 from .embeddings.card import card_lines
 
 
+def _resumed(training: dict) -> str:
+    """`` in 2 calls (resumed from its checkpoint)`` for a run that was interrupted, else ''."""
+    calls = training.get("calls") or 1
+    return f" in {calls} calls (resumed from its checkpoint)" if calls > 1 else ""
+
+
 def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f} %"
 
@@ -27,7 +33,7 @@ def write_model_card(bundle: Bundle) -> None:
                   f"- Clips: {t.get('data', {}).get('clips')} (unreadable, skipped: {t.get('data', {}).get('skipped', 0)})",
                   "", "### Training", "",
                   f"- Command: `{t.get('command', '?')}`",
-                  f"- Seed {t.get('seed')}, {t.get('epochs')} epochs, {t.get('wall_time_s')} s on "
+                  f"- Seed {t.get('seed')}, {t.get('epochs')} epochs, {t.get('wall_time_s')} s{_resumed(t)} on "
                   f"{t.get('hardware', {}).get('device', '?')} ({t.get('hardware', {}).get('cpu_threads', '?')} threads)",
                   f"- {cfg.get('n_classes', 0) * cfg.get('protos_per_class', 1)} prototypes, "
                   f"{t.get('n_parameters', '?')} parameters",
@@ -100,7 +106,7 @@ def _latent_section(bundle: Bundle, entry) -> list[str]:
              "", "### Training", "",
              f"- Command: `{t.get('command', '?')}`",
              f"- Seed {t.get('seed')}, {t.get('epochs')} autoencoder epochs (classification weight on z: "
-             f"{s.get('class_weight', 0)}), {t.get('prototype_epochs')} prototype epochs, {t.get('wall_time_s')} s "
+             f"{s.get('class_weight', 0)}), {t.get('prototype_epochs')} prototype epochs, {t.get('wall_time_s')} s{_resumed(t)} "
              f"on {t.get('hardware', {}).get('device', '?')} ({t.get('hardware', {}).get('cpu_threads', '?')} threads)",
              f"- {cfg.get('n_classes', 0) * cfg.get('protos_per_class', 1)} prototypes, "
              f"{t.get('n_parameters', '?')} parameters ({t.get('weights_dtype', 'float32')})",

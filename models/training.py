@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+import json
 import shutil
 import sys
 import time
@@ -24,6 +25,21 @@ from .prototypes.transforms import STAGES
 
 class TrainingInterrupted(RuntimeError):
     """Training stopped before its curriculum ended; its checkpoint resumes it."""
+
+
+def earlier_training_seconds(workdir: Path) -> float:
+    """Seconds an interrupted run spent training before this call (0 for a new run).
+
+    ``workdir``: the run's checkpoint folder (``<out>/checkpoints/<model id>``); its
+    ``history.json`` keeps the time trained up to the last checkpoint.
+    """
+    path = Path(workdir) / "history.json"
+    if not path.is_file():
+        return 0.0
+    try:
+        return float(json.loads(path.read_text()).get("seconds", 0.0))
+    except (ValueError, TypeError, AttributeError):
+        return 0.0
 
 
 def train_prototypes_into_bundle(
@@ -59,6 +75,7 @@ def train_prototypes_into_bundle(
                                 supervised=train_cfg.supervised, n_mels=audio.n_mels,
                                 fmin=audio.fmin, fmax=audio.mel_fmax, temperature_init=temperature_init)
     workdir = out / "checkpoints" / model_id
+    earlier = earlier_training_seconds(workdir)
     model, history = train_prototypes(feats["train"], feats["val"], model_cfg, train_cfg, workdir, dev, progress)
     if not ctx.is_main:
         return None  # rank 0 evaluates and writes the bundle
@@ -81,7 +98,8 @@ def train_prototypes_into_bundle(
             "data": {"source": str(Path(data).resolve()), "clips": {s: len(f) for s, f in feats.items()},
                      "per_class": counts, "skipped": sum(len(f.skipped) for f in feats.values())},
             "epochs": history.epoch, "history": history.log,
-            "wall_time_s": round(time.perf_counter() - started, 1), "hardware": hardware_summary(dev),
+            "wall_time_s": round(time.perf_counter() - started + earlier, 1), "calls": history.calls,
+            "hardware": hardware_summary(dev),
             "n_parameters": sum(p.numel() for p in model.parameters()),
         },
     )
@@ -171,6 +189,7 @@ def train_latent_into_bundle(
                              **{"latent_dim": latent_dim, **(model_options or {}), **pretrained})
     train_cfg = settings_for(model_cfg, train_cfg)  # what is recorded is what applied
     workdir = out / "checkpoints" / model_id
+    earlier = earlier_training_seconds(workdir)
     model, history = train_latent(feats["train"], feats["val"], model_cfg, train_cfg, workdir, dev, progress)
     if not history.finished:
         raise TrainingInterrupted(f"Training stopped after {history.epoch} autoencoder epochs (the epoch limit); "
@@ -202,7 +221,8 @@ def train_latent_into_bundle(
             "prototype_history": [e for e in log if e["epoch"] % 10 == 0 or e is log[-1]],
             "nearest_clips": [{"prototype": n.prototype, "source": n.source, "clip_label": n.clip_label,
                                "distance": round(n.distance, 5)} for n in nearest],
-            "wall_time_s": round(time.perf_counter() - started, 1), "hardware": hardware_summary(dev),
+            "wall_time_s": round(time.perf_counter() - started + earlier, 1), "calls": history.calls,
+            "hardware": hardware_summary(dev),
             "n_parameters": sum(p.numel() for p in model.parameters()),
             "n_trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
             "encoder": ("the pretrained aiSFX network (Ma and Lerch, CC BY 4.0), frozen"

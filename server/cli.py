@@ -84,6 +84,11 @@ def _cmd_data_prepare(args) -> int:
     return 0
 
 
+def _in_calls(training: dict) -> str:
+    """``, 2 calls`` when the run was resumed after an interruption."""
+    return f", {training['calls']} calls" if training.get("calls", 1) > 1 else ""
+
+
 def _cmd_train_prototypes(args) -> int:
     from models.prototypes.train import TrainConfig
     from models.runtime import keep_freed_memory
@@ -105,7 +110,7 @@ def _cmd_train_prototypes(args) -> int:
         return 0
     m = entry.metrics
     print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} epochs "
-          f"({entry.training['wall_time_s']:.0f} s)")
+          f"({entry.training['wall_time_s']:.0f} s{_in_calls(entry.training)})")
     print(f"{m['split']} split, {m['n']} clips: OA {m['oa']:.3f}, AA {m['aa']:.3f}, macro F1 {m['macro_f1']:.3f}")
     for stage, s in m["stages"].items():
         print(f"  {stage:<8} OA {s['oa']:.3f}  reconstruction error {s['reconstruction_error']:.5f}")
@@ -133,7 +138,8 @@ def _cmd_train_latent(args) -> int:
         latent_dim=args.latent_dim, judge=None if args.judge == "none" else args.judge, encoder=args.encoder)
     m, d = entry.metrics, entry.metrics["decoded"]
     print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} autoencoder and "
-          f"{entry.training['prototype_epochs']} prototype epochs ({entry.training['wall_time_s']:.0f} s)")
+          f"{entry.training['prototype_epochs']} prototype epochs ({entry.training['wall_time_s']:.0f} s"
+          f"{_in_calls(entry.training)})")
     print(f"{m['split']} split, {m['n']} clips: OA {m['oa']:.3f}, AA {m['aa']:.3f}, macro F1 {m['macro_f1']:.3f}")
     print(f"  decoder reconstruction error {m['reconstruction_error']:.5f} (training clips "
           f"{m['train_reconstruction_error']:.5f})")

@@ -112,6 +112,25 @@ def test_an_interrupted_run_resumes_to_the_same_weights(collection, tmp_path):
         torch.testing.assert_close(a, b, msg=name)
 
 
+def test_a_resumed_run_records_the_time_of_all_its_calls(collection, tmp_path):
+    from models.training import TrainingInterrupted, train_prototypes_into_bundle
+
+    root, _ = collection
+    out, cache = tmp_path / "bundle", tmp_path / "c"
+    with pytest.raises(TrainingInterrupted, match="resume"):
+        train_prototypes_into_bundle(root, out, TrainConfig(**FAST, augment=False, max_epochs=2),
+                                     cache_dir=cache, device="cpu", progress=False)
+    saved = out / "checkpoints" / "prototypes" / "history.json"
+    first = json.loads(saved.read_text())
+    assert first["calls"] == 1 and first["seconds"] > 0
+    saved.write_text(json.dumps({**first, "seconds": 1000.0}))  # as if the first call had trained 1000 s
+    entry = train_prototypes_into_bundle(root, out, TrainConfig(**FAST, augment=False), cache_dir=cache,
+                                         device="cpu", progress=False)
+    assert entry.training["calls"] == 2
+    assert 1000 < entry.training["wall_time_s"] < 1000 + 600
+    assert "in 2 calls" in (out / "MODEL_CARD.md").read_text()
+
+
 def test_cli_trains_into_a_bundle_and_evaluate_prints_the_contract_json(collection, tmp_path):
     root, _ = collection
     bundle_dir = tmp_path / "bundle"

@@ -24,6 +24,7 @@ terms and augmentation, which act on the encoder, do not apply), and phase 2 reu
 from __future__ import annotations
 
 import json
+import time
 import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -87,6 +88,8 @@ class History:
     prototype_epochs: int = 0
     nearest: list = field(default_factory=list)  # per prototype: index of its nearest training clip
     nearest_distance: list = field(default_factory=list)
+    calls: int = 0  # calls that trained this run: 1 + the times it was resumed
+    seconds: float = 0.0  # wall time spent training, all calls together, up to the last checkpoint
 
 
 # -- phase 1: the autoencoder ----------------------------------------------------------------
@@ -165,6 +168,7 @@ def train_autoencoder(model: LatentPrototypeModel, train: FeatureSet, val: Featu
         from ..prototypes.augment import Augmentation, augment
         aug = Augmentation()
     n_batches = max(1, len(X) // cfg.batch_size)
+    tick = time.perf_counter()
     bar = tqdm(total=cfg.ae_epochs, initial=hist.epoch, desc="autoencoder", unit="epoch",
                disable=not progress, leave=True)
     while not hist.autoencoder_done:
@@ -201,6 +205,7 @@ def train_autoencoder(model: LatentPrototypeModel, train: FeatureSet, val: Featu
             hist.autoencoder_done = True
         bar.update(1)
         bar.set_postfix(loss=f"{total / n_batches:.5f}", val_mse=f"{stats.get('mse', float('nan')):.5f}")
+        hist.seconds, tick = hist.seconds + time.perf_counter() - tick, time.perf_counter()
         _checkpoint(model, head, opt, workdir, gen, hist)
     bar.close()
     if hist.autoencoder_done:
@@ -356,6 +361,7 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     hist = History()
     if (workdir / "history.json").is_file():
         hist = History(**json.loads((workdir / "history.json").read_text()))
+    hist.calls += 1
     model.to(device)
     codes = None
     if getattr(model.encoder, "frozen", False):

@@ -8,6 +8,7 @@ best validation score is kept (honest early stopping) and saved: the app shows e
 from __future__ import annotations
 
 import json
+import time
 import math
 import platform
 from dataclasses import asdict, dataclass, field
@@ -61,6 +62,8 @@ class History:
     step: int = 0
     stage_started_step: int = 0
     finished: bool = False
+    calls: int = 0  # calls that trained this run: 1 + the times it was resumed
+    seconds: float = 0.0  # wall time spent training, all calls together, up to the last checkpoint
     log: list = field(default_factory=list)
 
 
@@ -210,11 +213,14 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     torch.manual_seed(cfg.seed)
     model = PrototypeModel(model_cfg)
     opt = make_optimizer(model, cfg)
+    tick = time.perf_counter()
     hist = History()
     if (workdir / "history.json").is_file():
         hist = _resume(model, opt, workdir, gen)
     else:
         init_prototypes(model, train, cfg, gen)
+    if not hist.finished:
+        hist.calls += 1
     model.to(device)
     _move_optimizer_state(opt, device)
     distributed.broadcast_state(model)
@@ -288,6 +294,7 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
                            {"val_err": f"{val_stats.get('error', 0):.4f}"}))
         if hist.since_improved >= cfg.patience or hist.epochs_in_stage >= cfg.max_epochs_per_stage:
             _next_stage(model, workdir, hist, device)
+        hist.seconds, tick = hist.seconds + time.perf_counter() - tick, time.perf_counter()
         if ctx.is_main:
             _checkpoint(model, opt, workdir, gen, hist)
     bar.close()
