@@ -90,9 +90,9 @@ class Bundle:
         }
 
     def save(self) -> None:
-        """Write ``bundle.json`` atomically."""
+        """Write ``bundle.json`` atomically (one-space indentation: readable, and a third smaller)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(self.path / "bundle.json", json.dumps(self.to_json(), indent=2).encode())
+        write_bytes_atomic(self.path / "bundle.json", json.dumps(self.to_json(), indent=1).encode())
 
 
 MODEL_KINDS = ("spectral-prototypes", "latent-prototypes")

@@ -27,6 +27,15 @@ class TrainingInterrupted(RuntimeError):
     """Training stopped before its curriculum ended; its checkpoint resumes it."""
 
 
+def readable(log: list[dict], digits: int = 5) -> list[dict]:
+    """An epoch log as the bundle records it: floats to ``digits`` significant digits.
+
+    >>> readable([{"epoch": 1, "train_loss": 0.08636818858129637}])
+    [{'epoch': 1, 'train_loss': 0.086368}]
+    """
+    return [{k: float(f"{v:.{digits}g}") if isinstance(v, float) else v for k, v in entry.items()} for entry in log]
+
+
 def earlier_training_seconds(workdir: Path) -> float:
     """Seconds an interrupted run spent training before this call (0 for a new run).
 
@@ -97,7 +106,7 @@ def train_prototypes_into_bundle(
             "seed": train_cfg.seed, "settings": asdict(train_cfg),
             "data": {"source": str(Path(data).resolve()), "clips": {s: len(f) for s, f in feats.items()},
                      "per_class": counts, "skipped": sum(len(f.skipped) for f in feats.values())},
-            "epochs": history.epoch, "history": history.log,
+            "epochs": history.epoch, "history": readable(history.log),
             "wall_time_s": round(time.perf_counter() - started + earlier, 1), "calls": history.calls,
             "hardware": hardware_summary(dev),
             "n_parameters": sum(p.numel() for p in model.parameters()),
@@ -217,8 +226,8 @@ def train_latent_into_bundle(
             "data": {"source": str(Path(data).resolve()), "clips": {s: len(f) for s, f in feats.items()},
                      "per_class": counts, "skipped": sum(len(f.skipped) for f in feats.values())},
             "epochs": history.epoch, "prototype_epochs": history.prototype_epochs,
-            "history": history.log,
-            "prototype_history": [e for e in log if e["epoch"] % 10 == 0 or e is log[-1]],
+            "history": readable(history.log),
+            "prototype_history": readable([e for e in log if e["epoch"] % 10 == 0 or e is log[-1]]),
             "nearest_clips": [{"prototype": n.prototype, "source": n.source, "clip_label": n.clip_label,
                                "distance": round(n.distance, 5)} for n in nearest],
             "wall_time_s": round(time.perf_counter() - started + earlier, 1), "calls": history.calls,
