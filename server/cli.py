@@ -400,7 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="labelled manifest with splits and tags: trains the tags space on its train split and "
                               "measures the spaces on its test split (default: both on the corpus)")
     emb_add.add_argument("--spaces", nargs="+", default=None, metavar="SPACE",
-                         help="which spaces to build (default: all; aisfx when installed); the bundle then holds these only")
+                         help="which spaces to (re)build (default: all; aisfx when installed); the bundle keeps its "
+                              "other spaces when they still fit its corpus and model, and measures them again")
     emb_add.add_argument("--tags-epochs", type=int, default=20, help="training epochs of the tags space (default 20)")
     emb_add.add_argument("--reference-per-class", type=int, default=50,
                          help="train clips per class the test clips are compared with (default 50)")

@@ -246,6 +246,38 @@ def test_bundle_word_search_and_its_vocabulary(built_bundle):
         spaces.search_words("trumpet")
 
 
+def test_rebuilding_one_space_keeps_the_others(tmp_path):
+    path = _tiny_bundle(tmp_path / "b")
+    with one_thread():
+        build_embeddings(path, spaces=["timbre", "learned", "tags"], tags_epochs=2, progress=False)
+        before = load_spaces(path)
+        meta = build_embeddings(path, spaces=["pitch"], progress=False)
+    after = load_spaces(path)
+    assert after.names == ["timbre", "pitch", "learned", "tags"] and set(meta["spaces"]) == set(after.names)
+    for name in ("timbre", "learned", "tags"):  # kept as stored, and measured again
+        assert np.array_equal(after.vector(name, "c-dark-001"), before.vector(name, "c-dark-001"))
+        assert "nn_macro_f1" in meta["spaces"][name]["quality"]
+    assert len(after.search_words("nasal low", k=3)) == 3
+    assert "all" in meta["probes"]
+
+
+def test_a_retrained_model_rebuilds_its_spaces_with_any_partial_rebuild(tmp_path):
+    path = _tiny_bundle(tmp_path / "b")
+    with one_thread():
+        build_embeddings(path, spaces=["timbre", "learned"], progress=False)
+        before = load_spaces(path).vector("learned", "c-dark-001")
+        entry = load_bundle(path).entry("p")
+        retrained = PrototypeModel(PrototypeConfig.from_dict(entry.config))
+        retrained.stage = "filters"
+        write_weights(path / entry.weights, retrained.state_dict())  # other (random) weights
+        messages = []
+        build_embeddings(path, spaces=["timbre"], progress=False, log=messages.append)
+    after = load_spaces(path)
+    assert after.names == ["timbre", "learned"]
+    assert not np.allclose(after.vector("learned", "c-dark-001"), before)
+    assert any("learned" in m and "rebuilt" in m for m in messages)
+
+
 def test_a_bundle_without_embeddings_is_a_clear_error(tmp_path):
     path = _tiny_bundle(tmp_path / "b")
     with pytest.raises(BundleError, match="add-embeddings"):

@@ -14,6 +14,7 @@ by cosine similarity (:class:`~models.embeddings.index.NeighbourIndex`).
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,6 +190,53 @@ def _train_tags_space(bundle: Bundle, data, corpus, corpus_samples, device, epoc
                    "final_losses": training.log[-1] if training.log else {}}
 
 
+def model_fingerprint(bundle: Bundle, model_id: str | None) -> str | None:
+    """SHA-256 of a model's final weights file: the ``learned`` and ``prototype-profile``
+    spaces built from it are only valid for these weights. None without a model."""
+    if model_id is None:
+        return None
+    return hashlib.sha256((bundle.path / bundle.entry(model_id).weights).read_bytes()).hexdigest()
+
+
+def _spaces_to_keep(bundle: Bundle, previous: dict, corpus, wanted: list[str], model_id: str | None,
+                    fingerprint: str | None, log: Callable[[str], None]) -> tuple[list[str], list[str]]:
+    """Stored spaces a partial rebuild keeps: ``(kept, untouched)``.
+
+    Kept spaces are measured again with the rebuilt ones; untouched ones (``aisfx`` stored but
+    not installed here) keep their entry as it is. Model spaces made from other weights are not
+    kept: they are added to ``wanted`` and rebuilt.
+    """
+    if previous.get("format") != FORMAT or list(previous.get("ids", [])) != [c.id for c in corpus]:
+        if previous:
+            log("the stored spaces were built on another corpus (or format): only the requested spaces are kept")
+        return [], []
+    kept, untouched = [], []
+    for s, entry in previous.get("spaces", {}).items():
+        if s in wanted or s not in SPACES or not (bundle.path / entry.get("file", "")).is_file():
+            continue
+        if SPACES[s].needs == "model":
+            if model_id is None:
+                continue
+            if previous.get("model") != model_id or previous.get("model_sha256") != fingerprint:
+                log(f"{s}: its model's weights changed since it was built, so it is rebuilt too")
+                wanted.append(s)
+                continue
+        if s == "tags" and "tags" not in previous:
+            continue
+        if s == "aisfx" and not aisfx.available():
+            untouched.append(s)
+            continue
+        kept.append(s)
+    wanted.sort(key=list(SPACES).index)
+    return kept, untouched
+
+
+def _stored_tags_model(bundle: Bundle, previous: dict) -> tags.TagsModel:
+    model = tags.TagsModel(tags.TagsConfig.from_dict(previous["tags"]["config"]))
+    model.load_state_dict(read_weights(bundle.path / previous["tags"]["weights"]))
+    return model
+
+
 def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | None = None, device="cpu",
                      spaces: list[str] | None = None, tags_epochs: int = 20, seed: int = 0,
                      reference_per_class: int = 50, test_per_class: int | None = None,
@@ -206,7 +254,10 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
         train clips of each class. When None, the tags space is trained on the corpus and the
         quality is measured on the corpus itself (leave-one-out neighbours, cross-validated probes).
     spaces : which spaces to build (default: every one available; ``aisfx`` only when it is installed).
-        The bundle then holds these spaces only: any other stored space is removed.
+        The bundle keeps the other spaces it holds when they still fit: built on the same corpus,
+        and for ``learned`` and ``prototype-profile`` from the same model weights (otherwise these
+        two are rebuilt as well). Every space held is measured again, and the probe on all of
+        them together re-fitted.
     tags_epochs : training epochs of the tags space.
 
     Returns
@@ -224,14 +275,20 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
     corpus = read_corpus(bundle.path)
     if not corpus:
         raise BundleError(f"The bundle at {bundle.path} has no corpus; add one first (auralens bundle add-corpus).")
-    wanted = list(spaces) if spaces else [s for s in SPACES if s != "aisfx" or aisfx.available()]
+    wanted = list(dict.fromkeys(spaces)) if spaces else [s for s in SPACES if s != "aisfx" or aisfx.available()]
     unknown = [s for s in wanted if s not in SPACES]
     if unknown:
         raise ValueError(f"Unknown space(s) {', '.join(unknown)}; the spaces are {', '.join(SPACES)}.")
     if "aisfx" in wanted and not aisfx.available():
         raise ValueError("The aisfx space needs its weights: pip install --no-deps aisfx==0.1.2")
-    if not any(m.kind == "spectral-prototypes" for m in bundle.models.values()):
+    model_id = next((m.id for m in bundle.models.values() if m.kind == "spectral-prototypes"), None)
+    if model_id is None:
         wanted = [s for s in wanted if SPACES[s].needs != "model"]
+    fingerprint = model_fingerprint(bundle, model_id)
+    previous = bundle.extra.get("embeddings") or {}
+    kept, untouched = [], []
+    if spaces:
+        kept, untouched = _spaces_to_keep(bundle, previous, corpus, wanted, model_id, fingerprint, log)
     device = torch.device(device)
     sr = bundle.audio.sample_rate
     corpus_samples = _decode([c.path for c in corpus], sr, progress, "corpus")
@@ -242,16 +299,27 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
                                                   seed, cache_dir, progress, log)
         if tags_model is None:
             wanted.remove("tags")
+    elif "tags" in kept:
+        tags_model = _stored_tags_model(bundle, previous)
+        tags_meta = {k: v for k, v in previous["tags"].items() if k not in ("config", "weights")}
+    held = [s for s in SPACES if s in wanted or s in kept]
     embedder = Embedder(bundle, device, tags_model=tags_model,
-                        aisfx_encoder=aisfx.load_encoder(device) if "aisfx" in wanted else None)
-    log(f"embedding {len(corpus)} corpus clips in {len(wanted)} spaces: {', '.join(wanted)}")
+                        aisfx_encoder=aisfx.load_encoder(device) if "aisfx" in held else None)
+    log(f"embedding {len(corpus)} corpus clips in {len(wanted)} spaces: {', '.join(wanted)}"
+        + (f" (kept as stored: {', '.join(kept)})" if kept else ""))
     raw = embedder.raw(corpus_samples, wanted, progress=progress)
     stats = {s: _statistics(raw[s]) if SPACES[s].standardised else (None, None) for s in wanted}
     vectors = {s: finish(raw[s], *stats[s]) for s in wanted}
+    for s in kept:
+        t = read_weights(bundle.path / previous["spaces"][s]["file"])
+        vectors[s] = t["vectors"].numpy()
+        stats[s] = (t["mean"].numpy(), t["std"].numpy()) if "mean" in t else (None, None)
 
     log("measuring the spaces")
-    quality, probes, protocol = _measure(embedder, wanted, stats, vectors, corpus, data, seed,
+    quality, probes, protocol = _measure(embedder, held, stats, vectors, corpus, data, seed,
                                          reference_per_class, test_per_class, progress)
+    if untouched:
+        protocol += f"; {', '.join(untouched)} kept with the quality measured when built, not in 'all together'"
 
     out_dir = bundle.path / EMBEDDINGS_DIR
     for s in wanted:
@@ -260,20 +328,21 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
         if mean is not None:
             tensors.update(mean=torch.from_numpy(mean), std=torch.from_numpy(std))
         write_weights(out_dir / f"{s}.safetensors", tensors, {"space": s, "clips": len(corpus)})
-    if tags_model is not None:
+    if "tags" in wanted:
         write_weights(out_dir / TAGS_WEIGHTS, tags_model.state_dict())
     for stale in out_dir.glob("*.safetensors"):
-        if stale.stem not in wanted and stale.name != TAGS_WEIGHTS:
+        if stale.stem not in held + untouched and stale.name != TAGS_WEIGHTS:
             stale.unlink()
     if tags_model is None and (out_dir / TAGS_WEIGHTS).exists():
         (out_dir / TAGS_WEIGHTS).unlink()
 
+    built = {s: {"description": SPACES[s].description, "dim": int(vectors[s].shape[1]),
+                 "file": f"{EMBEDDINGS_DIR}/{s}.safetensors", "standardised": SPACES[s].standardised,
+                 "quality": quality[s], **({"credit": aisfx.CREDIT} if s == "aisfx" else {})} for s in held}
     meta = {
         "format": FORMAT, "ids": [c.id for c in corpus], "model": embedder.model_id,
-        "spaces": {s: {"description": SPACES[s].description, "dim": int(vectors[s].shape[1]),
-                       "file": f"{EMBEDDINGS_DIR}/{s}.safetensors", "standardised": SPACES[s].standardised,
-                       "quality": quality[s], **({"credit": aisfx.CREDIT} if s == "aisfx" else {})}
-                   for s in wanted},
+        "model_sha256": fingerprint if any(SPACES[s].needs == "model" for s in held) else None,
+        "spaces": {s: built[s] if s in built else previous["spaces"][s] for s in SPACES if s in built or s in untouched},
         "probes": probes, "quality_protocol": protocol,
         "index": {"kind": "exact (FAISS flat inner product)", "approximate_above": 100_000},
         "build": {"device": str(device), "wall_time_s": round(time.perf_counter() - started, 1),
