@@ -43,12 +43,7 @@ def earlier_training_seconds(workdir: Path) -> float:
     ``history.json`` keeps the time trained up to the last checkpoint.
     """
     path = Path(workdir) / "history.json"
-    if not path.is_file():
-        return 0.0
-    try:
-        return float(json.loads(path.read_text()).get("seconds", 0.0))
-    except (ValueError, TypeError, AttributeError):
-        return 0.0
+    return float(json.loads(path.read_text()).get("seconds", 0.0)) if path.is_file() else 0.0
 
 
 def train_prototypes_into_bundle(

@@ -231,10 +231,17 @@ def _spaces_to_keep(bundle: Bundle, previous: dict, corpus, wanted: list[str], m
     return kept, untouched
 
 
-def _stored_tags_model(bundle: Bundle, previous: dict) -> tags.TagsModel:
-    model = tags.TagsModel(tags.TagsConfig.from_dict(previous["tags"]["config"]))
-    model.load_state_dict(read_weights(bundle.path / previous["tags"]["weights"]))
+def _stored_tags_model(bundle: Bundle, meta: dict) -> tags.TagsModel:
+    """The tags space's two autoencoders as stored in the bundle (``meta``: its ``embeddings`` record)."""
+    model = tags.TagsModel(tags.TagsConfig.from_dict(meta["tags"]["config"]))
+    model.load_state_dict(read_weights(bundle.path / meta["tags"]["weights"]))
     return model
+
+
+def _stored_space(bundle: Bundle, entry: dict) -> tuple[np.ndarray, tuple]:
+    """A stored space's ``(N, D)`` unit vectors and its standardisation ``(mean, std)`` (Nones if none)."""
+    t = read_weights(bundle.path / entry["file"])
+    return t["vectors"].numpy(), (t["mean"].numpy(), t["std"].numpy()) if "mean" in t else (None, None)
 
 
 def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | None = None, device="cpu",
@@ -311,9 +318,7 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
     stats = {s: _statistics(raw[s]) if SPACES[s].standardised else (None, None) for s in wanted}
     vectors = {s: finish(raw[s], *stats[s]) for s in wanted}
     for s in kept:
-        t = read_weights(bundle.path / previous["spaces"][s]["file"])
-        vectors[s] = t["vectors"].numpy()
-        stats[s] = (t["mean"].numpy(), t["std"].numpy()) if "mean" in t else (None, None)
+        vectors[s], stats[s] = _stored_space(bundle, previous["spaces"][s])
 
     log("measuring the spaces")
     quality, probes, protocol = _measure(embedder, held, stats, vectors, corpus, data, seed,
@@ -543,10 +548,7 @@ def load_spaces(bundle: Bundle | str | Path | None = None, device="cpu") -> Embe
         raise BundleError(f"The embeddings of the bundle at {bundle.path} do not match its corpus; "
                           "rebuild them with auralens bundle add-embeddings.")
     device = torch.device(device)
-    tags_model = None
-    if "tags" in meta["spaces"]:
-        tags_model = tags.TagsModel(tags.TagsConfig.from_dict(meta["tags"]["config"]))
-        tags_model.load_state_dict(read_weights(bundle.path / meta["tags"]["weights"]))
+    tags_model = _stored_tags_model(bundle, meta) if "tags" in meta["spaces"] else None
     unavailable, encoder = {}, None
     if "aisfx" in meta["spaces"]:
         if aisfx.available():
@@ -561,9 +563,7 @@ def load_spaces(bundle: Bundle | str | Path | None = None, device="cpu") -> Embe
         if space not in SPACES or space in unavailable or space not in embedder.spaces:
             unavailable.setdefault(space, "this version cannot compute it")
             continue
-        t = read_weights(bundle.path / m["file"])
-        vectors[space] = t["vectors"].numpy()
+        vectors[space], stats[space] = _stored_space(bundle, m)
         if len(vectors[space]) != len(corpus_ids):
             raise BundleError(f"The stored {space} vectors do not match the corpus; rebuild the embeddings.")
-        stats[space] = (t["mean"].numpy(), t["std"].numpy()) if "mean" in t else (None, None)
     return EmbeddingSpaces(bundle, meta, vectors, stats, embedder, unavailable)

@@ -24,8 +24,8 @@ terms and augmentation, which act on the encoder, do not apply), and phase 2 reu
 from __future__ import annotations
 
 import json
-import time
 import math
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 

@@ -8,9 +8,9 @@ best validation score is kept (honest early stopping) and saved: the app shows e
 from __future__ import annotations
 
 import json
-import time
 import math
 import platform
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
