@@ -15,7 +15,7 @@ import librosa
 import numpy as np
 import torch
 
-from models.audio import AudioConfig, griffin_lim, log_mel, mel_to_magnitude, spectral_convergence
+from auralens.models.audio import AudioConfig, griffin_lim, log_mel, mel_to_magnitude, spectral_convergence
 
 SR = 22_050
 
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    from models.runtime import keep_freed_memory
+    from auralens.models.runtime import keep_freed_memory
 
     keep_freed_memory()  # as auralens train and serve do
     torch.set_num_threads(args.threads)

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from models.embeddings.index import NeighbourIndex, recall_at_k
+from auralens.models.embeddings.index import NeighbourIndex, recall_at_k
 
 
 def percentile_ms(fn, repeat: int) -> tuple[float, float]:
@@ -32,10 +32,10 @@ def percentile_ms(fn, repeat: int) -> tuple[float, float]:
 
 
 def corpus_figures(bundle_dir, repeat: int) -> None:
-    from models.bundle import BundleError, load_bundle
-    from models.bundle_corpus import read_corpus
-    from models.audio import load_audio
-    from models.embeddings.spaces import load_spaces
+    from auralens.models.bundle import BundleError, load_bundle
+    from auralens.models.bundle_corpus import read_corpus
+    from auralens.models.audio import load_audio
+    from auralens.models.embeddings.spaces import load_spaces
 
     bundle = load_bundle(bundle_dir)
     try:

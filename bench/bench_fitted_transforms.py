@@ -8,7 +8,7 @@ For the clips of a split (every n-th), prints overall accuracy and how much bett
 class's prototype explains a clip than the best prototype of another class (median ratio of
 their reconstruction errors), twice: with the transformations the model's networks predict,
 and with transformations fitted to each clip by gradient descent
-(:func:`models.prototypes.fit.fit_transforms`). A large ratio that collapses towards 1 when
+(:func:`auralens.models.prototypes.fit.fit_transforms`). A large ratio that collapses towards 1 when
 fitting means that the other prototypes fit badly because the networks make them fit badly.
 """
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections import defaultdict
 
 import torch
 
-from models.bundle import load_bundle
-from models.data import load_features, read_collection
-from models.prototypes.fit import fit_transforms
+from auralens.models.bundle import load_bundle
+from auralens.models.data import load_features, read_collection
+from auralens.models.prototypes.fit import fit_transforms
 
 
 def summary(errors: torch.Tensor, targets: torch.Tensor, model) -> tuple[float, float]:

@@ -19,10 +19,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from models.audio import AudioConfig
-from models.bundle import load_bundle
-from models.data import FeatureSet, load_features, read_collection
-from models.evaluate import evaluate_model
+from auralens.models.audio import AudioConfig
+from auralens.models.bundle import load_bundle
+from auralens.models.data import FeatureSet, load_features, read_collection
+from auralens.models.evaluate import evaluate_model
 
 
 def mfcc_statistics(features: FeatureSet, config: AudioConfig) -> np.ndarray:
@@ -40,8 +40,8 @@ def aisfx_vectors(records, sample_rate: int) -> np.ndarray:
     """aiSFX embeddings of clips, one at a time (they differ in length): ``(N, 512)``."""
     import torch
 
-    from models.audio import load_audio
-    from models.embeddings.aisfx import embed, load_encoder
+    from auralens.models.audio import load_audio
+    from auralens.models.embeddings.aisfx import embed, load_encoder
 
     encoder = load_encoder("cpu").eval()
     with torch.inference_mode():
@@ -81,7 +81,7 @@ def main() -> None:
             m = bundle.load_model(mid)
             rows.append((f"{mid} ({e.kind})", [evaluate_model(m, d)["oa"] for d in (test, *others.values())]))
     rows.append(("MFCC + logistic regression", [baseline_oa(d) for d in (test, *others.values())]))
-    from models.embeddings.aisfx import available
+    from auralens.models.embeddings.aisfx import available
     if available():
         index = {c: i for i, c in enumerate(bundle.classes)}
 

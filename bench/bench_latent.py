@@ -16,12 +16,12 @@ import time
 
 import torch
 
-from models.audio import AudioConfig
-from models.bundle import DEFAULT_BUNDLE, BundleError, load_bundle
-from models.latent.analysis import timeline
-from models.latent.model import LatentConfig, LatentPrototypeModel
-from models.latent.sonify import prototype_audio, prototype_log_mel
-from models.latent.train import LatentTrainConfig, autoencoder_loss
+from auralens.models.audio import AudioConfig
+from auralens.models.bundle import DEFAULT_BUNDLE, BundleError, load_bundle
+from auralens.models.latent.analysis import timeline
+from auralens.models.latent.model import LatentConfig, LatentPrototypeModel
+from auralens.models.latent.sonify import prototype_audio, prototype_log_mel
+from auralens.models.latent.train import LatentTrainConfig, autoencoder_loss
 
 
 def timed(fn, device, repeat: int) -> float:

@@ -111,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir", data],
+        server = subprocess.Popen([sys.executable, "-m", "auralens.server.cli", "serve", "--port", str(port), "--data-dir", data],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"

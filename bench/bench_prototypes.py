@@ -18,10 +18,10 @@ import time
 import torch
 import torch.nn.functional as F
 
-from models.prototypes.analysis import analyse
-from models.prototypes.model import PrototypeConfig, PrototypeModel
-from models.prototypes.train import TrainConfig, make_optimizer
-from models.prototypes.transforms import STAGES
+from auralens.models.prototypes.analysis import analyse
+from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
+from auralens.models.prototypes.train import TrainConfig, make_optimizer
+from auralens.models.prototypes.transforms import STAGES
 
 
 def sync(device):
@@ -69,8 +69,8 @@ def bench_training_step(device, repeat: int, compile_model: bool) -> None:
 
 
 def bench_analysis(device, repeat: int) -> None:
-    from models.audio import AudioConfig, log_mel
-    from models.bundle import BundleError, load_bundle
+    from auralens.models.audio import AudioConfig, log_mel
+    from auralens.models.bundle import BundleError, load_bundle
 
     try:
         bundle = load_bundle()
@@ -99,7 +99,7 @@ def main() -> None:
                         help="leave glibc's allocator as it is (auralens train and serve tune it)")
     args = parser.parse_args()
     if not args.system_malloc:
-        from models.runtime import keep_freed_memory
+        from auralens.models.runtime import keep_freed_memory
         keep_freed_memory()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.audio import AudioConfig, load_audio, log_mel
-from models.bundle import load_bundle
-from models.concepts import ConceptCache, TCAVConfig, run_tcav
+from auralens.models.audio import AudioConfig, load_audio, log_mel
+from auralens.models.bundle import load_bundle
+from auralens.models.concepts import ConceptCache, TCAVConfig, run_tcav
 
 
 def features(paths: list[Path], config: AudioConfig) -> list[torch.Tensor]:

@@ -7,7 +7,7 @@ Layout::
                                             (the last stage's are the model's final weights)
     <bundle>/models/<id>/model.safetensors  a latent prototype model (one stage), with its
                                             prototypes' nearest training clips beside it
-                                            (see :mod:`models.latent.sonify`)
+                                            (see :mod:`auralens.models.latent.sonify`)
     <bundle>/MODEL_CARD.md                  data, training, metrics, limits
 
 Weights are safetensors only: loading a bundle never unpickles and never runs code from it.

@@ -9,7 +9,7 @@ Layout::
                                          "description", "clips": [{"source", "label", tags...}]}}}
 
 Every clip is brought to ``n_frames`` frames the way TCAV brings clips to one length (cut
-around its centre, or looped: :func:`models.concepts.fit_length`) and quantised to steps of
+around its centre, or looped: :func:`auralens.models.concepts.fit_length`) and quantised to steps of
 ``1/255`` log units (0.67 dB), which keeps 630 clips in 3.5 MB. The targets come from the
 collection's ``val`` split, so they never overlap the bundle's listening corpus (``test``),
 which serves as the pool of random clips.

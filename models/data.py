@@ -3,7 +3,7 @@
 A collection is either a labelled folder (``<root>/<label>/<file>``) or a manifest CSV
 (``path,label[,split][,tag columns...]``, paths relative to the CSV). A folder that holds a
 ``manifest.csv`` is read through it. Clips without a split get one from
-:func:`models.corpus.splits.assign_splits` (70 % train, 10 % val, 20 % test per class).
+:func:`auralens.models.corpus.splits.assign_splits` (70 % train, 10 % val, 20 % test per class).
 
 Features are computed once and kept in a cache file keyed by the audio settings and each
 file's path, size and modification time, so that later epochs and later runs read no audio.

@@ -140,8 +140,8 @@ def train_latent_into_bundle(
     metrics hold the decoder's reconstruction error and the accuracy on *decoded* test clips,
     by the latent model itself and by ``judge``: another model of the bundle (``"auto"``: its
     first supervised spectral prototype model, if any; ``None``: none). Each prototype's
-    nearest training clip is copied into the bundle (see :mod:`models.latent.sonify`).
-    ``model_options`` sets further :class:`~models.latent.model.LatentConfig` fields (sizes).
+    nearest training clip is copied into the bundle (see :mod:`auralens.models.latent.sonify`).
+    ``model_options`` sets further :class:`~auralens.models.latent.model.LatentConfig` fields (sizes).
     ``encoder``: ``"own"`` trains one here; ``"aisfx"`` uses the pretrained aiSFX network,
     frozen, with a 512-number space (needs ``pip install --no-deps aisfx==0.1.2`` to train; its
     weights go into the bundle); ``"auto"``: aisfx when installed, else own.
@@ -152,7 +152,7 @@ def train_latent_into_bundle(
 
     Examples
     --------
-    >>> from models.latent.train import LatentTrainConfig
+    >>> from auralens.models.latent.train import LatentTrainConfig
     >>> entry = train_latent_into_bundle("o16/", "bundle/", LatentTrainConfig())   # doctest: +SKIP
     >>> entry.metrics["oa"], entry.metrics["decoded"]["oa"]                         # doctest: +SKIP
     (0.97, 0.9)

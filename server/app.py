@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import plotly
 from swagger_ui_bundle import swagger_ui_path
 
-from frontend import STATIC_DIR
-from models.runtime import pick_device
+from auralens.frontend import STATIC_DIR
+from auralens.models.runtime import pick_device
 
 from . import __version__
 from .errors import method_not_allowed, validation_error

@@ -18,7 +18,7 @@ from . import __version__
 def _cmd_serve(args) -> int:
     import uvicorn
 
-    from models.runtime import keep_freed_memory
+    from auralens.models.runtime import keep_freed_memory
 
     from .app import create_app
 
@@ -31,7 +31,7 @@ def _cmd_serve(args) -> int:
 
 
 def _cmd_corpus_build(args) -> int:
-    from models.corpus import build_corpus
+    from auralens.models.corpus import build_corpus
 
     report = build_corpus(
         args.soundfont, args.out, per_class=args.per_class, seed=args.seed,
@@ -43,7 +43,7 @@ def _cmd_corpus_build(args) -> int:
 
 
 def _cmd_audio_info(args) -> int:
-    from models.audio import AudioError, load_audio
+    from auralens.models.audio import AudioError, load_audio
 
     status = 0
     for path in args.files:
@@ -60,8 +60,8 @@ def _cmd_audio_info(args) -> int:
 
 
 def _cmd_data_prepare(args) -> int:
-    from models.audio import AudioConfig
-    from models.data import load_features, read_collection
+    from auralens.models.audio import AudioConfig
+    from auralens.models.data import load_features, read_collection
 
     start = time.perf_counter()
     table = read_collection(args.data, seed=args.seed)
@@ -90,9 +90,9 @@ def _in_calls(training: dict) -> str:
 
 
 def _cmd_train_prototypes(args) -> int:
-    from models.prototypes.train import TrainConfig
-    from models.runtime import keep_freed_memory
-    from models.training import train_prototypes_into_bundle
+    from auralens.models.prototypes.train import TrainConfig
+    from auralens.models.runtime import keep_freed_memory
+    from auralens.models.training import train_prototypes_into_bundle
 
     keep_freed_memory()
     cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
@@ -118,9 +118,9 @@ def _cmd_train_prototypes(args) -> int:
 
 
 def _cmd_train_latent(args) -> int:
-    from models.latent.train import LatentTrainConfig
-    from models.runtime import keep_freed_memory
-    from models.training import train_latent_into_bundle
+    from auralens.models.latent.train import LatentTrainConfig
+    from auralens.models.runtime import keep_freed_memory
+    from auralens.models.training import train_latent_into_bundle
 
     keep_freed_memory()
     if args.protos_per_class < 1:
@@ -151,10 +151,10 @@ def _cmd_train_latent(args) -> int:
 def _cmd_evaluate(args) -> int:
     import json
 
-    from models.bundle import load_bundle
-    from models.data import load_features, read_collection
-    from models.evaluate import SUMMARY, evaluate_model
-    from models.runtime import pick_device
+    from auralens.models.bundle import load_bundle
+    from auralens.models.data import load_features, read_collection
+    from auralens.models.evaluate import SUMMARY, evaluate_model
+    from auralens.models.runtime import pick_device
 
     bundle = load_bundle(args.bundle)
     entry = bundle.entry(args.model)
@@ -169,7 +169,7 @@ def _cmd_evaluate(args) -> int:
     model = bundle.load_model(entry.id, device=device)
     metrics = {"model": entry.id, **evaluate_model(model, features, device)}
     if entry.kind == "latent-prototypes":  # how much of each class survives its decoder
-        from models.latent.evaluate import decoded_metrics
+        from auralens.models.latent.evaluate import decoded_metrics
 
         metrics["decoded"] = decoded_metrics(model, features, device)
     if args.stages:
@@ -180,7 +180,7 @@ def _cmd_evaluate(args) -> int:
     if features.skipped:
         metrics["skipped"] = [str(p) for p, _ in features.skipped]
     if args.record:
-        from models.model_card import write_model_card
+        from auralens.models.model_card import write_model_card
 
         summary = {k: metrics[k] for k in SUMMARY}
         bundle.extra.setdefault("evaluations", {}).setdefault(entry.id, {})[args.record] = {
@@ -204,7 +204,7 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_bundle_add_corpus(args) -> int:
-    from models.bundle_corpus import add_corpus
+    from auralens.models.bundle_corpus import add_corpus
 
     n = add_corpus(args.bundle, args.data, per_class=args.per_class, split=args.split, seed=args.seed)
     print(f"{n} clips of {args.data} ({args.split} split) added to the bundle at {args.bundle}")
@@ -212,7 +212,7 @@ def _cmd_bundle_add_corpus(args) -> int:
 
 
 def _cmd_bundle_add_concepts(args) -> int:
-    from models.bundle_concepts import add_concepts
+    from auralens.models.bundle_concepts import add_concepts
 
     sets = add_concepts(args.bundle, args.corpus, targets_per_class=args.targets_per_class, seed=args.seed)
     concepts = [k.split("/", 1)[1] for k in sets if k.startswith("concept/")]
@@ -222,8 +222,8 @@ def _cmd_bundle_add_concepts(args) -> int:
 
 
 def _cmd_bundle_add_embeddings(args) -> int:
-    from models.embeddings.spaces import build_embeddings
-    from models.runtime import pick_device
+    from auralens.models.embeddings.spaces import build_embeddings
+    from auralens.models.runtime import pick_device
 
     if args.threads:
         import torch
@@ -265,8 +265,8 @@ def _add_collection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from models.prototypes.model import PrototypeConfig
-    from models.prototypes.train import TrainConfig
+    from auralens.models.prototypes.model import PrototypeConfig
+    from auralens.models.prototypes.train import TrainConfig
 
     parser = argparse.ArgumentParser(
         prog="auralens",
@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     protos = train.add_parser(
         "prototypes", help="the spectral prototype model (supervised, or clustering)",
         epilog="On several processes or machines, run it under torchrun (DistributedDataParallel, gloo on CPU, "
-               "nccl on GPU): torchrun --standalone --nproc-per-node 2 -m server.cli train prototypes ...")
+               "nccl on GPU): torchrun --standalone --nproc-per-node 2 -m auralens.server.cli train prototypes ...")
     _add_collection_options(protos)
     protos.add_argument("--out", required=True, type=Path, help="bundle folder (created, or a model is added)")
     protos.add_argument("--unsupervised", action="store_true", help="clustering: no labels used in training")
@@ -340,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")
     protos.set_defaults(func=_cmd_train_prototypes)
 
-    from models.latent.train import LatentTrainConfig
+    from auralens.models.latent.train import LatentTrainConfig
 
     latent = train.add_parser("latent", help="latent prototypes in an autoencoder's space, heard through its decoder")
     _add_collection_options(latent)

@@ -10,7 +10,7 @@ import copy
 import numpy as np
 import torch
 
-from models.concepts import TCAVConfig, discover_concepts, hear_concept, run_tcav
+from auralens.models.concepts import TCAVConfig, discover_concepts, hear_concept, run_tcav
 
 from .jobs import JobFailed, Progress
 from .state import AppState

@@ -16,9 +16,9 @@ from pathlib import Path
 import torch
 from fastapi import HTTPException
 
-from models.atomic import atomic_path
-from models.latent import LatentPrototypeModel
-from models.prototypes.transforms import STAGES
+from auralens.models.atomic import atomic_path
+from auralens.models.latent import LatentPrototypeModel
+from auralens.models.prototypes.transforms import STAGES
 
 from . import __version__
 from .jobs import JobFailed, Progress

@@ -11,9 +11,9 @@ from collections import defaultdict
 import torch
 from fastapi import HTTPException
 
-from models.audio import encode_wav, log_mel_to_audio
-from models.latent import LatentPrototypeModel
-from models.prototypes.transforms import STAGES
+from auralens.models.audio import encode_wav, log_mel_to_audio
+from auralens.models.latent import LatentPrototypeModel
+from auralens.models.prototypes.transforms import STAGES
 
 from .state import AppState
 

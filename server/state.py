@@ -15,14 +15,14 @@ from fastapi import HTTPException, Request
 
 import soundfile as sf
 
-from models.audio import load_audio, log_mel
-from models.bundle import Bundle, load_bundle
-from models.latent import prototype_log_mel, read_nearest_clips
-from models.prototypes.model import PrototypeModel
-from models.bundle_concepts import read_concept_sets
-from models.bundle_corpus import best_clips, read_corpus
-from models.concepts import ConceptCache, describe_layers
-from models.embeddings import load_spaces
+from auralens.models.audio import load_audio, log_mel
+from auralens.models.bundle import Bundle, load_bundle
+from auralens.models.latent import prototype_log_mel, read_nearest_clips
+from auralens.models.prototypes.model import PrototypeModel
+from auralens.models.bundle_concepts import read_concept_sets
+from auralens.models.bundle_corpus import best_clips, read_corpus
+from auralens.models.concepts import ConceptCache, describe_layers
+from auralens.models.embeddings import load_spaces
 
 from .jobs import Jobs
 from .storage import Storage, StoredClip

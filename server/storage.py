@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from models.atomic import atomic_path
+from auralens.models.atomic import atomic_path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (

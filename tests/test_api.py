@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from server.app import create_app
+from auralens.server.app import create_app
 
 from .sounds import SR, harmonic_tone
 from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
@@ -128,7 +128,7 @@ def test_clips_and_analyses_survive_a_restart(tmp_path):
 
 @pytest.mark.skipif(not FLUIDSYNTH_READY, reason="needs fluidsynth and FluidR3_GM")
 def test_an_uploaded_flute_note_is_heard_as_a_flute(client, tmp_path):
-    from models.corpus import build_corpus
+    from auralens.models.corpus import build_corpus
 
     build_corpus(SOUNDFONT, tmp_path / "notes", per_class=1, seed=77, concept_size=0, classes=("flute",),
                  progress=False)
@@ -205,7 +205,7 @@ def test_a_full_queue_answers_503_with_retry_after(tmp_path):
 
     from fastapi import HTTPException
 
-    from server.state import AppState, Settings
+    from auralens.server.state import AppState, Settings
 
     state = AppState(None, "cpu", Settings(tmp_path, queue_size=1))
     release = threading.Event()

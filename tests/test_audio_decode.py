@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from models.audio import (AudioError, AudioTooLong, EmptyAudio, InvalidSamples, SilentAudio,
+from auralens.models.audio import (AudioError, AudioTooLong, EmptyAudio, InvalidSamples, SilentAudio,
                           UnsupportedAudio, load_audio)
 
 from .sounds import SR, harmonic_tone
@@ -126,7 +126,7 @@ def test_cli_names_three_different_problems_without_a_traceback(tmp_path, write_
     empty.write_bytes(b"")
     hour = write_audio("hour.wav", np.full(3600 * 1000, 0.1, dtype=np.float32), 1000, subtype="PCM_U8")
     good = write_audio("good.wav", harmonic_tone(220, 1.0))
-    result = subprocess.run([sys.executable, "-m", "server.cli", "audio", "info", str(text), str(empty),
+    result = subprocess.run([sys.executable, "-m", "auralens.server.cli", "audio", "info", str(text), str(empty),
                              str(hour), str(good)], capture_output=True, text=True)
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr

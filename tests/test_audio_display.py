@@ -1,7 +1,7 @@
 """Spectrograms in the units people read."""
 import torch
 
-from models.audio import AudioConfig, log_mel, spectrogram_for_display
+from auralens.models.audio import AudioConfig, log_mel, spectrogram_for_display
 
 from .sounds import harmonic_tone
 

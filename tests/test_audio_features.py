@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from models.audio import (AudioConfig, LogMel, encode_wav, log_mel, log_mel_to_audio,
+from auralens.models.audio import (AudioConfig, LogMel, encode_wav, log_mel, log_mel_to_audio,
                           mel_to_magnitude, spectral_convergence, steady_tone)
 
 from .sounds import SR, harmonic_tone
@@ -95,7 +95,7 @@ def test_griffin_lim_runs_batched_and_matches_one_by_one():
 def test_griffin_lim_with_momentum_converges_better_than_without():
     y = harmonic_tone(262.0)
     magnitude = mel_to_magnitude(log_mel(y))
-    from models.audio import griffin_lim
+    from auralens.models.audio import griffin_lim
     fast = spectral_convergence(magnitude, griffin_lim(magnitude, n_iter=16, momentum=0.99))
     slow = spectral_convergence(magnitude, griffin_lim(magnitude, n_iter=16, momentum=0.0))
     assert fast < slow

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import uvicorn
 
-from server.app import create_app
+from auralens.server.app import create_app
 
 from .sounds import harmonic_tone
 from .test_api import wav_bytes

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.concepts.discovery import discover_concepts, _time_stride
-from models.concepts.hooks import LayerError
+from auralens.models.concepts.discovery import discover_concepts, _time_stride
+from auralens.models.concepts.hooks import LayerError
 
 from .concept_models import N_FRAMES, PLANTED, random_clips, train_planted_cnn
 

@@ -2,8 +2,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
-from server.app import create_app
+from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
+from auralens.server.app import create_app
 
 from .test_jobs import wait_for
 

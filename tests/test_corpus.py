@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from models.corpus import (
+from auralens.models.corpus import (
     CLASS_NAMES,
     CLASSES,
     CONCEPT_COLUMNS,
@@ -27,7 +27,7 @@ from models.corpus import (
     register_pitches,
     split_counts,
 )
-from models.corpus.render import peak_dbfs, render_notes
+from auralens.models.corpus.render import peak_dbfs, render_notes
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 FLUIDSYNTH_READY = shutil.which("fluidsynth") is not None and SOUNDFONT.is_file()

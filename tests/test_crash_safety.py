@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 def start_server(data_dir, port) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--device", "cpu", "--port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "auralens.server.cli", "serve", "--device", "cpu", "--port", str(port),
                                "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

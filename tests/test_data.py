@@ -5,8 +5,8 @@ import os
 import pytest
 import torch
 
-from models.audio import AudioConfig, load_audio, log_mel
-from models.data import DatasetError, load_features, read_collection
+from auralens.models.audio import AudioConfig, load_audio, log_mel
+from auralens.models.data import DatasetError, load_features, read_collection
 
 from .sounds import harmonic_tone
 
@@ -142,7 +142,7 @@ def test_a_damaged_cache_is_rebuilt(folder, tmp_path):
 
 
 def test_cli_prepare_reports_counts_and_skipped_files(folder, tmp_path, capsys):
-    from server.cli import main
+    from auralens.server.cli import main
 
     (folder / "low" / "broken.wav").write_text("not audio")
     assert main(["data", "prepare", "--data", str(folder), "--cache-dir", str(tmp_path / "c"), "--quiet"]) == 0

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from models.bundle import DEFAULT_BUNDLE, load_bundle
-from models.corpus import CLASS_NAMES, build_corpus
-from models.prototypes.transforms import STAGES
+from auralens.models.bundle import DEFAULT_BUNDLE, load_bundle
+from auralens.models.corpus import CLASS_NAMES, build_corpus
+from auralens.models.prototypes.transforms import STAGES
 
 from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
 
@@ -40,7 +40,7 @@ def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
 
 
 def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
-    from models.latent import prototype_log_mel, read_nearest_clips
+    from auralens.models.latent import prototype_log_mel, read_nearest_clips
 
     entry = bundle.models["latent"]
     assert entry.kind == "latent-prototypes" and entry.metrics["split"] == "test"
@@ -64,7 +64,7 @@ def test_default_bundle_recognises_freshly_rendered_notes(tmp_path):
     classes = ("flute", "trumpet", "violin", "guitar", "bass_tuba", "clarinet")
     build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=1234, concept_size=0,
                  classes=classes, progress=False)
-    result = subprocess.run([sys.executable, "-m", "server.cli", "evaluate", "--data", str(tmp_path / "notes"),
+    result = subprocess.run([sys.executable, "-m", "auralens.server.cli", "evaluate", "--data", str(tmp_path / "notes"),
                              "--split", "all", "--json", "--quiet", "--cache-dir", str(tmp_path / "cache")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

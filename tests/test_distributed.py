@@ -3,9 +3,9 @@ processes (DistributedDataParallel over gloo) produces a valid bundle."""
 import subprocess
 import sys
 
-from models.bundle import load_bundle
-from models.data import load_features, read_collection
-from models.evaluate import evaluate_model
+from auralens.models.bundle import load_bundle
+from auralens.models.data import load_features, read_collection
+from auralens.models.evaluate import evaluate_model
 
 from .sounds import TIMBRES, write_timbre_collection
 
@@ -15,7 +15,7 @@ def test_two_cpu_processes_under_torchrun_train_a_bundle_that_classifies(tmp_pat
     out = tmp_path / "bundle"
     run = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-         "-m", "server.cli", "train", "prototypes", "--data", str(data), "--out", str(out), "--device", "cpu",
+         "-m", "auralens.server.cli", "train", "prototypes", "--data", str(data), "--out", str(out), "--device", "cpu",
          "--epochs-per-stage", "3", "--patience", "2", "--batch-size", "4", "--threads", "1", "--quiet",
          "--cache-dir", str(tmp_path / "cache")],
         capture_output=True, text=True, timeout=600)

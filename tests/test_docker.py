@@ -12,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from server.app import create_app
+from auralens.server.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text()

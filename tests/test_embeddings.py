@@ -11,12 +11,12 @@ import pytest
 import soundfile as sf
 import torch
 
-from models.audio import AudioConfig, load_audio, log_mel
-from models.bundle import Bundle, BundleError, ModelEntry, load_bundle, write_weights
-from models.embeddings import NeighbourIndex, UnknownWords, build_embeddings, load_spaces, recall_at_k
-from models.embeddings import aisfx, pitch, tags, timbre
-from models.embeddings.spaces import _statistics, finish
-from models.prototypes.model import PrototypeConfig, PrototypeModel
+from auralens.models.audio import AudioConfig, load_audio, log_mel
+from auralens.models.bundle import Bundle, BundleError, ModelEntry, load_bundle, write_weights
+from auralens.models.embeddings import NeighbourIndex, UnknownWords, build_embeddings, load_spaces, recall_at_k
+from auralens.models.embeddings import aisfx, pitch, tags, timbre
+from auralens.models.embeddings.spaces import _statistics, finish
+from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
 
 from .sounds import SR
 
@@ -286,7 +286,7 @@ def test_a_bundle_without_embeddings_is_a_clear_error(tmp_path):
 
 
 def test_cli_add_embeddings_without_a_corpus_exits_2_with_one_line(tmp_path, capsys):
-    from server.cli import main
+    from auralens.server.cli import main
 
     Bundle(tmp_path / "empty", "empty", AudioConfig(), ["a"], {}).save()
     assert main(["bundle", "add-embeddings", "--bundle", str(tmp_path / "empty"), "--quiet"]) == 2

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from models.audio import AudioError, load_audio
-from server.app import create_app
+from auralens.models.audio import AudioError, load_audio
+from auralens.server.app import create_app
 
 DATA = tempfile.mkdtemp(prefix="auralens-fuzz-")  # the schema is read at collection time, so is the app made
 atexit.register(shutil.rmtree, DATA, ignore_errors=True)

@@ -9,9 +9,9 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from server.app import create_app
-from server.jobs import JobFailed, Jobs
-from server.storage import Storage
+from auralens.server.app import create_app
+from auralens.server.jobs import JobFailed, Jobs
+from auralens.server.storage import Storage
 
 from .sounds import harmonic_tone
 from .test_api import upload, wav_bytes

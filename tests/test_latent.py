@@ -5,18 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from models.audio import AudioConfig
-from models.bundle import Bundle, ModelEntry, load_bundle, write_weights
-from models.data import load_features, read_collection
-from models.evaluate import evaluate_model
-from models.latent.analysis import timeline
-from models.latent.evaluate import reconstruction_errors
-from models.latent.model import KIND, LatentConfig, LatentPrototypeModel
-from models.latent.sonify import nearest_clip_audio, prototype_audio, prototype_log_mel, read_nearest_clips
-from models.latent.train import (History, LatentTrainConfig, fit_standardisation, frozen_logits,
+from auralens.models.audio import AudioConfig
+from auralens.models.bundle import Bundle, ModelEntry, load_bundle, write_weights
+from auralens.models.data import load_features, read_collection
+from auralens.models.evaluate import evaluate_model
+from auralens.models.latent.analysis import timeline
+from auralens.models.latent.evaluate import reconstruction_errors
+from auralens.models.latent.model import KIND, LatentConfig, LatentPrototypeModel
+from auralens.models.latent.sonify import nearest_clip_audio, prototype_audio, prototype_log_mel, read_nearest_clips
+from auralens.models.latent.train import (History, LatentTrainConfig, fit_standardisation, frozen_logits,
                                  init_prototypes, prototype_loss, train_prototypes)
-from models.training import _by_split, train_latent_into_bundle
-from server.cli import main
+from auralens.models.training import _by_split, train_latent_into_bundle
+from auralens.server.cli import main
 
 from .sounds import TIMBRES, write_timbre_collection
 

@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from models.audio import AudioConfig
-from models.audio.features import log_mel
-from models.bundle import load_bundle
-from models.embeddings import aisfx
-from models.latent.train import LatentTrainConfig
-from models.training import train_latent_into_bundle
-from server.cli import main
+from auralens.models.audio import AudioConfig
+from auralens.models.audio.features import log_mel
+from auralens.models.bundle import load_bundle
+from auralens.models.embeddings import aisfx
+from auralens.models.latent.train import LatentTrainConfig
+from auralens.models.training import train_latent_into_bundle
+from auralens.server.cli import main
 
 from .sounds import SR, TIMBRES, timbre_tone, write_timbre_collection
 

@@ -8,8 +8,8 @@ import soundfile as sf
 import torch
 from fastapi.testclient import TestClient
 
-from models.training import train_latent_into_bundle
-from server.app import create_app
+from auralens.models.training import train_latent_into_bundle
+from auralens.server.app import create_app
 
 from .sounds import timbre_tone, write_timbre_collection
 from .test_api import upload, wav_bytes

@@ -2,7 +2,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
+from auralens.server.app import create_app
 
 from .sounds import harmonic_tone
 from .test_api import upload, wav_bytes

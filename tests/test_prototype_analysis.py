@@ -2,11 +2,11 @@
 import pytest
 import torch
 
-from models.audio import log_mel
-from models.prototypes.analysis import analyse
-from models.prototypes.augment import Augmentation, augment, stretch_time
-from models.prototypes.model import PrototypeConfig, PrototypeModel
-from models.prototypes.transforms import STAGES
+from auralens.models.audio import log_mel
+from auralens.models.prototypes.analysis import analyse
+from auralens.models.prototypes.augment import Augmentation, augment, stretch_time
+from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
+from auralens.models.prototypes.transforms import STAGES
 
 from .sounds import timbre_tone
 
@@ -70,7 +70,7 @@ def test_time_stretch_slows_the_decay():
 
 
 def test_timeline_names_the_winning_prototype_per_stretch_and_merges_repeats():
-    from models.prototypes.analysis import timeline
+    from auralens.models.prototypes.analysis import timeline
 
     errors = torch.tensor([[0.1] * 40 + [0.9] * 40 + [0.1] * 20, [0.5] * 100])
     segments = timeline(errors, seconds_per_frame=0.05, segment_s=1.0)
@@ -80,8 +80,8 @@ def test_timeline_names_the_winning_prototype_per_stretch_and_merges_repeats():
 
 
 def test_a_long_clip_timeline_follows_the_instrument_that_plays():
-    from models.audio import AudioConfig
-    from models.prototypes.analysis import timeline
+    from auralens.models.audio import AudioConfig
+    from auralens.models.prototypes.analysis import timeline
 
     model = trained_looking_model()
     with torch.no_grad():  # prototype 0 is a hollow tone's spectrum, prototype 2 a dark one's

@@ -1,8 +1,8 @@
 """Transformations fitted to a clip: what each prototype can explain, apart from the networks' choice."""
 import torch
 
-from models.audio import log_mel
-from models.prototypes.fit import fit_transforms
+from auralens.models.audio import log_mel
+from auralens.models.prototypes.fit import fit_transforms
 
 from .sounds import timbre_tone
 from .test_prototype_analysis import trained_looking_model

@@ -6,12 +6,12 @@ import sys
 import pytest
 import torch
 
-from models.audio import AudioConfig
-from models.bundle import load_bundle
-from models.data import load_features, read_collection
-from models.prototypes.model import PrototypeConfig, PrototypeModel
-from models.prototypes.train import TrainConfig, train_prototypes
-from models.prototypes.transforms import STAGES
+from auralens.models.audio import AudioConfig
+from auralens.models.bundle import load_bundle
+from auralens.models.data import load_features, read_collection
+from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
+from auralens.models.prototypes.train import TrainConfig, train_prototypes
+from auralens.models.prototypes.transforms import STAGES
 
 from .sounds import TIMBRES, write_timbre_collection
 
@@ -75,7 +75,7 @@ def test_unsupervised_training_names_clusters_after_their_majority_class(collect
     mcfg = model_config(feats, supervised=False)
     model, hist = train_prototypes(feats["train"], feats["val"], mcfg, cfg, tmp_path, "cpu", progress=False)
     assert hist.finished
-    from models.evaluate import model_errors
+    from auralens.models.evaluate import model_errors
     choice = model_errors(model, feats["train"].features).argmin(1)
     for k in choice.unique().tolist():
         members = feats["train"].targets[choice == k]
@@ -83,7 +83,7 @@ def test_unsupervised_training_names_clusters_after_their_majority_class(collect
 
 
 def test_unused_prototypes_are_reseeded_with_their_optimiser_state():
-    from models.prototypes.train import make_optimizer, reseed_unused
+    from auralens.models.prototypes.train import make_optimizer, reseed_unused
 
     model = PrototypeModel(PrototypeConfig(n_classes=3, supervised=False))
     opt = make_optimizer(model, TrainConfig())
@@ -113,7 +113,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(collection, tmp_path):
 
 
 def test_a_resumed_run_records_the_time_of_all_its_calls(collection, tmp_path):
-    from models.training import TrainingInterrupted, train_prototypes_into_bundle
+    from auralens.models.training import TrainingInterrupted, train_prototypes_into_bundle
 
     root, _ = collection
     out, cache = tmp_path / "bundle", tmp_path / "c"
@@ -134,7 +134,7 @@ def test_a_resumed_run_records_the_time_of_all_its_calls(collection, tmp_path):
 def test_cli_trains_into_a_bundle_and_evaluate_prints_the_contract_json(collection, tmp_path):
     root, _ = collection
     bundle_dir = tmp_path / "bundle"
-    run = [sys.executable, "-m", "server.cli"]
+    run = [sys.executable, "-m", "auralens.server.cli"]
     trained = subprocess.run(run + ["train", "prototypes", "--data", str(root), "--out", str(bundle_dir),
                                     "--epochs-per-stage", "2", "--patience", "1", "--batch-size", "8",
                                     "--cache-dir", str(tmp_path / "c"), "--quiet"], capture_output=True, text=True)
@@ -156,7 +156,7 @@ def test_cli_trains_into_a_bundle_and_evaluate_prints_the_contract_json(collecti
 
 
 def save_untrained_bundle(path, classes) -> PrototypeModel:
-    from models.bundle import Bundle, ModelEntry, write_weights
+    from auralens.models.bundle import Bundle, ModelEntry, write_weights
 
     model = PrototypeModel(PrototypeConfig(n_classes=len(classes))).eval()
     model.stage = "filters"
@@ -178,7 +178,7 @@ def test_bundle_round_trip_gives_the_same_predictions(collection, tmp_path):
 def test_evaluate_names_labels_the_model_does_not_know(collection, tmp_path, capsys):
     import shutil
 
-    from server.cli import main
+    from auralens.server.cli import main
 
     root, _ = collection
     other = tmp_path / "other"
@@ -191,7 +191,7 @@ def test_evaluate_names_labels_the_model_does_not_know(collection, tmp_path, cap
 
 
 def test_a_bundle_with_weights_of_another_shape_is_a_clear_error(collection, tmp_path):
-    from models.bundle import BundleError, write_weights
+    from auralens.models.bundle import BundleError, write_weights
 
     _, feats = collection
     save_untrained_bundle(tmp_path, feats["train"].class_names)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.audio import AudioConfig, log_mel
-from models.prototypes.transforms import STAGES, SpectralTables, Transforms, frame_errors, reconstruct
+from auralens.models.audio import AudioConfig, log_mel
+from auralens.models.prototypes.transforms import STAGES, SpectralTables, Transforms, frame_errors, reconstruct
 
 from .sounds import harmonic_tone
 
@@ -113,7 +113,7 @@ def test_fast_frame_errors_have_the_gradients_of_the_plain_ones():
 
 
 def test_frequency_collapse_is_the_full_band_convolution():
-    from models.prototypes.model import FrequencyCollapse
+    from auralens.models.prototypes.model import FrequencyCollapse
 
     layer = FrequencyCollapse(3, 2, 16).eval()
     h = torch.randn(2, 3, 16, 9)

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from server.storage import Storage
+from auralens.server.storage import Storage
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_client_file_names_never_become_paths(store):
 
 
 def test_the_render_cache_forgets_the_oldest_entries_beyond_its_byte_budget():
-    from server.state import LRU
+    from auralens.server.state import LRU
 
     cache = LRU(100, max_bytes=10, weigh=len)
     for key in "abcd":

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.concepts import ConceptCache, TCAVConfig, hear_concept, record_layers, replace_layer, run_tcav
-from models.concepts.hooks import LayerError
+from auralens.models.concepts import ConceptCache, TCAVConfig, hear_concept, record_layers, replace_layer, run_tcav
+from auralens.models.concepts.hooks import LayerError
 
 from .concept_models import BandBlind, add_stripes, planted_clips, random_clips, train_planted_cnn
 

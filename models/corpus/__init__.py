@@ -1,12 +1,12 @@
 """orchestra16: the built-in demo corpus, rendered note by note from a General MIDI SoundFont.
 
-    >>> from models.corpus import build_corpus
+    >>> from auralens.models.corpus import build_corpus
     >>> report = build_corpus("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/tmp/o16")  # doctest: +SKIP
     >>> print(report.summary())  # doctest: +SKIP
 """
 
-from models.corpus.build import build_corpus
-from models.corpus.classes import (
+from auralens.models.corpus.build import build_corpus
+from auralens.models.corpus.classes import (
     CLASS_NAMES,
     CLASSES,
     FAMILIES,
@@ -17,11 +17,11 @@ from models.corpus.classes import (
     register_of,
     register_pitches,
 )
-from models.corpus.draws import CONCEPTS, Note
-from models.corpus.files import CONCEPT_COLUMNS, CORPUS_COLUMNS
-from models.corpus.report import BuildReport, Redraw
-from models.corpus.render import CLIP_SAMPLES, CLIP_SECONDS, SAMPLE_RATE, SILENCE_DBFS
-from models.corpus.splits import SPLITS, assign_splits, split_counts
+from auralens.models.corpus.draws import CONCEPTS, Note
+from auralens.models.corpus.files import CONCEPT_COLUMNS, CORPUS_COLUMNS
+from auralens.models.corpus.report import BuildReport, Redraw
+from auralens.models.corpus.render import CLIP_SAMPLES, CLIP_SECONDS, SAMPLE_RATE, SILENCE_DBFS
+from auralens.models.corpus.splits import SPLITS, assign_splits, split_counts
 
 __all__ = [
     "BuildReport",

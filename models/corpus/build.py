@@ -14,17 +14,17 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from models.corpus.classes import CLASS_NAMES, CLASSES, Instrument, instrument_named
-from models.corpus.draws import CONCEPTS, Note
-from models.corpus.files import (
+from auralens.models.corpus.classes import CLASS_NAMES, CLASSES, Instrument, instrument_named
+from auralens.models.corpus.draws import CONCEPTS, Note
+from auralens.models.corpus.files import (
     AUDIO_FORMATS,
     CONCEPT_COLUMNS,
     CORPUS_COLUMNS,
     write_clip,
     write_csv_atomic,
 )
-from models.corpus.plan import CONCEPTS_DIR, ClipJob, concept_set_jobs, corpus_jobs
-from models.corpus.render import (
+from auralens.models.corpus.plan import CONCEPTS_DIR, ClipJob, concept_set_jobs, corpus_jobs
+from auralens.models.corpus.render import (
     SAMPLE_RATE,
     SILENCE_DBFS,
     check_soundfont,
@@ -32,8 +32,8 @@ from models.corpus.render import (
     peak_dbfs,
     render_notes,
 )
-from models.corpus.report import BuildReport, Redraw
-from models.corpus.splits import assign_splits
+from auralens.models.corpus.report import BuildReport, Redraw
+from auralens.models.corpus.splits import assign_splits
 
 CORPUS_MANIFEST = "manifest.csv"
 CONCEPT_MANIFEST = f"{CONCEPTS_DIR}/manifest.csv"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.corpus.classes import (
+from auralens.models.corpus.classes import (
     REVERB_VALUES,
     VELOCITY_DYNAMICS,
     VIBRATO_VALUES,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.corpus.classes import CLASSES, Instrument
-from models.corpus.draws import CONCEPTS, Note, balanced_classes, draw_note, stream_rng
+from auralens.models.corpus.classes import CLASSES, Instrument
+from auralens.models.corpus.draws import CONCEPTS, Note, balanced_classes, draw_note, stream_rng
 
 CONCEPTS_DIR = "concepts"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from models.corpus.draws import Note
-from models.corpus.midi import NoteSlot, write_midi
+from auralens.models.corpus.draws import Note
+from auralens.models.corpus.midi import NoteSlot, write_midi
 
 SAMPLE_RATE = 22_050
 CLIP_SECONDS = 2.0

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from models.corpus.render import RENDER_GAIN, SILENCE_DBFS
-from models.corpus.splits import SPLITS
+from auralens.models.corpus.render import RENDER_GAIN, SILENCE_DBFS
+from auralens.models.corpus.splits import SPLITS
 
 
 def _pitch_ranges(pitches: set[int]) -> str:

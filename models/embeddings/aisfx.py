@@ -187,11 +187,11 @@ def mel_adapter(audio) -> np.ndarray:
 
     Parameters
     ----------
-    audio : the bundle's :class:`~models.audio.AudioConfig`.
+    audio : the bundle's :class:`~auralens.models.audio.AudioConfig`.
 
     Examples
     --------
-    >>> from models.audio import AudioConfig
+    >>> from auralens.models.audio import AudioConfig
     >>> mel_adapter(AudioConfig()).shape
     (96, 128)
     """
@@ -215,7 +215,7 @@ def features_from_log_mel(x: torch.Tensor, audio, adapter: torch.Tensor | None =
 
     Parameters
     ----------
-    x : ``(B, n_mels, T)`` log units of the bundle's :class:`~models.audio.AudioConfig` ``audio``.
+    x : ``(B, n_mels, T)`` log units of the bundle's :class:`~auralens.models.audio.AudioConfig` ``audio``.
     adapter : :func:`mel_adapter` of ``audio`` as a tensor (computed when None).
 
     Returns
@@ -225,7 +225,7 @@ def features_from_log_mel(x: torch.Tensor, audio, adapter: torch.Tensor | None =
 
     Examples
     --------
-    >>> from models.audio import AudioConfig
+    >>> from auralens.models.audio import AudioConfig
     >>> features_from_log_mel(torch.zeros(2, 128, 87), AudioConfig()).shape
     torch.Size([2, 87, 96])
     """

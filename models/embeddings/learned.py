@@ -28,7 +28,7 @@ def embed(model: PrototypeModel, mel: torch.Tensor) -> torch.Tensor:
 
     Examples
     --------
-    >>> from models.prototypes.model import PrototypeConfig
+    >>> from auralens.models.prototypes.model import PrototypeConfig
     >>> embed(PrototypeModel(PrototypeConfig()).eval(), torch.zeros(2, 128, 87)).shape
     torch.Size([2, 64])
     """

@@ -10,7 +10,7 @@ Layout::
 
 A clip's vector in a space: the space's raw features (see its module), standardised with the
 corpus statistics where the space says so, then scaled to unit length; neighbours are found
-by cosine similarity (:class:`~models.embeddings.index.NeighbourIndex`).
+by cosine similarity (:class:`~auralens.models.embeddings.index.NeighbourIndex`).
 """
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ class Embedder:
     device : where models run.
     model_id : the prototype model of the ``learned`` and ``prototype-profile`` spaces
         (default: the bundle's first spectral prototype model; without one these spaces are left out).
-    tags_model : a trained :class:`~models.embeddings.tags.TagsModel`, or None (no tags space).
+    tags_model : a trained :class:`~auralens.models.embeddings.tags.TagsModel`, or None (no tags space).
     aisfx_encoder : the pretrained encoder, or None (no aisfx space).
     """
 
@@ -503,7 +503,7 @@ class EmbeddingSpaces:
     def search_words(self, query: str, k: int = 10) -> list[Neighbour]:
         """Corpus clips that best fit a query of tag words (``"brass fortissimo low"``).
 
-        Raises :class:`~models.embeddings.tags.UnknownWords` (a ValueError naming the known
+        Raises :class:`~auralens.models.embeddings.tags.UnknownWords` (a ValueError naming the known
         vocabulary) for a word the tags space does not know.
         """
         if "tags" not in self.names:

@@ -43,7 +43,7 @@ def mfcc(mel: torch.Tensor, config: AudioConfig = AudioConfig(), n_mfcc: int = N
 
     Parameters
     ----------
-    mel : ``(B, n_mels, T)`` log units of ``config`` (as :func:`models.audio.log_mel` gives).
+    mel : ``(B, n_mels, T)`` log units of ``config`` (as :func:`auralens.models.audio.log_mel` gives).
     config : the bundle's audio settings (for the log scale).
     n_mfcc : number of coefficients, the 0th included.
     top_db : levels more than this below the frame's loudest band are raised to it (as librosa's
@@ -102,7 +102,7 @@ def embed(mel: torch.Tensor, config: AudioConfig = AudioConfig(), n_mfcc: int = 
 
     Examples
     --------
-    >>> from models.audio import log_mel
+    >>> from auralens.models.audio import log_mel
     >>> x = log_mel(np.random.default_rng(0).normal(size=(2, 22_050)).astype(np.float32))
     >>> embed(x).shape
     torch.Size([2, 12])

@@ -83,7 +83,7 @@ class PretrainedAisfxEncoder(nn.Module):
     """Log-mel ``(B, F, T)`` -> the pretrained aiSFX embedding z ``(B, 512)``, never trained.
 
     The bundle's mel power is mapped onto the network's 96 bands and levelled as its peak
-    normalisation would (see :func:`models.embeddings.aisfx.features_from_log_mel`), cut into
+    normalisation would (see :func:`auralens.models.embeddings.aisfx.features_from_log_mel`), cut into
     100-frame blocks (a 2 s clip is one block, padded with silence); z is the network's vector
     averaged over the blocks. Its weights are the aisfx package's checkpoint, stored in the
     bundle with the rest of the model, so a bundle does not need the package to run.

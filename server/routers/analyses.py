@@ -8,11 +8,11 @@ import torch
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.responses import FileResponse
 
-from models.audio import spectrogram_for_display
-from models.latent import LatentPrototypeModel
-from models.latent import timeline as latent_timeline
-from models.prototypes.analysis import analyse, timeline, transforms_in_units
-from models.prototypes.transforms import STAGES
+from auralens.models.audio import spectrogram_for_display
+from auralens.models.latent import LatentPrototypeModel
+from auralens.models.latent import timeline as latent_timeline
+from auralens.models.prototypes.analysis import analyse, timeline, transforms_in_units
+from auralens.models.prototypes.transforms import STAGES
 
 from ..exports import export_analysis, export_path
 from ..renders import prerender, reconstruction, reconstruction_wavs

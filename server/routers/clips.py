@@ -5,7 +5,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile
 
-from models.audio import AudioError, UnsupportedAudio, encode_wav, load_audio, spectrogram_for_display
+from auralens.models.audio import AudioError, UnsupportedAudio, encode_wav, load_audio, spectrogram_for_display
 
 from ..schemas import Clip, ClipDetail, ClipList
 from ..errors import COMMON, UPLOAD

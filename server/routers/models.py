@@ -8,12 +8,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
-from models.audio import encode_wav, spectrogram_for_display, steady_tone
-from models.audio.display import log_to_db
-from models.latent import LatentPrototypeModel, nearest_clip_audio
-from models.prototypes.analysis import analyse
-from models.prototypes.model import PrototypeModel
-from models.prototypes.transforms import STAGES, Transforms, reconstruct
+from auralens.models.audio import encode_wav, spectrogram_for_display, steady_tone
+from auralens.models.audio.display import log_to_db
+from auralens.models.latent import LatentPrototypeModel, nearest_clip_audio
+from auralens.models.prototypes.analysis import analyse
+from auralens.models.prototypes.model import PrototypeModel
+from auralens.models.prototypes.transforms import STAGES, Transforms, reconstruct
 
 from ..schemas import BundleInfo, ModelInfo, Prototype, Rendering, WhatIf
 from ..errors import COMMON

@@ -5,7 +5,7 @@ import re
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
-from models.embeddings import UnknownWords
+from auralens.models.embeddings import UnknownWords
 
 from ..errors import COMMON
 from ..schemas import EmbeddingSpace, NeighbourClip

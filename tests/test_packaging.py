@@ -1,0 +1,35 @@
+"""The project installs as one package, ``auralens``, whatever else is installed beside it."""
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = ("models", "server", "frontend")
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_every_package_folder_is_installed_under_the_auralens_namespace():
+    found = {"auralens." + ".".join(p.parent.relative_to(ROOT).parts)
+             for folder in FOLDERS for p in (ROOT / folder).rglob("__init__.py")}
+    assert set(_pyproject()["tool"]["setuptools"]["packages"]) == found
+
+
+def test_outside_the_checkout_auralens_imports_and_the_bare_folder_names_do_not(tmp_path):
+    run = lambda code: subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert run("import auralens.models, auralens.server, auralens.frontend").returncode == 0
+    for bare in FOLDERS:
+        assert "No module named" in run(f"import {bare}").stderr
+
+
+def test_the_wheel_holds_only_the_auralens_package_and_its_metadata(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    names = zipfile.ZipFile(next(tmp_path.glob("auralens-*.whl"))).namelist()
+    assert {n.split("/")[0] for n in names} == {"auralens", f"auralens-{_pyproject()['project']['version']}.dist-info"}
+    assert "auralens/models/bundles/orchestra16/bundle.json" in names
+    assert "auralens/frontend/index.html" in names
