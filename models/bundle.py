@@ -18,11 +18,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import torch
-from safetensors.torch import load_file, save_file
-
-from .atomic import atomic_path, write_bytes_atomic
+from .atomic import write_bytes_atomic
 from .audio import AudioConfig
+from .kinds import UnknownKind, kind_named
+from .weights import WeightsError, read_weights
 
 BUNDLE_FORMAT = 1
 DEFAULT_BUNDLE = Path(__file__).resolve().parent / "bundles" / "orchestra16"
@@ -34,8 +33,8 @@ class BundleError(ValueError):
 
 @dataclass
 class ModelEntry:
-    """One model of a bundle. ``kind`` names the model family (``spectral-prototypes`` or
-    ``latent-prototypes``)."""
+    """One model of a bundle. ``kind`` names the model family (a key of
+    :data:`auralens.models.kinds.KINDS`)."""
 
     id: str
     kind: str
@@ -69,14 +68,18 @@ class Bundle:
     def load_model(self, model_id: str | None = None, stage: str | None = None, device="cpu"):
         """Build the model and load its weights (final, or those saved at ``stage``), in eval mode."""
         entry = self.entry(model_id)
-        if entry.kind not in MODEL_KINDS:
-            raise BundleError(f"Model '{entry.id}' is of kind '{entry.kind}', which this version cannot load.")
+        try:
+            kind = kind_named(entry.kind)
+        except UnknownKind as err:
+            raise BundleError(f"Model '{entry.id}': {err}") from None
         rel = entry.weights if stage is None else entry.stages.get(stage)
         if rel is None:
             raise BundleError(f"Model '{entry.id}' has no weights saved at stage '{stage}'.")
         try:
-            model = _build_model(entry.kind, entry.config)
+            model = kind.build(entry.config)
             model.load_state_dict(read_weights(self.path / rel))  # float16 weights load as float32
+        except WeightsError as err:
+            raise BundleError(str(err)) from None
         except (TypeError, RuntimeError) as err:
             raise BundleError(f"Model '{entry.id}' of the bundle at {self.path} does not match this "
                               f"version's model ({str(err).splitlines()[0]}).") from None
@@ -93,20 +96,6 @@ class Bundle:
         """Write ``bundle.json`` atomically (one-space indentation: readable, and a third smaller)."""
         self.path.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(self.path / "bundle.json", json.dumps(self.to_json(), indent=1).encode())
-
-
-MODEL_KINDS = ("spectral-prototypes", "latent-prototypes")
-
-
-def _build_model(kind: str, config: dict):
-    """An untrained model of family ``kind`` built from its configuration in ``bundle.json``."""
-    if kind == "latent-prototypes":
-        from .latent.model import LatentConfig, LatentPrototypeModel
-
-        return LatentPrototypeModel(LatentConfig.from_dict(config))
-    from .prototypes.model import PrototypeConfig, PrototypeModel
-
-    return PrototypeModel(PrototypeConfig.from_dict(config))
 
 
 def load_bundle(path: str | Path | None = None) -> Bundle:
@@ -142,19 +131,3 @@ def new_or_existing_bundle(path: str | Path, name: str, audio: AudioConfig, clas
                               "write to a new folder.")
         return bundle
     return Bundle(path=path, name=name, audio=audio, classes=classes, models={})
-
-
-def write_weights(path: Path, state: dict[str, torch.Tensor], metadata: dict | None = None) -> None:
-    """Save tensors as safetensors, atomically."""
-    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={k: str(v) for k, v in (metadata or {}).items()})
-
-
-def read_weights(path: Path) -> dict[str, torch.Tensor]:
-    if not path.is_file():
-        raise BundleError(f"Weights missing: {path}.")
-    try:
-        return load_file(str(path))
-    except Exception as err:
-        raise BundleError(f"Weights at {path} cannot be read ({err}).") from None

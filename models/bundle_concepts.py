@@ -24,7 +24,8 @@ import torch
 
 from .atomic import write_bytes_atomic
 from .audio import load_audio, log_mel
-from .bundle import load_bundle, read_weights, write_weights
+from .bundle import load_bundle
+from .weights import read_weights, write_weights
 from .concepts import fit_length
 from .data import read_collection
 

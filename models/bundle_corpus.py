@@ -24,7 +24,7 @@ from .atomic import atomic_path, write_bytes_atomic
 from .audio import load_audio, log_mel
 from .bundle import load_bundle
 from .data import read_collection
-from .evaluate import model_errors
+from .metrics import model_errors
 
 CORPUS_DIR = "corpus"
 

@@ -1,81 +1,17 @@
-"""Metrics of a trained model on held-out clips: OA, AA, macro F1, reconstruction error, confusion."""
+"""Figures of a trained model of any kind on held-out clips (the kind decides how)."""
 from __future__ import annotations
 
-import numpy as np
-import torch
-
 from .data import FeatureSet
-
-SUMMARY = ("n", "oa", "aa", "macro_f1", "reconstruction_error")  # the headline figures of an evaluation
-
-
-@torch.inference_mode()
-def model_errors(model, features: list[torch.Tensor], device="cpu", batch_size: int = 64,
-                 stage: str | None = None) -> torch.Tensor:
-    """Mean reconstruction error of every prototype on every clip: ``(N, K)`` on the CPU.
-
-    Clips of equal length are batched together; any length works (no cropping). For a latent
-    prototype model (one stage) the "errors" are the distances to the prototypes.
-    """
-    model.eval()
-    out = torch.empty(len(features), model.cfg.n_prototypes)
-    by_length: dict[int, list[int]] = {}
-    for i, f in enumerate(features):
-        by_length.setdefault(f.shape[-1], []).append(i)
-    for idx in by_length.values():
-        for start in range(0, len(idx), batch_size):
-            chunk = idx[start:start + batch_size]
-            x = torch.stack([features[i] for i in chunk]).to(device)
-            out[chunk] = (model(x) if stage is None else model(x, stage=stage)).errors.float().cpu()
-    return out
-
-
-def classification_metrics(true: np.ndarray, pred: np.ndarray, labels: list[str]) -> dict:
-    """OA, AA (mean per-class recall), macro F1, per-class counts and accuracy, confusion matrix.
-
-    ``true``, ``pred``: ``(N,)`` class indices into ``labels``. Accuracies are fractions in [0, 1];
-    classes absent from ``true`` are left out of AA and macro F1.
-    """
-    n_classes = len(labels)
-    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(confusion, (true, pred), 1)
-    support = confusion.sum(1)
-    predicted = confusion.sum(0)
-    hits = np.diag(confusion)
-    present = support > 0
-    recall = np.divide(hits, support, out=np.zeros(n_classes), where=present)
-    precision = np.divide(hits, predicted, out=np.zeros(n_classes), where=predicted > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(n_classes), where=(precision + recall) > 0)
-    return {
-        "n": int(len(true)),
-        "oa": float(hits.sum() / max(len(true), 1)),
-        "aa": float(recall[present].mean()) if present.any() else 0.0,
-        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
-        "per_class": {labels[c]: {"n": int(support[c]), "accuracy": float(recall[c])}
-                      for c in range(n_classes) if present[c]},
-        "confusion": {"labels": list(labels), "matrix": confusion.tolist()},
-    }
+from .kinds import kind_of
 
 
 def evaluate_model(model, data: FeatureSet, device="cpu", stage: str | None = None) -> dict:
     """Metrics of ``model`` on ``data`` (whose ``class_names`` must be the model's classes).
 
-    Returns the dict of :func:`classification_metrics` plus ``reconstruction_error``: the mean
-    error of the best-explaining prototype, in log units squared. For a latent prototype model
-    the class is the largest logit and ``reconstruction_error`` is its autoencoder's: the mean
-    squared difference between a clip (its first ``frames`` frames) and its decoding.
+    Returns ``n``, ``oa``, ``aa``, ``macro_f1`` (fractions in [0, 1]), ``per_class``,
+    ``confusion`` (see :func:`auralens.models.metrics.classification_metrics`) and
+    ``reconstruction_error``: for a spectral prototype model the mean error of the
+    best-explaining prototype in log units squared (transformations up to ``stage``), for a
+    latent prototype model its autoencoder's mean squared difference.
     """
-    if getattr(model, "kind", None) == "latent-prototypes":
-        from .latent.evaluate import latent_outputs, reconstruction_errors
-
-        logits, _ = latent_outputs(model, data.features, device)
-        metrics = classification_metrics(data.targets.numpy(), logits.argmax(1).numpy(), data.class_names)
-        errors = reconstruction_errors(model, data.features, device)
-        metrics["reconstruction_error"] = float(errors.mean()) if len(errors) else 0.0
-        return {k: metrics[k] for k in (*SUMMARY, "per_class", "confusion")}
-    errors = model_errors(model, data.features, device, stage=stage)
-    class_errors = model.class_errors(errors.to(model.prototype_class.device)).cpu()
-    pred = class_errors.argmin(1).numpy()
-    metrics = classification_metrics(data.targets.numpy(), pred, data.class_names)
-    metrics["reconstruction_error"] = float(errors.min(1).values.mean()) if len(errors) else 0.0
-    return {k: metrics[k] for k in (*SUMMARY, "per_class", "confusion")}
+    return kind_of(model).evaluate(model, data, device, stage)

@@ -15,9 +15,11 @@ from . import distributed
 from .audio import AudioConfig
 from .bundle import ModelEntry, new_or_existing_bundle
 from .data import load_features, read_collection
-from .evaluate import SUMMARY, evaluate_model
+from .evaluate import evaluate_model
+from .metrics import SUMMARY
 from .model_card import write_model_card
-from .prototypes.model import PrototypeConfig
+from .kinds import kind_named
+from .prototypes.model import KIND as SPECTRAL, PrototypeConfig
 from .prototypes.train import TrainConfig, hardware_summary, train_prototypes
 from .runtime import pick_device
 from .prototypes.transforms import STAGES
@@ -94,7 +96,7 @@ def train_prototypes_into_bundle(
 
     counts = {s: dict(sorted(Counter(r.label for r in f.records).items())) for s, f in feats.items()}
     entry = ModelEntry(
-        id=model_id, kind="spectral-prototypes", config=model_cfg.to_dict(),
+        id=model_id, kind=SPECTRAL, config=model_cfg.to_dict(),
         weights=stage_paths[STAGES[-1]], stages=stage_paths,  # the final model is the last stage's best
         training={
             "command": command or " ".join(["auralens"] + sys.argv[1:]),
@@ -157,7 +159,7 @@ def train_latent_into_bundle(
     >>> entry.metrics["oa"], entry.metrics["decoded"]["oa"]                         # doctest: +SKIP
     (0.97, 0.9)
     """
-    from .bundle import write_weights
+    from .weights import write_weights
     from .latent.evaluate import decoded_metrics, embed_clips, reconstruction_errors
     from .latent.model import KIND, LatentConfig
     from .latent.sonify import write_nearest_clips
@@ -241,12 +243,13 @@ def train_latent_into_bundle(
     judge_model, judge_id = None, None
     if judge == "auto":
         judge_id = next((e.id for e in bundle.models.values()
-                         if e.kind == "spectral-prototypes" and e.config.get("supervised")), None)
+                         if e.kind != KIND and kind_named(e.kind).supervised(e.config)), None)
     elif judge:
         judge_id = bundle.entry(judge).id
     if judge_id is not None:
         judge_model = bundle.load_model(judge_id, device=dev)
-    decoded = decoded_metrics(stored, feats[held_out], dev, judge_model)
+    decoded = decoded_metrics(stored, feats[held_out], dev,
+                              judge_model and (lambda data: evaluate_model(judge_model, data, dev)))
     if judge_id is not None:
         decoded["judge"]["model"] = judge_id
     probe = _embedding_probe(embed_clips(stored, feats["train"].features, dev), feats["train"].targets,
@@ -305,7 +308,7 @@ def _refresh_best_clips(bundle, model_id: str, model) -> None:
     from .atomic import write_bytes_atomic
     from .audio import load_audio, log_mel
     from .bundle_corpus import CORPUS_DIR, best_clips, read_corpus
-    from .evaluate import model_errors
+    from .metrics import model_errors
 
     clips = read_corpus(bundle.path)
     if not clips:

@@ -153,7 +153,9 @@ def _cmd_evaluate(args) -> int:
 
     from auralens.models.bundle import load_bundle
     from auralens.models.data import load_features, read_collection
-    from auralens.models.evaluate import SUMMARY, evaluate_model
+    from auralens.models.evaluate import evaluate_model
+    from auralens.models.kinds import kind_named
+    from auralens.models.metrics import SUMMARY
     from auralens.models.runtime import pick_device
 
     bundle = load_bundle(args.bundle)
@@ -168,10 +170,9 @@ def _cmd_evaluate(args) -> int:
     device = pick_device(args.device)
     model = bundle.load_model(entry.id, device=device)
     metrics = {"model": entry.id, **evaluate_model(model, features, device)}
-    if entry.kind == "latent-prototypes":  # how much of each class survives its decoder
-        from auralens.models.latent.evaluate import decoded_metrics
-
-        metrics["decoded"] = decoded_metrics(model, features, device)
+    extra_figures = kind_named(entry.kind).extra_figures  # e.g. how much of each class survives a decoder
+    if extra_figures is not None:
+        metrics.update(extra_figures(model, features, device))
     if args.stages:
         metrics["stages"] = {}
         for stage in entry.stages:

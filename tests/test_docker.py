@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 import uvicorn
@@ -32,8 +33,7 @@ def test_the_image_runs_the_readmes_install_and_serve_commands():
 
 
 def test_the_image_copies_every_package_the_distribution_ships():
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    packages = {p.rstrip("*") for p in re.search(r"include = \[(.*?)\]", pyproject).group(1).replace('"', "").split(", ")}
+    packages = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].values())
     copied = {c.split()[0] for c in instruction("COPY")} | {w for c in instruction("COPY") for w in c.split()[:-1]}
     assert packages <= copied and "pyproject.toml" in copied
 

@@ -12,7 +12,8 @@ import soundfile as sf
 import torch
 
 from auralens.models.audio import AudioConfig, load_audio, log_mel
-from auralens.models.bundle import Bundle, BundleError, ModelEntry, load_bundle, write_weights
+from auralens.models.bundle import Bundle, BundleError, ModelEntry, load_bundle
+from auralens.models.weights import write_weights
 from auralens.models.embeddings import NeighbourIndex, UnknownWords, build_embeddings, load_spaces, recall_at_k
 from auralens.models.embeddings import aisfx, pitch, tags, timbre
 from auralens.models.embeddings.spaces import _statistics, finish

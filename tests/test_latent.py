@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from auralens.models.audio import AudioConfig
-from auralens.models.bundle import Bundle, ModelEntry, load_bundle, write_weights
+from auralens.models.bundle import Bundle, ModelEntry, load_bundle
+from auralens.models.weights import write_weights
 from auralens.models.data import load_features, read_collection
 from auralens.models.evaluate import evaluate_model
 from auralens.models.latent.analysis import timeline

@@ -1,4 +1,5 @@
 """The project installs as one package, ``auralens``, whatever else is installed beside it."""
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -27,8 +28,14 @@ def test_outside_the_checkout_auralens_imports_and_the_bare_folder_names_do_not(
 
 
 def test_the_wheel_holds_only_the_auralens_package_and_its_metadata(tmp_path):
+    source = tmp_path / "source"  # a copy, so that the build leaves nothing in the checkout
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", *FOLDERS):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, source / name, **({"ignore": shutil.ignore_patterns("__pycache__")}
+                                             if (ROOT / name).is_dir() else {}))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check",
-                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+                    "-w", str(tmp_path), str(source)], check=True, capture_output=True)
     names = zipfile.ZipFile(next(tmp_path.glob("auralens-*.whl"))).namelist()
     assert {n.split("/")[0] for n in names} == {"auralens", f"auralens-{_pyproject()['project']['version']}.dist-info"}
     assert "auralens/models/bundles/orchestra16/bundle.json" in names

@@ -75,7 +75,7 @@ def test_unsupervised_training_names_clusters_after_their_majority_class(collect
     mcfg = model_config(feats, supervised=False)
     model, hist = train_prototypes(feats["train"], feats["val"], mcfg, cfg, tmp_path, "cpu", progress=False)
     assert hist.finished
-    from auralens.models.evaluate import model_errors
+    from auralens.models.metrics import model_errors
     choice = model_errors(model, feats["train"].features).argmin(1)
     for k in choice.unique().tolist():
         members = feats["train"].targets[choice == k]
@@ -156,7 +156,8 @@ def test_cli_trains_into_a_bundle_and_evaluate_prints_the_contract_json(collecti
 
 
 def save_untrained_bundle(path, classes) -> PrototypeModel:
-    from auralens.models.bundle import Bundle, ModelEntry, write_weights
+    from auralens.models.bundle import Bundle, ModelEntry
+    from auralens.models.weights import write_weights
 
     model = PrototypeModel(PrototypeConfig(n_classes=len(classes))).eval()
     model.stage = "filters"
@@ -191,7 +192,8 @@ def test_evaluate_names_labels_the_model_does_not_know(collection, tmp_path, cap
 
 
 def test_a_bundle_with_weights_of_another_shape_is_a_clear_error(collection, tmp_path):
-    from auralens.models.bundle import BundleError, write_weights
+    from auralens.models.bundle import BundleError
+    from auralens.models.weights import write_weights
 
     _, feats = collection
     save_untrained_bundle(tmp_path, feats["train"].class_names)

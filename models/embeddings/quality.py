@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluate import classification_metrics
+from ..metrics import classification_metrics
 from .index import NeighbourIndex
 
 

@@ -25,7 +25,9 @@ import torch
 from tqdm import tqdm
 
 from ..audio import load_audio, log_mel
-from ..bundle import Bundle, BundleError, load_bundle, read_weights, write_weights
+from ..bundle import Bundle, BundleError, load_bundle
+from ..kinds import kind_named
+from ..weights import read_weights, write_weights
 from ..bundle_corpus import read_corpus
 from . import aisfx, learned, pitch, profile, tags, timbre
 from .card import write_card_section
@@ -77,7 +79,7 @@ class Embedder:
                  tags_model: tags.TagsModel | None = None, aisfx_encoder: aisfx.AisfxEncoder | None = None):
         self.bundle, self.device = bundle, torch.device(device)
         if model_id is None:  # the bundle's first spectral prototype model
-            model_id = next((m.id for m in bundle.models.values() if m.kind == "spectral-prototypes"), None)
+            model_id = next((m.id for m in bundle.models.values() if kind_named(m.kind).shows.embedding_spaces), None)
         self.model_id = bundle.entry(model_id).id if model_id is not None else None
         self.model = bundle.load_model(self.model_id, device=self.device) if self.model_id else None
         self.tags_model = tags_model.to(self.device).eval() if tags_model is not None else None
@@ -288,7 +290,7 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
         raise ValueError(f"Unknown space(s) {', '.join(unknown)}; the spaces are {', '.join(SPACES)}.")
     if "aisfx" in wanted and not aisfx.available():
         raise ValueError("The aisfx space needs its weights: pip install --no-deps aisfx==0.1.2")
-    model_id = next((m.id for m in bundle.models.values() if m.kind == "spectral-prototypes"), None)
+    model_id = next((m.id for m in bundle.models.values() if kind_named(m.kind).shows.embedding_spaces), None)
     if model_id is None:
         wanted = [s for s in wanted if SPACES[s].needs != "model"]
     fingerprint = model_fingerprint(bundle, model_id)

@@ -4,10 +4,13 @@ All functions batch clips of equal length together and accept any clip length.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from tqdm import tqdm
 
 from ..data import FeatureSet
+from ..metrics import SUMMARY, classification_metrics
 
 
 def _by_length(features: list[torch.Tensor], batch_size: int):
@@ -86,22 +89,41 @@ def decoded_feature_set(model, data: FeatureSet, device="cpu") -> FeatureSet:
     return FeatureSet(decoded, data.targets, data.class_names, data.records, [], 0)
 
 
-def decoded_metrics(model, data: FeatureSet, device="cpu", judge=None) -> dict:
+def evaluate_latent(model, data: FeatureSet, device="cpu", stage: str | None = None) -> dict:
+    """Metrics of a latent prototype ``model`` on ``data`` (one stage: ``stage`` is ignored).
+
+    The class is the largest logit; ``reconstruction_error`` is the autoencoder's: the mean
+    squared difference between a clip (its first ``frames`` frames) and its decoding. Returns the
+    keys of :func:`~auralens.models.metrics.classification_metrics` plus ``reconstruction_error``.
+    """
+    logits, _ = latent_outputs(model, data.features, device)
+    metrics = classification_metrics(data.targets.numpy(), logits.argmax(1).numpy(), data.class_names)
+    errors = reconstruction_errors(model, data.features, device)
+    metrics["reconstruction_error"] = float(errors.mean()) if len(errors) else 0.0
+    return {k: metrics[k] for k in (*SUMMARY, "per_class", "confusion")}
+
+
+def decoded_metrics(model, data: FeatureSet, device="cpu",
+                    judge: Callable[[FeatureSet], dict] | None = None) -> dict:
     """How much of an instrument survives the decoder: every clip of ``data`` is encoded and
     decoded, then classified again, by the latent model itself and (when given) by ``judge``,
-    another model of the bundle that never saw decoded sound.
+    the evaluation of another model of the bundle that never saw decoded sound (a function of a
+    FeatureSet returning at least ``oa`` and ``aa``).
 
     Returns ``{"n", "reconstruction_error", "oa", "aa"}`` (the latent model on decoded clips)
     plus ``"judge": {"oa", "aa"}`` when a judge is given. Accuracies are fractions in [0, 1].
     """
-    from ..evaluate import evaluate_model
-
     decoded = decoded_feature_set(model, data, device)
     errors = torch.stack([(d - fit_frames(f.float(), model.cfg.frames)).pow(2).mean()
                           for d, f in zip(decoded.features, data.features)]) if len(data) else torch.zeros(1)
-    own = evaluate_model(model, decoded, device)
+    own = evaluate_latent(model, decoded, device)
     out = {"n": len(data), "reconstruction_error": float(errors.mean()), "oa": own["oa"], "aa": own["aa"]}
     if judge is not None:
-        j = evaluate_model(judge, decoded, device)
+        j = judge(decoded)
         out["judge"] = {"oa": j["oa"], "aa": j["aa"]}
     return out
+
+
+def decoded_figures(model, data: FeatureSet, device="cpu") -> dict:
+    """``{"decoded": decoded_metrics(...)}``: what an evaluation of a latent model adds."""
+    return {"decoded": decoded_metrics(model, data, device)}

@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-KIND = "latent-prototypes"  # the model family's name in a bundle
+KIND = "latent-prototypes"  # the model family's name in a bundle (see auralens.models.kinds)
 
 
 @dataclass

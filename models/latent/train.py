@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..atomic import write_bytes_atomic
-from ..bundle import read_weights, write_weights
+from ..weights import read_weights, write_weights
 from ..data import FeatureSet
 from ..runtime import pick_device
 from .evaluate import embed_clips, fit_frames

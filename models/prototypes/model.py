@@ -18,6 +18,8 @@ import torch.nn.functional as F
 
 from .transforms import STAGES, SpectralTables, Transforms, frame_errors, reconstruct, stage_index
 
+KIND = "spectral-prototypes"  # the model family's name in a bundle (see auralens.models.kinds)
+
 DOWNSAMPLING = 16  # time is halved 4 times in the encoder
 
 
@@ -140,6 +142,8 @@ class Output:
 
 
 class PrototypeModel(nn.Module):
+    kind = KIND
+
     def __init__(self, cfg: PrototypeConfig):
         super().__init__()
         self.cfg = cfg

@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..atomic import write_bytes_atomic
-from ..bundle import read_weights, write_weights
+from ..weights import read_weights, write_weights
 from ..data import FeatureSet
-from ..evaluate import classification_metrics, model_errors
+from ..metrics import classification_metrics, model_errors
 from .. import distributed
 from ..runtime import pick_device
 from .augment import Augmentation, augment
