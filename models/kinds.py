@@ -17,8 +17,10 @@ from typing import Callable
 
 import torch.nn as nn
 
+from .latent import card as latent_card
 from .latent.evaluate import decoded_figures, evaluate_latent
 from .latent.model import KIND as LATENT, LatentConfig, LatentPrototypeModel
+from .prototypes import card as spectral_card
 from .prototypes.evaluate import evaluate_spectral
 from .prototypes.model import KIND as SPECTRAL, PrototypeConfig, PrototypeModel
 from .prototypes.transforms import STAGES
@@ -44,8 +46,10 @@ class ModelKind:
     """One family of models.
 
     ``evaluate(model, data, device, stage) -> dict`` gives the figures of
-    :func:`auralens.models.evaluate.evaluate_model`; ``stages`` are the curriculum stages a model
-    of the kind is trained through, in order (empty: one stage).
+    :func:`auralens.models.evaluate.evaluate_model`; ``card_section(entry) -> list[str]`` the
+    Markdown lines of the model card (:mod:`auralens.models.bundle.card`) on one model of the kind,
+    from its bundle entry; ``stages`` are the curriculum stages a model of the kind is trained
+    through, in order (empty: one stage).
     """
 
     name: str  # as written in bundle.json
@@ -54,6 +58,8 @@ class ModelKind:
     model_class: type[nn.Module]
     evaluate: Callable[..., dict]
     shows: Shows
+    card_section: Callable[..., list[str]]  # (bundle entry) -> the model card's lines on one such model
+    card_limit: str = ""  # a limit of the kind, listed in the model card of a bundle holding one
     stages: tuple[str, ...] = ()
     extra_figures: Callable[..., dict] | None = None  # (model, data, device) -> figures only this kind has
     always_supervised: bool = False  # trained from labels only (no clustering variant)
@@ -77,14 +83,15 @@ KINDS: dict[str, ModelKind] = {k.name: k for k in [
         title="spectral prototypes: one sound per class, transformed to re-create each clip",
         shows=Shows(reconstructions=True, what_if=True, concept_tests=True, decoded_prototypes=False,
                     embedding_spaces=True),
-        stages=STAGES),
+        card_section=spectral_card.card_section, card_limit=spectral_card.LIMIT, stages=STAGES),
     ModelKind(
         name=LATENT, config_class=LatentConfig, model_class=LatentPrototypeModel, evaluate=evaluate_latent,
         title="latent prototypes: points in an autoencoder's space, a clip takes the class of the ones it is "
               "closest to; each is heard through the decoder, or as the training clip nearest to it",
         shows=Shows(reconstructions=False, what_if=False, concept_tests=False, decoded_prototypes=True,
                     embedding_spaces=False),
-        extra_figures=decoded_figures, always_supervised=True),
+        card_section=latent_card.card_section, card_limit=latent_card.LIMIT, extra_figures=decoded_figures,
+        always_supervised=True),
 ]}
 
 

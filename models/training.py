@@ -13,11 +13,10 @@ from pathlib import Path
 
 from . import distributed
 from .audio import AudioConfig
-from .bundle import ModelEntry, new_or_existing_bundle
+from .bundle import ModelEntry, new_or_existing_bundle, write_model_card
 from .data import load_features, read_collection
 from .evaluate import evaluate_model
 from .metrics import SUMMARY
-from .model_card import write_model_card
 from .kinds import kind_named
 from .prototypes.model import KIND as SPECTRAL, PrototypeConfig
 from .prototypes.train import TrainConfig, hardware_summary, train_prototypes
@@ -142,7 +141,7 @@ def train_latent_into_bundle(
     metrics hold the decoder's reconstruction error and the accuracy on *decoded* test clips,
     by the latent model itself and by ``judge``: another model of the bundle (``"auto"``: its
     first supervised spectral prototype model, if any; ``None``: none). Each prototype's
-    nearest training clip is copied into the bundle (see :mod:`auralens.models.latent.sonify`).
+    nearest training clip is copied into the bundle (see :mod:`auralens.models.bundle.nearest`).
     ``model_options`` sets further :class:`~auralens.models.latent.model.LatentConfig` fields (sizes).
     ``encoder``: ``"own"`` trains one here; ``"aisfx"`` uses the pretrained aiSFX network,
     frozen, with a 512-number space (needs ``pip install --no-deps aisfx==0.1.2`` to train; its
@@ -159,10 +158,10 @@ def train_latent_into_bundle(
     >>> entry.metrics["oa"], entry.metrics["decoded"]["oa"]                         # doctest: +SKIP
     (0.97, 0.9)
     """
+    from .bundle import write_nearest_clips
     from .weights import write_weights
     from .latent.evaluate import decoded_metrics, embed_clips, reconstruction_errors
     from .latent.model import KIND, LatentConfig
-    from .latent.sonify import write_nearest_clips
     from .latent.train import settings_for, train_latent
 
     from .embeddings.aisfx import available as aisfx_available
@@ -307,7 +306,7 @@ def _refresh_best_clips(bundle, model_id: str, model) -> None:
 
     from .atomic import write_bytes_atomic
     from .audio import load_audio, log_mel
-    from .bundle_corpus import CORPUS_DIR, best_clips, read_corpus
+    from .bundle import CORPUS_DIR, best_clips, read_corpus
     from .metrics import model_errors
 
     clips = read_corpus(bundle.path)

@@ -181,7 +181,7 @@ def _cmd_evaluate(args) -> int:
     if features.skipped:
         metrics["skipped"] = [str(p) for p, _ in features.skipped]
     if args.record:
-        from auralens.models.model_card import write_model_card
+        from auralens.models.bundle import write_model_card
 
         summary = {k: metrics[k] for k in SUMMARY}
         bundle.extra.setdefault("evaluations", {}).setdefault(entry.id, {})[args.record] = {
@@ -205,7 +205,7 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_bundle_add_corpus(args) -> int:
-    from auralens.models.bundle_corpus import add_corpus
+    from auralens.models.bundle import add_corpus
 
     n = add_corpus(args.bundle, args.data, per_class=args.per_class, split=args.split, seed=args.seed)
     print(f"{n} clips of {args.data} ({args.split} split) added to the bundle at {args.bundle}")
@@ -213,7 +213,7 @@ def _cmd_bundle_add_corpus(args) -> int:
 
 
 def _cmd_bundle_add_concepts(args) -> int:
-    from auralens.models.bundle_concepts import add_concepts
+    from auralens.models.bundle import add_concepts
 
     sets = add_concepts(args.bundle, args.corpus, targets_per_class=args.targets_per_class, seed=args.seed)
     concepts = [k.split("/", 1)[1] for k in sets if k.startswith("concept/")]

@@ -16,11 +16,9 @@ from fastapi import HTTPException, Request
 import soundfile as sf
 
 from auralens.models.audio import load_audio, log_mel
-from auralens.models.bundle import Bundle, load_bundle
-from auralens.models.latent import prototype_log_mel, read_nearest_clips
+from auralens.models.bundle import Bundle, best_clips, load_bundle, read_concept_sets, read_corpus, read_nearest_clips
+from auralens.models.latent import prototype_log_mel
 from auralens.models.prototypes.model import PrototypeModel
-from auralens.models.bundle_concepts import read_concept_sets
-from auralens.models.bundle_corpus import best_clips, read_corpus
 from auralens.models.concepts import ConceptCache, describe_layers
 from auralens.models.embeddings import load_spaces
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from auralens.models.bundle import DEFAULT_BUNDLE, load_bundle
+from auralens.models.bundle import DEFAULT_BUNDLE, load_bundle, read_nearest_clips
 from auralens.models.corpus import CLASS_NAMES, build_corpus
 from auralens.models.prototypes.transforms import STAGES
 
@@ -40,7 +40,7 @@ def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
 
 
 def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
-    from auralens.models.latent import prototype_log_mel, read_nearest_clips
+    from auralens.models.latent import prototype_log_mel
 
     entry = bundle.models["latent"]
     assert entry.kind == "latent-prototypes" and entry.metrics["split"] == "test"

@@ -6,14 +6,14 @@ import pytest
 import torch
 
 from auralens.models.audio import AudioConfig
-from auralens.models.bundle import Bundle, ModelEntry, load_bundle
+from auralens.models.bundle import Bundle, ModelEntry, load_bundle, nearest_clip_audio, read_nearest_clips
 from auralens.models.weights import write_weights
 from auralens.models.data import load_features, read_collection
 from auralens.models.evaluate import evaluate_model
 from auralens.models.latent.analysis import timeline
 from auralens.models.latent.evaluate import reconstruction_errors
 from auralens.models.latent.model import KIND, LatentConfig, LatentPrototypeModel
-from auralens.models.latent.sonify import nearest_clip_audio, prototype_audio, prototype_log_mel, read_nearest_clips
+from auralens.models.latent.sonify import prototype_audio, prototype_log_mel
 from auralens.models.latent.train import (History, LatentTrainConfig, fit_standardisation, frozen_logits,
                                  init_prototypes, prototype_loss, train_prototypes)
 from auralens.models.training import _by_split, train_latent_into_bundle

@@ -25,17 +25,13 @@ import torch
 from tqdm import tqdm
 
 from ..audio import load_audio, log_mel
-from ..bundle import Bundle, BundleError, load_bundle
+from ..bundle import EMBEDDINGS_DIR, TAGS_WEIGHTS, Bundle, BundleError, load_bundle, read_corpus, write_embeddings_section
 from ..kinds import kind_named
 from ..weights import read_weights, write_weights
-from ..bundle_corpus import read_corpus
 from . import aisfx, learned, pitch, profile, tags, timbre
-from .card import write_card_section
 from .index import NeighbourIndex, normalise
 from .quality import davies_bouldin, linear_probes, nn_classification, word_search_precision
 
-EMBEDDINGS_DIR = "embeddings"
-TAGS_WEIGHTS = "tags-model.safetensors"
 FORMAT = 1
 
 
@@ -361,7 +357,7 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
     fresh = load_bundle(bundle.path)  # what others wrote meanwhile is kept
     fresh.extra["embeddings"] = meta
     fresh.save()
-    write_card_section(fresh)
+    write_embeddings_section(fresh)
     return meta
 
 

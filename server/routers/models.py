@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from auralens.models.audio import encode_wav, spectrogram_for_display, steady_tone
 from auralens.models.audio.display import log_to_db
-from auralens.models.latent import LatentPrototypeModel, nearest_clip_audio
+from auralens.models.bundle import nearest_clip_audio
+from auralens.models.latent import LatentPrototypeModel
 from auralens.models.prototypes.analysis import analyse
 from auralens.models.prototypes.model import PrototypeModel
 from auralens.models.prototypes.transforms import STAGES, Transforms, reconstruct

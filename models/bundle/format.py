@@ -1,14 +1,5 @@
-"""Bundles: a directory holding trained models, their audio settings, provenance and metrics.
-
-Layout::
-
-    <bundle>/bundle.json                    format, name, audio config, classes, models
-    <bundle>/models/<id>/<stage>.safetensors  weights of model <id> at each curriculum stage
-                                            (the last stage's are the model's final weights)
-    <bundle>/models/<id>/model.safetensors  a latent prototype model (one stage), with its
-                                            prototypes' nearest training clips beside it
-                                            (see :mod:`auralens.models.latent.sonify`)
-    <bundle>/MODEL_CARD.md                  data, training, metrics, limits
+"""The bundle's format: ``bundle.json`` (its models and what was added to it) and the models'
+weights, loaded as the kind of each model says.
 
 Weights are safetensors only: loading a bundle never unpickles and never runs code from it.
 """
@@ -18,13 +9,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .atomic import write_bytes_atomic
-from .audio import AudioConfig
-from .kinds import UnknownKind, kind_named
-from .weights import WeightsError, read_weights
+from ..atomic import write_bytes_atomic
+from ..audio import AudioConfig
+from ..kinds import UnknownKind, kind_named
+from ..weights import WeightsError, read_weights
+from .layout import BUNDLE_JSON
 
 BUNDLE_FORMAT = 1
-DEFAULT_BUNDLE = Path(__file__).resolve().parent / "bundles" / "orchestra16"
+DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "orchestra16"  # the bundle shipped in the package
 
 
 class BundleError(ValueError):
@@ -95,13 +87,13 @@ class Bundle:
     def save(self) -> None:
         """Write ``bundle.json`` atomically (one-space indentation: readable, and a third smaller)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(self.path / "bundle.json", json.dumps(self.to_json(), indent=1).encode())
+        write_bytes_atomic(self.path / BUNDLE_JSON, json.dumps(self.to_json(), indent=1).encode())
 
 
 def load_bundle(path: str | Path | None = None) -> Bundle:
     """Read ``bundle.json`` of the bundle at ``path`` (default: the bundle shipped in the package)."""
     path = Path(path) if path is not None else DEFAULT_BUNDLE
-    meta = path / "bundle.json"
+    meta = path / BUNDLE_JSON
     if not meta.is_file():
         raise BundleError(f"No bundle at {path} (there is no bundle.json).")
     try:
@@ -122,7 +114,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
 def new_or_existing_bundle(path: str | Path, name: str, audio: AudioConfig, classes: list[str]) -> Bundle:
     """Open the bundle at ``path`` if there is one (checking it agrees), else start a new one."""
     path = Path(path)
-    if (path / "bundle.json").is_file():
+    if (path / BUNDLE_JSON).is_file():
         bundle = load_bundle(path)
         if bundle.audio != audio:
             raise BundleError(f"The bundle at {path} uses other audio settings; write to a new folder.")

@@ -20,13 +20,12 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from .atomic import atomic_path, write_bytes_atomic
-from .audio import load_audio, log_mel
-from .bundle import load_bundle
-from .data import read_collection
-from .metrics import model_errors
-
-CORPUS_DIR = "corpus"
+from ..atomic import atomic_path, write_bytes_atomic
+from ..audio import load_audio, log_mel
+from ..data import read_collection
+from ..metrics import model_errors
+from .format import load_bundle
+from .layout import CORPUS_DIR
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,13 @@ from pathlib import Path
 
 import torch
 
-from .atomic import write_bytes_atomic
-from .audio import load_audio, log_mel
-from .bundle import load_bundle
-from .weights import read_weights, write_weights
-from .concepts import fit_length
-from .data import read_collection
-
-CONCEPTS_DIR = "concepts"
+from ..atomic import write_bytes_atomic
+from ..audio import load_audio, log_mel
+from ..concepts import fit_length
+from ..data import read_collection
+from ..weights import read_weights, write_weights
+from .format import load_bundle
+from .layout import CONCEPTS_DIR
 QUANTUM = 1 / 255  # log units per step (0.67 dB)
 
 DESCRIPTIONS = {
