@@ -34,7 +34,7 @@ def percentile_ms(fn, repeat: int) -> tuple[float, float]:
 def corpus_figures(bundle_dir, repeat: int) -> None:
     from auralens.models.bundle import BundleError, load_bundle, read_corpus
     from auralens.models.audio import load_audio
-    from auralens.models.embeddings.spaces import load_spaces
+    from auralens.models.embeddings import load_spaces
 
     bundle = load_bundle(bundle_dir)
     try:

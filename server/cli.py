@@ -223,7 +223,7 @@ def _cmd_bundle_add_concepts(args) -> int:
 
 
 def _cmd_bundle_add_embeddings(args) -> int:
-    from auralens.models.embeddings.spaces import build_embeddings
+    from auralens.models.embeddings import build_embeddings
     from auralens.models.runtime import pick_device
 
     if args.threads:

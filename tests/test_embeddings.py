@@ -16,7 +16,7 @@ from auralens.models.bundle import Bundle, BundleError, ModelEntry, load_bundle
 from auralens.models.weights import write_weights
 from auralens.models.embeddings import NeighbourIndex, UnknownWords, build_embeddings, load_spaces, recall_at_k
 from auralens.models.embeddings import aisfx, pitch, tags, timbre
-from auralens.models.embeddings.spaces import _statistics, finish
+from auralens.models.embeddings.standardise import finish, standardisation
 from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
 
 from .sounds import SR
@@ -43,7 +43,7 @@ def tone_spaces():
     keys = [(f, name) for f in PITCHES for name in FORMANTS]
     audio = np.stack([formant_tone(f, name) for f, name in keys])
     raw_timbre = timbre.embed(log_mel(audio)).numpy()
-    vectors = {"timbre": finish(raw_timbre, *_statistics(raw_timbre)),
+    vectors = {"timbre": finish(raw_timbre, *standardisation(raw_timbre)),
                "pitch": finish(pitch.embed(audio, SR), None, None)}
     return keys, vectors
 
