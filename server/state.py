@@ -107,7 +107,8 @@ class AppState:
                                         c.label, c.split, c.tags)
         self.best_clips = best_clips(self.bundle.path)
         self.concept_index, self.concept_sets = read_concept_sets(self.bundle.path)
-        self.spaces = load_spaces(self.bundle, device) if self.bundle.extra.get("embeddings") else None
+        self.spaces = (load_spaces(self.bundle, device, models=self.models) if self.bundle.extra.get("embeddings")
+                       else None)
         self.neighbours = LRU(2048)  # (clip id, space, k) -> neighbours
         self.concept_cache = ConceptCache(max_bytes=256 * 2**20)  # activations and CAVs, by content
         self._corpus_features: dict[str, torch.Tensor] | None = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn as nn
 from tqdm import tqdm
 
 from ..audio import load_audio, log_mel
@@ -36,15 +37,21 @@ class Embedder:
         (default: :func:`space_model_id`; without one these spaces are left out).
     tags_model : a trained :class:`~auralens.models.embeddings.tags.TagsModel`, or None (no tags space).
     aisfx_encoder : the pretrained encoder, or None (no aisfx space).
+    models : the bundle's models already loaded on ``device``, in eval mode (``{model id: model}``,
+        as the app holds them): the prototype model is taken from there instead of loaded again.
     """
 
     def __init__(self, bundle: Bundle, device="cpu", model_id: str | None = None,
-                 tags_model: tags.TagsModel | None = None, aisfx_encoder: aisfx.AisfxEncoder | None = None):
+                 tags_model: tags.TagsModel | None = None, aisfx_encoder: aisfx.AisfxEncoder | None = None,
+                 models: dict[str, nn.Module] | None = None):
         self.bundle, self.device = bundle, torch.device(device)
         if model_id is None:
             model_id = space_model_id(bundle)
         self.model_id = bundle.entry(model_id).id if model_id is not None else None
-        self.model = bundle.load_model(self.model_id, device=self.device) if self.model_id else None
+        self.model = None
+        if self.model_id is not None:
+            loaded = (models or {}).get(self.model_id)
+            self.model = loaded if loaded is not None else bundle.load_model(self.model_id, device=self.device)
         self.tags_model = tags_model.to(self.device).eval() if tags_model is not None else None
         self.aisfx_encoder = aisfx_encoder.to(self.device).eval() if aisfx_encoder is not None else None
 

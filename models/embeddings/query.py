@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 from ..bundle import Bundle, BundleError, load_bundle, read_corpus
 from . import aisfx
@@ -137,8 +138,13 @@ class EmbeddingSpaces:
                            f"Unknown space '{space}'; this bundle has: {', '.join(self.names)}.")
 
 
-def load_spaces(bundle: Bundle | str | Path | None = None, device="cpu") -> EmbeddingSpaces:
+def load_spaces(bundle: Bundle | str | Path | None = None, device="cpu",
+                models: dict[str, nn.Module] | None = None) -> EmbeddingSpaces:
     """Load the stored spaces of a bundle with their indexes and the models that embed new clips.
+
+    ``models``: the bundle's models already loaded on ``device``, in eval mode (``{model id:
+    model}``, as the app holds them); the prototype model of the ``learned`` and
+    ``prototype-profile`` spaces is taken from there instead of loaded again.
 
     Raises BundleError when the bundle has no embeddings (``auralens bundle add-embeddings``)
     or they do not match its corpus.
@@ -170,7 +176,7 @@ def load_spaces(bundle: Bundle | str | Path | None = None, device="cpu") -> Embe
             unavailable["aisfx"] = "its weights are not installed: pip install --no-deps aisfx==0.1.2"
     model_id = meta.get("model")
     embedder = Embedder(bundle, device, model_id=model_id if model_id in bundle.models else None,
-                        tags_model=tags_model, aisfx_encoder=encoder)
+                        tags_model=tags_model, aisfx_encoder=encoder, models=models)
     vectors, stats = {}, {}
     for space, m in meta["spaces"].items():
         if space not in SPACES or space in unavailable or space not in embedder.spaces:
