@@ -7,6 +7,8 @@ import pytest
 
 from auralens.models.bundle import DEFAULT_BUNDLE, load_bundle, read_nearest_clips
 from auralens.models.corpus import CLASS_NAMES, build_corpus
+from auralens.models.latent.model import KIND as LATENT
+from auralens.models.prototypes.model import KIND as SPECTRAL
 from auralens.models.prototypes.transforms import STAGES
 
 from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
@@ -30,7 +32,7 @@ def test_default_bundle_holds_the_supervised_and_the_clustering_model(bundle):
 
 
 def spectral(bundle):
-    return [e for e in bundle.models.values() if e.kind == "spectral-prototypes"]
+    return [e for e in bundle.models.values() if e.kind == SPECTRAL]
 
 
 def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
@@ -43,7 +45,7 @@ def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
     from auralens.models.latent import prototype_log_mel
 
     entry = bundle.models["latent"]
-    assert entry.kind == "latent-prototypes" and entry.metrics["split"] == "test"
+    assert entry.kind == LATENT and entry.metrics["split"] == "test"
     assert entry.metrics["oa"] >= 0.95 and entry.metrics["aa"] >= 0.95
     for key in ("command", "seed", "data", "wall_time_s", "hardware"):
         assert key in entry.training

@@ -17,7 +17,7 @@ from auralens.models.weights import write_weights
 from auralens.models.embeddings import NeighbourIndex, UnknownWords, build_embeddings, load_spaces, recall_at_k
 from auralens.models.embeddings import aisfx, pitch, tags, timbre
 from auralens.models.embeddings.standardise import finish, standardisation
-from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
+from auralens.models.prototypes.model import KIND as SPECTRAL, PrototypeConfig, PrototypeModel
 
 from .sounds import SR
 
@@ -184,7 +184,7 @@ def _tiny_bundle(path):
     model = PrototypeModel(cfg)
     model.stage = "filters"
     write_weights(path / "models" / "p" / "filters.safetensors", model.state_dict())
-    entry = ModelEntry("p", "spectral-prototypes", cfg.to_dict(), "models/p/filters.safetensors",
+    entry = ModelEntry("p", SPECTRAL, cfg.to_dict(), "models/p/filters.safetensors",
                        {"filters": "models/p/filters.safetensors"})
     Bundle(path, "tiny", AudioConfig(), classes, {"p": entry}).save()
     rows, rng = [], np.random.default_rng(3)

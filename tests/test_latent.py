@@ -211,7 +211,7 @@ def test_the_bundle_records_the_latent_models_metrics_and_card(trained):
     for key in ("oa", "aa", "reconstruction_error", "train_reconstruction_error", "embedding_probe_oa"):
         assert key in m
     assert {"oa", "aa", "reconstruction_error"} <= set(m["decoded"])
-    assert "latent-prototypes" in (out / "MODEL_CARD.md").read_text()
+    assert KIND in (out / "MODEL_CARD.md").read_text()
 
 
 def test_train_latent_reports_a_bad_collection_in_one_line(tmp_path, capsys):
