@@ -372,10 +372,7 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     if getattr(model.encoder, "frozen", False):
         load_pretrained_encoder(model)
         cfg = settings_for(model_cfg, cfg)
-        frames = model_cfg.frames
-        codes = tuple(embed_clips(model, list(stack_clips(s.features, frames)), device, standardised=False,
-                                  progress=f"aiSFX codes, {name}" if progress else None)
-                      if len(s) else torch.zeros(0, model_cfg.latent_dim) for name, s in (("train", train), ("val", val)))
+        codes = frozen_codes(model, train, val, device, progress)
     train_autoencoder(model, train, val, cfg, workdir, device, hist, gen, progress, codes)
     if not hist.autoencoder_done:
         return model.eval(), hist
@@ -397,6 +394,17 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     hist.finished = True
     checkpoint.write_history(hist)
     return model.eval(), hist
+
+
+def frozen_codes(model: LatentPrototypeModel, train: FeatureSet, val: FeatureSet, device,
+                 progress: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The codes ``(N, D)`` of the training and of the validation clips through the model's frozen
+    encoder, each clip cropped or padded to the decoder's length (computed once: phase 1 then
+    trains the decoder on them)."""
+    frames = model.cfg.frames
+    return tuple(embed_clips(model, list(stack_clips(s.features, frames)), device, standardised=False,
+                             progress=f"aiSFX codes, {name}" if progress else None)
+                 if len(s) else torch.zeros(0, model.cfg.latent_dim) for name, s in (("train", train), ("val", val)))
 
 
 def settings_for(model_cfg: LatentConfig, cfg: LatentTrainConfig) -> LatentTrainConfig:
