@@ -92,7 +92,8 @@ def _in_calls(training: dict) -> str:
 def _cmd_train_prototypes(args) -> int:
     from auralens.models.prototypes.train import TrainConfig
     from auralens.models.runtime import keep_freed_memory
-    from auralens.models.training import train_prototypes_into_bundle
+    from auralens.models.training.record import RunOptions
+    from auralens.models.training.spectral import train_prototypes_into_bundle
 
     keep_freed_memory()
     cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
@@ -105,7 +106,7 @@ def _cmd_train_prototypes(args) -> int:
     entry = train_prototypes_into_bundle(
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
         temperature_init=args.temperature_init,
-        device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet)
+        run=RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet))
     if entry is None:  # another process of a torchrun launch: rank 0 reports
         return 0
     m = entry.metrics
@@ -120,7 +121,8 @@ def _cmd_train_prototypes(args) -> int:
 def _cmd_train_latent(args) -> int:
     from auralens.models.latent.train import LatentTrainConfig
     from auralens.models.runtime import keep_freed_memory
-    from auralens.models.training import train_latent_into_bundle
+    from auralens.models.training.latent import LatentOptions, train_latent_into_bundle
+    from auralens.models.training.record import RunOptions
 
     keep_freed_memory()
     if args.protos_per_class < 1:
@@ -133,9 +135,10 @@ def _cmd_train_latent(args) -> int:
         import torch
         torch.set_num_threads(args.threads)
     entry = train_latent_into_bundle(
-        args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
-        device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet,
-        latent_dim=args.latent_dim, judge=None if args.judge == "none" else args.judge, encoder=args.encoder)
+        args.data, args.out, cfg,
+        LatentOptions(protos_per_class=args.protos_per_class, model_id=args.model_id, latent_dim=args.latent_dim,
+                      judge=None if args.judge == "none" else args.judge, encoder=args.encoder),
+        RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet))
     m, d = entry.metrics, entry.metrics["decoded"]
     print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} autoencoder and "
           f"{entry.training['prototype_epochs']} prototype epochs ({entry.training['wall_time_s']:.0f} s"

@@ -15,8 +15,9 @@ from auralens.models.latent.evaluate import reconstruction_errors
 from auralens.models.latent.model import KIND, LatentConfig, LatentPrototypeModel
 from auralens.models.latent.sonify import prototype_audio, prototype_log_mel
 from auralens.models.latent.train import (History, LatentTrainConfig, fit_standardisation, frozen_logits,
-                                 init_prototypes, prototype_loss, train_prototypes)
-from auralens.models.training import _by_split, train_latent_into_bundle
+                                 fit_latent_prototypes, init_prototypes, prototype_loss)
+from auralens.models.training.latent import LatentOptions, by_split, train_latent_into_bundle
+from auralens.models.training.record import RunOptions
 from auralens.server.cli import main
 
 from .sounds import TIMBRES, write_timbre_collection
@@ -43,9 +44,9 @@ def trained(one_thread, tmp_path_factory):
     root = write_timbre_collection(tmp_path_factory.mktemp("timbres") / "data", per_class=40)
     out = tmp_path_factory.mktemp("bundle") / "b"
     cache = tmp_path_factory.mktemp("cache")
-    entry = train_latent_into_bundle(root, out, FAST, protos_per_class=2, device="cpu", cache_dir=cache,
-                                     progress=False, command="test", model_options=SMALL)
-    feats = _by_split(load_features(read_collection(root), AudioConfig(), sorted(TIMBRES), cache_dir=cache,
+    entry = train_latent_into_bundle(root, out, FAST, LatentOptions(protos_per_class=2, model_options=SMALL),
+                                     RunOptions(device="cpu", cache_dir=cache, progress=False, command="test"))
+    feats = by_split(load_features(read_collection(root), AudioConfig(), sorted(TIMBRES), cache_dir=cache,
                                     progress=False))
     return root, out, entry, feats
 
@@ -120,7 +121,7 @@ def test_the_prototype_loss_brings_prototypes_to_their_class_data():
         with torch.no_grad():  # start every prototype far from all data, on its own class's side
             model.prototypes.copy_(centres.repeat_interleave(2, 0) * 4)
         cfg = LatentTrainConfig(alpha=alpha, proto_epochs=40, proto_patience=40, proto_lr=0.05, proto_batch_size=16)
-        train_prototypes(model, S, y, S[:0], y[:0], cfg, History(), torch.Generator().manual_seed(0), False)
+        fit_latent_prototypes(model, S, y, S[:0], y[:0], cfg, History(), torch.Generator().manual_seed(0), False)
         d = torch.cdist(model.prototypes.detach(), S).pow(2) / 8  # mean squared difference
         own = y.unsqueeze(0) == model.prototype_class.unsqueeze(1)
         return float(d.masked_fill(~own, float("inf")).min(1).values.mean())

@@ -8,7 +8,8 @@ from auralens.models.audio.features import log_mel
 from auralens.models.bundle import load_bundle
 from auralens.models.embeddings import aisfx
 from auralens.models.latent.train import LatentTrainConfig
-from auralens.models.training import train_latent_into_bundle
+from auralens.models.training.latent import LatentOptions, train_latent_into_bundle
+from auralens.models.training.record import RunOptions
 from auralens.server.cli import main
 
 from .sounds import SR, TIMBRES, timbre_tone, write_timbre_collection
@@ -61,8 +62,10 @@ def test_embeddings_from_log_mel_agree_with_those_from_audio():
 def trained(tmp_path_factory):
     root = write_timbre_collection(tmp_path_factory.mktemp("timbres") / "data", per_class=40)
     out = tmp_path_factory.mktemp("bundle") / "b"
-    entry = train_latent_into_bundle(root, out, FAST, protos_per_class=2, device="cpu", progress=False,
-                                     command="test", encoder="aisfx", model_options={"decoder_channels": 48})
+    entry = train_latent_into_bundle(root, out, FAST,
+                                     LatentOptions(protos_per_class=2, encoder="aisfx",
+                                                   model_options={"decoder_channels": 48}),
+                                     RunOptions(device="cpu", progress=False, command="test"))
     return out, entry
 
 

@@ -8,7 +8,8 @@ import soundfile as sf
 import torch
 from fastapi.testclient import TestClient
 
-from auralens.models.training import train_latent_into_bundle
+from auralens.models.training.latent import LatentOptions, train_latent_into_bundle
+from auralens.models.training.record import RunOptions
 from auralens.server.app import create_app
 
 from .sounds import timbre_tone, write_timbre_collection
@@ -23,8 +24,8 @@ def client(tmp_path_factory):
     torch.set_num_threads(1)
     root = write_timbre_collection(tmp_path_factory.mktemp("timbres") / "data", per_class=40)
     bundle = tmp_path_factory.mktemp("bundle") / "latent-only"
-    train_latent_into_bundle(root, bundle, FAST, protos_per_class=2, device="cpu",
-                             cache_dir=tmp_path_factory.mktemp("cache"), progress=False, model_options=SMALL)
+    train_latent_into_bundle(root, bundle, FAST, LatentOptions(protos_per_class=2, model_options=SMALL),
+                             RunOptions(device="cpu", cache_dir=tmp_path_factory.mktemp("cache"), progress=False))
     torch.set_num_threads(threads)
     with TestClient(create_app(device="cpu", bundle=bundle, data_dir=tmp_path_factory.mktemp("data"))) as c:
         yield c

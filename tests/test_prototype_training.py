@@ -113,19 +113,21 @@ def test_an_interrupted_run_resumes_to_the_same_weights(collection, tmp_path):
 
 
 def test_a_resumed_run_records_the_time_of_all_its_calls(collection, tmp_path):
-    from auralens.models.training import TrainingInterrupted, train_prototypes_into_bundle
+    from auralens.models.checkpoints import TrainingInterrupted
+    from auralens.models.training.record import RunOptions
+    from auralens.models.training.spectral import train_prototypes_into_bundle
 
     root, _ = collection
     out, cache = tmp_path / "bundle", tmp_path / "c"
     with pytest.raises(TrainingInterrupted, match="resume"):
         train_prototypes_into_bundle(root, out, TrainConfig(**FAST, augment=False, max_epochs=2),
-                                     cache_dir=cache, device="cpu", progress=False)
+                                     run=RunOptions(device="cpu", cache_dir=cache, progress=False))
     saved = out / "checkpoints" / "prototypes" / "history.json"
     first = json.loads(saved.read_text())
     assert first["calls"] == 1 and first["seconds"] > 0
     saved.write_text(json.dumps({**first, "seconds": 1000.0}))  # as if the first call had trained 1000 s
-    entry = train_prototypes_into_bundle(root, out, TrainConfig(**FAST, augment=False), cache_dir=cache,
-                                         device="cpu", progress=False)
+    entry = train_prototypes_into_bundle(root, out, TrainConfig(**FAST, augment=False),
+                                         run=RunOptions(device="cpu", cache_dir=cache, progress=False))
     assert entry.training["calls"] == 2
     assert 1000 < entry.training["wall_time_s"] < 1000 + 600
     assert "in 2 calls" in (out / "MODEL_CARD.md").read_text()

@@ -23,10 +23,9 @@ terms and augmentation, which act on the encoder, do not apply), and phase 2 reu
 """
 from __future__ import annotations
 
-import json
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +34,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..atomic import write_bytes_atomic
-from ..weights import read_weights, write_weights
+from ..checkpoints import Checkpoint
 from ..data import FeatureSet
 from ..runtime import pick_device
+from ..weights import read_weights, write_weights
 from .evaluate import embed_clips, fit_frames
 from .model import LatentConfig, LatentPrototypeModel
+
+# the checkpoint's weights: the autoencoder's state dict and its classification head's ("head." names)
+CHECKPOINT_WEIGHTS = "autoencoder-last.safetensors"
 
 
 @dataclass
@@ -156,9 +158,11 @@ def train_autoencoder(model: LatentPrototypeModel, train: FeatureSet, val: Featu
     head = nn.Linear(model.cfg.latent_dim, model.cfg.n_classes).to(device)
     params = list(model.encoder.parameters()) + list(model.decoder.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    checkpoint = Checkpoint(workdir, CHECKPOINT_WEIGHTS)
     if hist.epoch > 0:
-        _resume(model, head, opt, workdir, gen)
-    _move_optimizer_state(opt, device)
+        weights = checkpoint.restore(opt, gen, device)
+        head.load_state_dict({k[5:]: v for k, v in weights.items() if k.startswith("head.")})
+        model.load_state_dict({k: v for k, v in weights.items() if not k.startswith("head.")})
     frames = model.cfg.frames
     X, y = stack_clips(train.features, frames), train.targets
     Xv, yv = (stack_clips(val.features, frames), val.targets) if len(val) else (X[:0], y[:0])
@@ -206,7 +210,8 @@ def train_autoencoder(model: LatentPrototypeModel, train: FeatureSet, val: Featu
         bar.update(1)
         bar.set_postfix(loss=f"{total / n_batches:.5f}", val_mse=f"{stats.get('mse', float('nan')):.5f}")
         hist.seconds, tick = hist.seconds + time.perf_counter() - tick, time.perf_counter()
-        _checkpoint(model, head, opt, workdir, gen, hist)
+        checkpoint.save({**model.state_dict(), **{f"head.{k}": v for k, v in head.state_dict().items()}},
+                        opt, gen, hist)
     bar.close()
     if hist.autoencoder_done:
         model.load_state_dict(read_weights(workdir / "autoencoder-best.safetensors"))
@@ -270,9 +275,9 @@ def prototype_accuracy(model: LatentPrototypeModel, S: torch.Tensor, y: torch.Te
     return float((model.classify(S).logits.argmax(1) == y).float().mean())
 
 
-def train_prototypes(model: LatentPrototypeModel, S: torch.Tensor, y: torch.Tensor, Sv: torch.Tensor,
-                     yv: torch.Tensor, cfg: LatentTrainConfig, hist: History, gen: torch.Generator,
-                     progress: bool) -> None:
+def fit_latent_prototypes(model: LatentPrototypeModel, S: torch.Tensor, y: torch.Tensor, Sv: torch.Tensor,
+                          yv: torch.Tensor, cfg: LatentTrainConfig, hist: History, gen: torch.Generator,
+                          progress: bool) -> None:
     """Phase 2 on precomputed standardised embeddings (train ``S``, validation ``Sv``), in place."""
     device = model.prototypes.device
     S, y, Sv, yv = S.to(device), y.to(device), Sv.to(device), yv.to(device)
@@ -336,8 +341,9 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     train, val : features of the training and validation clips (same ``class_names``).
     model_cfg : the model's configuration (``n_classes`` = number of classes).
     cfg : training settings.
-    workdir : folder for the autoencoder's checkpoints (``autoencoder-last.safetensors``,
-        ``autoencoder-best.safetensors``, ``optimizer.safetensors``, ``history.json``).
+    workdir : folder for the autoencoder's checkpoint (:mod:`auralens.models.checkpoints`; weights
+        in ``autoencoder-last.safetensors``) and its best validation state
+        (``autoencoder-best.safetensors``).
 
     Returns
     -------
@@ -355,22 +361,18 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
     device = pick_device(device) if isinstance(device, str) else device
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    checkpoint = Checkpoint(workdir, CHECKPOINT_WEIGHTS)
     gen = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     model = LatentPrototypeModel(model_cfg)
-    hist = History()
-    if (workdir / "history.json").is_file():
-        hist = History(**json.loads((workdir / "history.json").read_text()))
+    hist = checkpoint.read_history(History) if checkpoint.exists else History()
     hist.calls += 1
     model.to(device)
     codes = None
     if getattr(model.encoder, "frozen", False):
         load_pretrained_encoder(model)
         cfg = settings_for(model_cfg, cfg)
-        frames = model_cfg.frames
-        codes = tuple(embed_clips(model, list(stack_clips(s.features, frames)), device, standardised=False,
-                                  progress=f"aiSFX codes, {name}" if progress else None)
-                      if len(s) else torch.zeros(0, model_cfg.latent_dim) for name, s in (("train", train), ("val", val)))
+        codes = frozen_codes(model, train, val, device, progress)
     train_autoencoder(model, train, val, cfg, workdir, device, hist, gen, progress, codes)
     if not hist.autoencoder_done:
         return model.eval(), hist
@@ -385,13 +387,24 @@ def train_latent(train: FeatureSet, val: FeatureSet, model_cfg: LatentConfig, cf
         if len(val) else S[:0]
     init_prototypes(model, S, train.targets, cfg.seed)
     hist.prototype_log = []
-    train_prototypes(model, S, train.targets, Sv, val.targets if len(val) else train.targets[:0], cfg, hist,
-                     gen, progress)
+    fit_latent_prototypes(model, S, train.targets, Sv, val.targets if len(val) else train.targets[:0], cfg, hist,
+                          gen, progress)
     idx, dist = nearest_clips(model, S)
     hist.nearest, hist.nearest_distance = idx.tolist(), dist.tolist()
     hist.finished = True
-    write_bytes_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
+    checkpoint.write_history(hist)
     return model.eval(), hist
+
+
+def frozen_codes(model: LatentPrototypeModel, train: FeatureSet, val: FeatureSet, device,
+                 progress: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The codes ``(N, D)`` of the training and of the validation clips through the model's frozen
+    encoder, each clip cropped or padded to the decoder's length (computed once: phase 1 then
+    trains the decoder on them)."""
+    frames = model.cfg.frames
+    return tuple(embed_clips(model, list(stack_clips(s.features, frames)), device, standardised=False,
+                             progress=f"aiSFX codes, {name}" if progress else None)
+                 if len(s) else torch.zeros(0, model.cfg.latent_dim) for name, s in (("train", train), ("val", val)))
 
 
 def settings_for(model_cfg: LatentConfig, cfg: LatentTrainConfig) -> LatentTrainConfig:
@@ -413,36 +426,3 @@ def load_pretrained_encoder(model: LatentPrototypeModel) -> None:
                                 "pip install --no-deps aisfx==0.1.2")
     model.encoder.net.load_state_dict(read_checkpoint(path))
 
-
-def _checkpoint(model, head, opt, workdir: Path, gen: torch.Generator, hist: History) -> None:
-    write_weights(workdir / "autoencoder-last.safetensors",
-                  {**model.state_dict(), **{f"head.{k}": v for k, v in head.state_dict().items()}})
-    state = {}
-    for gi, group in enumerate(opt.param_groups):
-        for pi, p in enumerate(group["params"]):
-            for key, value in opt.state.get(p, {}).items():
-                state[f"{gi}.{pi}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
-    state["rng"] = gen.get_state()
-    state["torch_rng"] = torch.get_rng_state()
-    write_weights(workdir / "optimizer.safetensors", state)
-    write_bytes_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
-
-
-def _resume(model, head, opt, workdir: Path, gen: torch.Generator) -> None:
-    weights = read_weights(workdir / "autoencoder-last.safetensors")
-    head.load_state_dict({k[5:]: v for k, v in weights.items() if k.startswith("head.")})
-    model.load_state_dict({k: v for k, v in weights.items() if not k.startswith("head.")})
-    state = read_weights(workdir / "optimizer.safetensors")
-    gen.set_state(state.pop("rng"))
-    torch.set_rng_state(state.pop("torch_rng"))
-    for name, value in state.items():
-        gi, pi, key = name.split(".", 2)
-        p = opt.param_groups[int(gi)]["params"][int(pi)]
-        opt.state.setdefault(p, {})[key] = value
-
-
-def _move_optimizer_state(opt, device) -> None:
-    for p, state in opt.state.items():
-        for key, value in state.items():
-            if torch.is_tensor(value) and key != "step":
-                state[key] = value.to(device)

@@ -7,11 +7,9 @@ best validation score is kept (honest early stopping) and saved: the app shows e
 """
 from __future__ import annotations
 
-import json
 import math
-import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +17,16 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..atomic import write_bytes_atomic
-from ..weights import read_weights, write_weights
+from .. import distributed
+from ..checkpoints import Checkpoint
 from ..data import FeatureSet
 from ..metrics import classification_metrics, model_errors
-from .. import distributed
 from ..runtime import pick_device
+from ..weights import read_weights, write_weights
 from .augment import Augmentation, augment
 from .model import PrototypeConfig, PrototypeModel
 from .transforms import STAGES, stage_index
+
 
 @dataclass
 class TrainConfig:
@@ -186,6 +185,11 @@ def _copy_state(opt, param, dst: int, src: int) -> None:
             state[key][dst] = state[key][src]
 
 
+def stage_weights(workdir: Path, stage: str) -> Path:
+    """The file of a stage's best validation state in a training run's folder."""
+    return Path(workdir) / f"stage-{stage}.safetensors"
+
+
 def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeConfig, cfg: TrainConfig,
                      workdir: Path, device="auto", progress: bool = True) -> tuple[PrototypeModel, History]:
     """Train with the curriculum; resume from ``workdir`` when it holds a checkpoint.
@@ -195,8 +199,8 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     train, val : features of the training and validation clips (same ``class_names``).
     model_cfg : the model's configuration (``n_classes`` = number of classes).
     cfg : training settings.
-    workdir : folder for checkpoints (``last.safetensors``, ``optimizer.safetensors``,
-        ``history.json``) and per-stage weights (``stage-<name>.safetensors``).
+    workdir : folder for the checkpoint (:mod:`auralens.models.checkpoints`; weights in
+        ``last.safetensors``) and per-stage weights (:func:`stage_weights`).
 
     Returns
     -------
@@ -209,73 +213,43 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     ctx = distributed.current()  # under torchrun: this process's share of each batch
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    checkpoint = Checkpoint(workdir, "last.safetensors")
     gen = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     model = PrototypeModel(model_cfg)
     opt = make_optimizer(model, cfg)
     tick = time.perf_counter()
     hist = History()
-    if (workdir / "history.json").is_file():
-        hist = _resume(model, opt, workdir, gen)
+    if checkpoint.exists:
+        hist = checkpoint.read_history(History)
+        model.load_state_dict(checkpoint.restore(opt, gen, device))
     else:
         init_prototypes(model, train, cfg, gen)
     if not hist.finished:
         hist.calls += 1
     model.to(device)
-    _move_optimizer_state(opt, device)
     distributed.broadcast_state(model)
     if cfg.compile:
         for net in (model.encoder, *model.decoders.values()):
             net.compile()  # in place: the state dict keeps its names
     if hist.finished:
-        model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
+        model.load_state_dict(read_weights(stage_weights(workdir, STAGES[-1])))
         return model, hist
     # the order of clips and the crops are drawn alike everywhere; augmentation differs per process
     aug_gen = gen if not ctx.active else torch.Generator().manual_seed(cfg.seed * 1000 + ctx.rank)
     net = model if not ctx.active else torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
-
-    aug = Augmentation()
-    targets = train.targets
-    per_step = cfg.batch_size * ctx.world_size  # clips per optimiser step, all processes together
-    n_batches = max(1, len(train) // per_step)
     bar = tqdm(total=None, desc="training", unit="epoch", disable=not (progress and ctx.is_main), leave=True)
     while not hist.finished:
         if cfg.max_epochs is not None and hist.epoch >= cfg.max_epochs:
             break  # the checkpoint in workdir resumes from here
         model.stage = hist.stage
         model.train()
-        X = fixed_length(train.features, cfg.frames, gen)
-        order = torch.randperm(len(train), generator=gen)
-        counts = torch.zeros(model_cfg.n_prototypes)
-        total = 0.0
-        for b in range(n_batches):
-            idx = order[b * per_step:(b + 1) * per_step][ctx.rank::ctx.world_size]
-            x = X[idx].to(device)
-            if cfg.augment:
-                x = augment(x, aug, aug_gen)
-            set_learning_rates(opt, cfg, hist)
-            loss, out = loss_of(net, x, targets[idx].to(device), cfg)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            hist.step += 1
-            total += loss.item()
-            if not cfg.supervised:  # how often each prototype explains a clip best, for re-seeding
-                counts += torch.bincount(out.errors.argmin(1).cpu(), minlength=model_cfg.n_prototypes)
-        train_loss = float(distributed.sum_across(torch.tensor([total], dtype=torch.float64))) / n_batches / ctx.world_size
+        train_loss, counts = train_epoch(net, opt, train, cfg, hist, gen, aug_gen, device)
         hist.epoch += 1
         hist.epochs_in_stage += 1
         if not cfg.supervised:
             reseeded = reseed_unused(model, opt, distributed.sum_across(counts), cfg.reseed_fraction, gen)
-        if not len(val):
-            val_stats = {"score": -train_loss}
-        elif ctx.is_main:
-            val_stats = validation_score(model, val, device, cfg)
-        else:  # filled in from rank 0's measurement below
-            val_stats = dict.fromkeys(["accuracy", "error", "score"] if cfg.supervised else ["error", "score"], 0.0)
-        if ctx.active:  # every process takes rank 0's decisions
-            keys = sorted(val_stats)
-            val_stats = dict(zip(keys, distributed.broadcast_floats([float(val_stats[k]) for k in keys])))
+        val_stats = shared_validation_score(model, val, device, cfg, train_loss)
         hist.log.append({"epoch": hist.epoch, "stage": hist.stage, "train_loss": train_loss,
                          **{f"val_{k}": v for k, v in val_stats.items() if k != "score"}})
         if not cfg.supervised:
@@ -283,7 +257,7 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
         if val_stats["score"] > hist.best_val:
             hist.best_val = val_stats["score"]
             if ctx.is_main:
-                write_weights(workdir / f"stage-{hist.stage}.safetensors", model.state_dict())
+                write_weights(stage_weights(workdir, hist.stage), model.state_dict())
         if train_loss < hist.best_train * (1 - cfg.min_delta):
             hist.best_train, hist.since_improved = train_loss, 0
         else:
@@ -292,31 +266,80 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
         bar.set_postfix(stage=hist.stage, loss=f"{train_loss:.4f}",
                         **({"val_acc": f"{val_stats['accuracy']:.3f}"} if "accuracy" in val_stats else
                            {"val_err": f"{val_stats.get('error', 0):.4f}"}))
-        if hist.since_improved >= cfg.patience or hist.epochs_in_stage >= cfg.max_epochs_per_stage:
+        if stage_is_over(hist, cfg):
             _next_stage(model, workdir, hist, device)
         hist.seconds, tick = hist.seconds + time.perf_counter() - tick, time.perf_counter()
         if ctx.is_main:
-            _checkpoint(model, opt, workdir, gen, hist)
+            checkpoint.save(model.state_dict(), opt, gen, hist)
     bar.close()
-    if not hist.finished:
-        return model, hist
-    if ctx.is_main:  # rank 0 holds the files; the others get the result from it
-        model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
-        if not cfg.supervised:  # every saved stage names its clusters from its own assignments
-            for stage in STAGES:
-                staged = PrototypeModel(model_cfg).to(device)
-                staged.load_state_dict(read_weights(workdir / f"stage-{stage}.safetensors"))
-                name_clusters(staged, train, device)
-                write_weights(workdir / f"stage-{stage}.safetensors", staged.state_dict())
-            model.load_state_dict(read_weights(workdir / f"stage-{STAGES[-1]}.safetensors"))
-    distributed.broadcast_state(model)
+    if hist.finished:
+        _final_weights(model, train, cfg, workdir, device)
     return model, hist
+
+
+def train_epoch(net, opt: torch.optim.Optimizer, train: FeatureSet, cfg: TrainConfig, hist: History,
+                gen: torch.Generator, aug_gen: torch.Generator, device) -> tuple[float, torch.Tensor]:
+    """One pass over the training clips at ``hist.stage``, this process taking its share of
+    each batch; advances ``hist.step``.
+
+    ``net``: the model (in train mode), or its DistributedDataParallel wrapper. ``gen`` draws
+    the crops and the order of clips, ``aug_gen`` the augmentation. Returns the mean training
+    loss over all processes and, for clustering, ``(K,)`` how often each prototype explained a
+    clip of this process best (zeros when supervised).
+    """
+    ctx = distributed.current()
+    model = net.module if ctx.active else net
+    X = fixed_length(train.features, cfg.frames, gen)
+    order = torch.randperm(len(train), generator=gen)
+    counts = torch.zeros(model.cfg.n_prototypes)
+    per_step = cfg.batch_size * ctx.world_size  # clips per optimiser step, all processes together
+    n_batches = max(1, len(train) // per_step)
+    aug = Augmentation()
+    total = 0.0
+    for b in range(n_batches):
+        idx = order[b * per_step:(b + 1) * per_step][ctx.rank::ctx.world_size]
+        x = X[idx].to(device)
+        if cfg.augment:
+            x = augment(x, aug, aug_gen)
+        set_learning_rates(opt, cfg, hist)
+        loss, out = loss_of(net, x, train.targets[idx].to(device), cfg)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        hist.step += 1
+        total += loss.item()
+        if not cfg.supervised:  # how often each prototype explains a clip best, for re-seeding
+            counts += torch.bincount(out.errors.argmin(1).cpu(), minlength=model.cfg.n_prototypes)
+    train_loss = float(distributed.sum_across(torch.tensor([total], dtype=torch.float64))) / n_batches / ctx.world_size
+    return train_loss, counts
+
+
+def shared_validation_score(model, val: FeatureSet, device, cfg: TrainConfig, train_loss: float) -> dict:
+    """:func:`validation_score` measured by rank 0 and sent to every process (so that all take
+    rank 0's decisions); without validation clips the score is minus ``train_loss``."""
+    ctx = distributed.current()
+    if not len(val):
+        stats = {"score": -train_loss}
+    elif ctx.is_main:
+        stats = validation_score(model, val, device, cfg)
+    else:  # filled in from rank 0's measurement below
+        stats = dict.fromkeys(["accuracy", "error", "score"] if cfg.supervised else ["error", "score"], 0.0)
+    if ctx.active:
+        keys = sorted(stats)
+        stats = dict(zip(keys, distributed.broadcast_floats([float(stats[k]) for k in keys])))
+    return stats
+
+
+def stage_is_over(hist: History, cfg: TrainConfig) -> bool:
+    """The curriculum moves on: no training-loss improvement for ``patience`` epochs, or the
+    stage's epoch budget spent."""
+    return hist.since_improved >= cfg.patience or hist.epochs_in_stage >= cfg.max_epochs_per_stage
 
 
 def _next_stage(model: PrototypeModel, workdir: Path, hist: History, device) -> None:
     """Go back to the stage's best validation state, then switch the next transformation on."""
     if distributed.current().is_main:
-        model.load_state_dict(read_weights(workdir / f"stage-{hist.stage}.safetensors"))
+        model.load_state_dict(read_weights(stage_weights(workdir, hist.stage)))
     model.to(device)
     distributed.broadcast_state(model)
     i = stage_index(hist.stage)
@@ -330,6 +353,22 @@ def _next_stage(model: PrototypeModel, workdir: Path, hist: History, device) -> 
     hist.stage_started_step = hist.step
 
 
+def _final_weights(model: PrototypeModel, train: FeatureSet, cfg: TrainConfig, workdir: Path, device) -> None:
+    """The end of the curriculum: ``model`` takes the last stage's best state; for clustering,
+    every saved stage first names its clusters from its own assignments. Rank 0 holds the
+    files; the other processes get the result from it."""
+    if distributed.current().is_main:
+        model.load_state_dict(read_weights(stage_weights(workdir, STAGES[-1])))
+        if not cfg.supervised:
+            for stage in STAGES:
+                staged = PrototypeModel(model.cfg).to(device)
+                staged.load_state_dict(read_weights(stage_weights(workdir, stage)))
+                name_clusters(staged, train, device)
+                write_weights(stage_weights(workdir, stage), staged.state_dict())
+            model.load_state_dict(read_weights(stage_weights(workdir, STAGES[-1])))
+    distributed.broadcast_state(model)
+
+
 @torch.inference_mode()
 def name_clusters(model: PrototypeModel, train: FeatureSet, device) -> None:
     """Clustering: each prototype takes the majority class of the training clips it explains best."""
@@ -341,45 +380,3 @@ def name_clusters(model: PrototypeModel, train: FeatureSet, device) -> None:
         members = train.targets[choice == k]
         classes.append(int(torch.bincount(members).argmax()) if len(members) else overall)
     model.prototype_class.copy_(torch.tensor(classes))
-
-
-def _checkpoint(model, opt, workdir: Path, gen: torch.Generator, hist: History) -> None:
-    write_weights(workdir / "last.safetensors", model.state_dict())
-    state = {}
-    for gi, group in enumerate(opt.param_groups):
-        for pi, p in enumerate(group["params"]):
-            for key, value in opt.state.get(p, {}).items():
-                state[f"{gi}.{pi}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
-    state["rng"] = gen.get_state()
-    state["torch_rng"] = torch.get_rng_state()
-    write_weights(workdir / "optimizer.safetensors", state)
-    write_bytes_atomic(workdir / "history.json", json.dumps(asdict(hist), indent=1).encode())
-
-
-def _resume(model, opt, workdir: Path, gen: torch.Generator) -> History:
-    hist = History(**json.loads((workdir / "history.json").read_text()))
-    model.load_state_dict(read_weights(workdir / "last.safetensors"))
-    state = read_weights(workdir / "optimizer.safetensors")
-    gen.set_state(state.pop("rng"))
-    torch.set_rng_state(state.pop("torch_rng"))
-    for name, value in state.items():
-        gi, pi, key = name.split(".", 2)
-        p = opt.param_groups[int(gi)]["params"][int(pi)]
-        opt.state.setdefault(p, {})[key] = value
-    return hist
-
-
-def _move_optimizer_state(opt, device) -> None:
-    for p, state in opt.state.items():
-        for key, value in state.items():
-            if torch.is_tensor(value) and key != "step":
-                state[key] = value.to(device)
-
-
-def hardware_summary(device: torch.device) -> dict:
-    info = {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
-            "cpu_threads": torch.get_num_threads(), "device": str(device), "torch": torch.__version__,
-            "processes": distributed.current().world_size}
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
