@@ -59,7 +59,7 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
     (early stopping in both phases), ``test`` is evaluated and recorded. Besides OA and AA the
     metrics hold the decoder's reconstruction error and the accuracy on *decoded* test clips,
     by the latent model itself and by ``options.judge``. Each prototype's nearest training clip
-    is copied into the bundle (see :mod:`auralens.models.latent.sonify`). The metrics are those
+    is copied into the bundle (see :mod:`auralens.models.bundle.nearest`). The metrics are those
     of the stored model (float16 encoder and decoder with ``options.half_precision``).
 
     An interrupted run (the epoch limit: then :class:`TrainingInterrupted`) resumes from
