@@ -114,6 +114,6 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
             "files": files,
         }
         z.writestr("analysis.json", json.dumps(document, indent=2), compress_type=zipfile.ZIP_DEFLATED)
-        z.writestr("README.txt", (README_LATENT if decoded else README).format(version=__version__, ext=clip.path.suffix),
-                   compress_type=zipfile.ZIP_DEFLATED)
+        readme = (README_LATENT if decoded else README).format(version=__version__, ext=clip.path.suffix)
+        z.writestr("README.txt", readme, compress_type=zipfile.ZIP_DEFLATED)
     return {**result, "bytes": path.stat().st_size, "files": len(files) + 3}
