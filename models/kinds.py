@@ -18,9 +18,11 @@ from typing import Callable
 import torch.nn as nn
 
 from .latent import card as latent_card
+from .latent.analysis import analyse_latent
 from .latent.evaluate import decoded_figures, evaluate_latent
 from .latent.model import KIND as LATENT, LatentConfig, LatentPrototypeModel
 from .prototypes import card as spectral_card
+from .prototypes.analysis import analyse_spectral
 from .prototypes.evaluate import evaluate_spectral
 from .prototypes.model import KIND as SPECTRAL, PrototypeConfig, PrototypeModel
 from .prototypes.transforms import STAGES
@@ -46,17 +48,21 @@ class ModelKind:
     """One family of models.
 
     ``evaluate(model, data, device, stage) -> dict`` gives the figures of
-    :func:`auralens.models.evaluate.evaluate_model`; ``card_section(entry) -> list[str]`` the
-    Markdown lines of the model card (:mod:`auralens.models.bundle.card`) on one model of the kind,
-    from its bundle entry; ``stages`` are the curriculum stages a model of the kind is trained
-    through, in order (empty: one stage).
+    :func:`auralens.models.evaluate.evaluate_model`; ``analyse(model, x (F, T), class_names,
+    audio) -> dict`` one clip's analysis as the app keeps it (prediction, prototypes, timeline);
+    ``card_section(entry) -> list[str]`` the Markdown lines of the model card
+    (:mod:`auralens.models.bundle.card`) on one model of the kind, from its bundle entry;
+    ``stages`` are the curriculum stages a model of the kind is trained through, in order (empty:
+    one stage).
     """
 
     name: str  # as written in bundle.json
     title: str  # what it is, in words for a person
+    noun: str  # one model of the kind, in words ("a ... model" in messages)
     config_class: type
     model_class: type[nn.Module]
     evaluate: Callable[..., dict]
+    analyse: Callable[..., dict]  # (model, x (F, T), class names, audio config) -> the analysis of a clip
     shows: Shows
     card_section: Callable[..., list[str]]  # (bundle entry) -> the model card's lines on one such model
     card_limit: str = ""  # a limit of the kind, listed in the model card of a bundle holding one
@@ -80,12 +86,14 @@ class ModelKind:
 KINDS: dict[str, ModelKind] = {k.name: k for k in [
     ModelKind(
         name=SPECTRAL, config_class=PrototypeConfig, model_class=PrototypeModel, evaluate=evaluate_spectral,
+        analyse=analyse_spectral, noun="spectral prototype model",
         title="spectral prototypes: one sound per class, transformed to re-create each clip",
         shows=Shows(reconstructions=True, what_if=True, concept_tests=True, decoded_prototypes=False,
                     embedding_spaces=True),
         card_section=spectral_card.card_section, card_limit=spectral_card.LIMIT, stages=STAGES),
     ModelKind(
         name=LATENT, config_class=LatentConfig, model_class=LatentPrototypeModel, evaluate=evaluate_latent,
+        analyse=analyse_latent, noun="latent prototype model",
         title="latent prototypes: points in an autoencoder's space, a clip takes the class of the ones it is "
               "closest to; each is heard through the decoder, or as the training clip nearest to it",
         shows=Shows(reconstructions=False, what_if=False, concept_tests=False, decoded_prototypes=True,
@@ -101,6 +109,11 @@ def kind_named(name: str) -> ModelKind:
         raise UnknownKind(f"Models of kind '{name}' cannot be loaded by this version (it knows: "
                           f"{', '.join(KINDS)}).")
     return KINDS[name]
+
+
+def kinds_showing(capability: str) -> list[ModelKind]:
+    """The kinds for whose models the app may show ``capability`` (a :class:`Shows` field name)."""
+    return [kind for kind in KINDS.values() if getattr(kind.shows, capability)]
 
 
 def kind_of(model: nn.Module) -> ModelKind:

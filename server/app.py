@@ -17,16 +17,19 @@ from auralens.frontend import STATIC_DIR
 from auralens.models.runtime import pick_device
 
 from . import __version__
-from .errors import method_not_allowed, validation_error
+from .config import Settings, default_data_dir
+from .errors import DomainError, domain_error, method_not_allowed, validation_error
 from .routers import analyses, clips, concepts, jobs, models, neighbours
 from .schemas import Health
-from .state import AppState, Settings, default_data_dir
+from .state import AppState
 
 
 def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir: str | Path | None = None,
-               max_upload_mb: float = 50.0, max_seconds: float = 600.0) -> FastAPI:
+               max_upload_mb: float = Settings.max_upload_mb, max_seconds: float = Settings.max_seconds) -> FastAPI:
     """Build the app around a bundle (default: the one shipped in the package); models load
-    once, here, onto the chosen device."""
+    once, here, onto the chosen device. ``data_dir`` (default :func:`default_data_dir`),
+    ``max_upload_mb`` and ``max_seconds`` are the :class:`~auralens.server.config.Settings` of
+    the same names."""
     chosen = str(pick_device(device))
     settings = Settings(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb, max_seconds)
     state = AppState(bundle, chosen, settings)
@@ -40,6 +43,7 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     app = FastAPI(title="auralens", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Explore audio classifiers that explain themselves in sound.")
     app.state.auralens = state
+    app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, method_not_allowed)
 

@@ -1,11 +1,54 @@
 """Errors as the API states them: ``{"detail": "a sentence for a person"}`` with the right
-status, documented in the OpenAPI schema for every route."""
+status, documented in the OpenAPI schema for every route.
+
+The app's services and routes raise the domain errors below, each with its sentence; one handler,
+:func:`domain_error`, answers them with their HTTP status (and ``Retry-After`` for :class:`Busy`).
+"""
 from __future__ import annotations
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+
+class DomainError(Exception):
+    """Something the person asking can understand and act on; ``detail`` says what, in a sentence."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """No such model, prototype, clip, analysis, concept, job or space (404)."""
+
+
+class Invalid(DomainError):
+    """A value out of range, unusable audio, or a view the model's kind does not have (422)."""
+
+
+class Conflict(DomainError):
+    """The request clashes with what is there (a concept name taken, a built-in concept) (409)."""
+
+
+class TooLarge(DomainError):
+    """An upload larger than the limit (413)."""
+
+
+class UnsupportedMedia(DomainError):
+    """A file that is not audio in a format we read (415)."""
+
+
+class Busy(DomainError):
+    """The server has as much work waiting as it takes; ``retry_after`` seconds is a fair wait (503)."""
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+STATUS = {NotFound: 404, Invalid: 422, Conflict: 409, TooLarge: 413, UnsupportedMedia: 415, Busy: 503}
 
 
 class ErrorDetail(BaseModel):
@@ -23,6 +66,12 @@ UPLOAD = {413: _doc("the file is larger than the upload limit"),
           415: _doc("the file is not audio in a format we read")}
 MALFORMED = {400: _doc("a request body that cannot be parsed (not JSON, not a form)")}
 COMMON = {**MALFORMED, **NOT_FOUND, **INVALID, **BUSY}
+
+
+async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    """A domain error as HTTP: its status, its sentence as ``detail``, Retry-After when busy."""
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+    return JSONResponse(status_code=STATUS[type(exc)], content={"detail": exc.detail}, headers=headers)
 
 
 def _where(loc) -> str:

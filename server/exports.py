@@ -14,14 +14,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
-from fastapi import HTTPException
 
 from auralens.models.atomic import atomic_path
-from auralens.models.latent import LatentPrototypeModel
-from auralens.models.prototypes.transforms import STAGES
+from auralens.models.kinds import kind_of
 
 from . import __version__
-from .jobs import JobFailed, Progress
+from .jobs import Progress
 from .renders import decoded_prototype_wav, reconstruction_wavs
 from .state import AppState
 
@@ -61,24 +59,23 @@ def export_path(state: AppState, analysis_id: str) -> Path:
 
 
 def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
-    """Build the export of a stored analysis (the dict :meth:`Storage.analysis` returns)."""
+    """Build the export of a stored analysis (the dict :meth:`Storage.analysis` returns); a model
+    or clip that has gone is a NotFound, which ends the job with its sentence."""
     path = export_path(state, found["id"])
     result = {"download_url": f"/api/analyses/{found['id']}/export.zip"}
     if path.is_file():
         return {**result, "bytes": path.stat().st_size}
-    try:
-        model_id, model = state.model(found["model"])
-        clip = state.find_clip(found["clip_id"])
-    except HTTPException as err:
-        raise JobFailed(err.detail) from None
+    model_id, model = state.model(found["model"])
+    clip = state.find_clip(found["clip_id"])
     cfg = state.bundle.audio
     ranked = sorted(found["prototypes"], key=lambda p: p["error"])
     rank = {p["index"]: i + 1 for i, p in enumerate(ranked)}
-    latent = isinstance(model, LatentPrototypeModel)
-    if latent:  # no reconstruction of the clip: the prototypes as the decoder renders them
+    kind = kind_of(model)
+    decoded = not kind.shows.reconstructions
+    if decoded:  # no reconstruction of the clip: the prototypes as the decoder renders them
         plan = {"decoded": [p["index"] for p in ranked]}
     else:
-        stages = STAGES[: STAGES.index(model.stage) + 1]
+        stages = kind.stages_of(model)
         plan = {stage: [ranked[0]["index"]] for stage in stages[:-1]}
         plan[stages[-1]] = [p["index"] for p in ranked]
     total = sum(len(ks) for ks in plan.values())
@@ -92,14 +89,14 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
             for start in range(0, len(ks), batch):
                 chunk = ks[start:start + batch]
                 with torch.inference_mode():
-                    wavs = ([decoded_prototype_wav(state, model_id, k) for k in chunk] if latent
+                    wavs = ([decoded_prototype_wav(state, model_id, k) for k in chunk] if decoded
                             else reconstruction_wavs(state, found, [(k, stage) for k in chunk]))
                 for k, (data, gain_db) in zip(chunk, wavs):
                     label = state.bundle.classes[int(model.prototype_class[k])]
-                    folder = "prototypes" if latent else "reconstructions"
+                    folder = "prototypes" if decoded else "reconstructions"
                     name = f"{folder}/{rank[k]:02d}-{label}-p{k}-{stage}.wav"
                     z.writestr(name, data)
-                    files.append({"path": name, "prototype": k, "label": label, "stage": None if latent else stage,
+                    files.append({"path": name, "prototype": k, "label": label, "stage": None if decoded else stage,
                                   "rank": rank[k], "gain_db": round(gain_db, 2)})
                 done += len(chunk)
                 progress(done / total)
@@ -117,6 +114,6 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
             "files": files,
         }
         z.writestr("analysis.json", json.dumps(document, indent=2), compress_type=zipfile.ZIP_DEFLATED)
-        z.writestr("README.txt", (README_LATENT if latent else README).format(version=__version__, ext=clip.path.suffix),
-                   compress_type=zipfile.ZIP_DEFLATED)
+        readme = (README_LATENT if decoded else README).format(version=__version__, ext=clip.path.suffix)
+        z.writestr("README.txt", readme, compress_type=zipfile.ZIP_DEFLATED)
     return {**result, "bytes": path.stat().st_size, "files": len(files) + 3}

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import torch
-from fastapi import HTTPException
 
+from .errors import Busy, DomainError
 from .storage import Storage
 
 log = logging.getLogger("auralens.jobs")
@@ -37,12 +37,12 @@ class Jobs:
 
     ``submit(kind, params, work)`` stores the job and queues ``work(progress)``; ``work``
     returns a JSON-able result and may call ``progress(fraction)`` as it goes. A
-    :class:`JobFailed` or ``ValueError`` ends the job with its message; anything else with
-    a generic message (and the traceback in the log). When ``max_pending`` jobs are waiting or
-    running, ``submit`` answers 503 with Retry-After.
+    :class:`JobFailed`, a domain error (:mod:`auralens.server.errors`) or a ``ValueError`` ends
+    the job with its message; anything else with a generic message (and the traceback in the
+    log). When ``max_pending`` jobs are waiting or running, ``submit`` raises :class:`Busy`.
     """
 
-    def __init__(self, storage: Storage, max_pending: int = 16):
+    def __init__(self, storage: Storage, max_pending: int):
         self.storage = storage
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
         self._slots = threading.BoundedSemaphore(max_pending)
@@ -53,8 +53,8 @@ class Jobs:
 
     def submit(self, kind: str, params: dict, work: Work) -> str:
         if not self._slots.acquire(blocking=False):
-            raise HTTPException(503, detail="The server already has as many long jobs waiting as it "
-                                            "takes; try again in a minute.", headers={"Retry-After": "30"})
+            raise Busy("The server already has as many long jobs waiting as it takes; try again in a minute.",
+                       retry_after=30)
         try:
             job_id = self.storage.add_job(kind, params)
             self._executor.submit(self._run, job_id, work)
@@ -85,7 +85,7 @@ class Jobs:
             torch.set_num_threads(1)  # as on the model workers: one core per worker thread
             result = work(progress)
             self.storage.update_job(job_id, "done", 1.0, result=result)
-        except (JobFailed, ValueError) as err:
+        except (JobFailed, DomainError, ValueError) as err:
             self.storage.update_job(job_id, "failed", self._live.get(job_id, 0.0), error=str(err))
         except Exception:
             log.exception("job %s failed", job_id)

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 import torch
-from fastapi import HTTPException
 
 from auralens.models.audio import encode_wav, log_mel_to_audio
-from auralens.models.latent import LatentPrototypeModel
-from auralens.models.prototypes.transforms import STAGES
+from auralens.models.kinds import kind_of
 
+from .errors import Invalid
 from .state import AppState
 
 PRERENDER_OTHERS = 3  # besides the winner at every stage, the next best prototypes at the last stage
@@ -22,28 +21,32 @@ PRERENDER_OTHERS = 3  # besides the winner at every stage, the next best prototy
 
 def reconstruction(state: AppState, found: dict, k: int, stage: str):
     """Prototype ``k``'s reconstruction of a stored analysis's clip at ``stage``:
-    ``(model, clip, x (F, T), reconstruction (F, T), transforms)``; 404/422 as HTTP errors."""
-    state.spectral(found["model"], "Reconstruction stage by stage")
+    ``(model, clip, x (F, T), reconstruction (F, T), transforms)``; raises NotFound / Invalid."""
+    state.model_showing(found["model"], "reconstructions", "Reconstruction stage by stage")
     _, model = state.prototype(found["model"], k)
-    if STAGES.index(stage) > STAGES.index(model.stage):
-        raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")
+    _check_stage(model, stage)
     clip = state.find_clip(found["clip_id"])
     x = state.clip_features(clip)
     rec, tr = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor([k], device=x.device))
     return model, clip, x, rec[0, 0], tr
 
 
+def _check_stage(model, stage: str) -> None:
+    """A stage the model was not trained up to is :class:`Invalid`."""
+    if stage not in kind_of(model).stages_of(model):
+        raise Invalid(f"This model was trained up to the '{model.stage}' stage only.")
+
+
 def reconstruction_wavs(state: AppState, found: dict, items: list[tuple[int, str]]) -> list[tuple[bytes, float]]:
     """WAVs (and the gain applied, dB) of reconstructions ``(k, stage)`` of an analysis: one
     network pass per stage, one Griffin-Lim batch for all; each kept in the render cache."""
-    state.spectral(found["model"], "Reconstruction stage by stage")
+    state.model_showing(found["model"], "reconstructions", "Reconstruction stage by stage")
     for k, _ in items:
         _, model = state.prototype(found["model"], k)  # 404 for a prototype that does not exist
     x = state.clip_features(state.find_clip(found["clip_id"]))
     by_stage = defaultdict(list)
     for k, stage in items:
-        if STAGES.index(stage) > STAGES.index(model.stage):
-            raise HTTPException(422, detail=f"This model was trained up to the '{model.stage}' stage only.")
+        _check_stage(model, stage)
         by_stage[stage].append(k)
     recs = {}
     for stage, ks in by_stage.items():
@@ -59,9 +62,9 @@ def prerender(state: AppState, found: dict) -> None:
     """Render what a listener plays first - the winning prototype at every stage and the next
     best ones - so that it is in the cache before it is asked for."""
     model = state.models.get(found["model"])
-    if model is None or isinstance(model, LatentPrototypeModel):
+    if model is None or not kind_of(model).shows.reconstructions:
         return
-    stages = STAGES[: STAGES.index(model.stage) + 1]
+    stages = kind_of(model).stages_of(model)
     ranked = [p["index"] for p in sorted(found["prototypes"], key=lambda p: p["error"])]
     for batch in ([(ranked[0], s) for s in stages], [(k, stages[-1]) for k in ranked[1:1 + PRERENDER_OTHERS]]):
         batch = [(k, s) for k, s in batch if state.renders.get((found["id"], k, s)) is None]

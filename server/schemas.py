@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from auralens.models.kinds import Shows
+
 
 class Health(BaseModel):
     status: str
@@ -111,6 +113,9 @@ class ModelInfo(BaseModel):
     n_prototypes: int
     stages: list[str]
     metrics: dict = Field(description="figures recorded at training, per stage too")
+    title: str = Field(description="what the model's kind is, in words for a person")
+    shows: Shows = Field(description="what the app may show for the model: reconstructions, what_if, "
+                                     "concept_tests, decoded_prototypes, embedding_spaces (each true or false)")
 
 
 class BundleInfo(BaseModel):

@@ -3,95 +3,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
-from fastapi import HTTPException, Request
+import torch.nn as nn
 
 import soundfile as sf
 
 from auralens.models.audio import load_audio, log_mel
 from auralens.models.bundle import Bundle, best_clips, load_bundle, read_concept_sets, read_corpus, read_nearest_clips
 from auralens.models.latent import prototype_log_mel
-from auralens.models.prototypes.model import PrototypeModel
 from auralens.models.concepts import ConceptCache, describe_layers
 from auralens.models.embeddings import load_spaces
+from auralens.models.kinds import kind_of, kinds_showing
 
+from .clip_ref import ClipRef
+from .config import Settings
+from .errors import Busy, Invalid, NotFound
 from .jobs import Jobs
+from .lru import LRU
 from .storage import Storage, StoredClip
 
 log = logging.getLogger("auralens")
 
 
-@dataclass(frozen=True)
-class ClipRef:
-    """A clip the API can serve: an upload (kept in storage) or a corpus clip of the bundle."""
+class LoadedModel(NamedTuple):
+    """A model of the bundle as the app serves it: its id in the bundle and the network."""
 
     id: str
-    origin: str  # "upload" or "corpus"
-    name: str
-    duration_s: float
-    sample_rate: int
-    path: Path
-    label: str | None = None
-    split: str | None = None
-    tags: dict | None = None
+    model: nn.Module
 
 
-def default_data_dir() -> Path:
-    """``$AURALENS_DATA``, else ``$XDG_DATA_HOME/auralens`` (``~/.local/share/auralens``)."""
-    if os.environ.get("AURALENS_DATA"):
-        return Path(os.environ["AURALENS_DATA"])
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "auralens"
-
-
-@dataclass
-class Settings:
-    data_dir: Path
-    max_upload_mb: float = 50.0
-    max_seconds: float = 600.0
-    workers: int = 2  # model work runs on these threads, one job at a time each, one core each
-    queue_size: int = 64  # jobs waiting or running; beyond: 503 with Retry-After
-
-    @property
-    def max_upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 2**20)
-
-
-class LRU:
-    """A small thread-safe least-recently-used cache, bounded in entries and, given a
-    ``weigh(value) -> bytes``, in bytes too."""
-
-    def __init__(self, size: int, max_bytes: int | None = None, weigh=None):
-        self.size, self.max_bytes, self.weigh = size, max_bytes, weigh
-        self._items, self._bytes, self._lock = OrderedDict(), 0, threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key, value):
-        with self._lock:
-            if key in self._items:
-                self._bytes -= self._weight(self._items.pop(key))
-            self._items[key] = value
-            self._bytes += self._weight(value)
-            while len(self._items) > self.size or (self.max_bytes is not None and self._bytes > self.max_bytes
-                                                   and len(self._items) > 1):
-                self._bytes -= self._weight(self._items.popitem(last=False)[1])
-        return value
-
-    def _weight(self, value) -> int:
-        return self.weigh(value) if self.weigh else 0
+def models_showing(capability: str) -> str:
+    """The models whose kind shows ``capability``, in words ("spectral prototype models")."""
+    return " or ".join(f"{kind.noun}s" for kind in kinds_showing(capability))
 
 
 class AppState:
@@ -131,7 +79,7 @@ class AppState:
         if self.storage is not None:
             return
         self.storage = Storage(self.settings.data_dir)
-        self.jobs = Jobs(self.storage)
+        self.jobs = Jobs(self.storage, self.settings.pending_jobs)
         self._closing = False
         # One intra-op thread per worker: the many small operations of Griffin-Lim and of a
         # single clip's analysis run twice as fast that way off the main thread, and the
@@ -139,38 +87,38 @@ class AppState:
         self._executor = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="model",
                                             initializer=torch.set_num_threads, initargs=(1,))
 
-    def model(self, model_id: str | None):
+    def model(self, model_id: str | None) -> LoadedModel:
+        """A model of the bundle by id (None: the bundle's first); an unknown id is :class:`NotFound`."""
         if model_id is None:
-            return self.bundle.entry().id, self.models[self.bundle.entry().id]
+            return LoadedModel(self.bundle.entry().id, self.models[self.bundle.entry().id])
         if model_id not in self.models:
-            raise HTTPException(404, detail=f"This bundle has no model '{model_id}'; "
-                                            f"it has: {', '.join(self.models)}.")
-        return model_id, self.models[model_id]
+            raise NotFound(f"This bundle has no model '{model_id}'; it has: {', '.join(self.models)}.")
+        return LoadedModel(model_id, self.models[model_id])
 
-    def spectral(self, model_id: str | None, what: str):
-        """A spectral prototype model (None: the bundle's first); another kind is a 422 saying
+    def model_showing(self, model_id: str | None, capability: str, what: str) -> LoadedModel:
+        """A model whose kind shows ``capability`` (a field of :class:`~auralens.models.kinds.Shows`;
+        None: the bundle's first such model); one of another kind is :class:`Invalid`, saying
         ``what`` needs one."""
         if model_id is None:
-            model_id = next((m for m, x in self.models.items() if isinstance(x, PrototypeModel)), None)
+            model_id = next((m for m, x in self.models.items() if getattr(kind_of(x).shows, capability)), None)
         model_id, model = self.model(model_id)
-        if not isinstance(model, PrototypeModel):
-            raise HTTPException(422, detail=f"{what} is for spectral prototype models; '{model_id}' is a "
-                                            f"{self.bundle.models[model_id].kind} model.")
-        return model_id, model
+        if not getattr(kind_of(model).shows, capability):
+            raise Invalid(f"{what} is for {models_showing(capability)}; '{model_id}' is a "
+                          f"{self.bundle.models[model_id].kind} model.")
+        return LoadedModel(model_id, model)
 
-    def prototype(self, model_id: str | None, k: int):
-        """The model holding prototype ``k``; a prototype that does not exist is a 404."""
+    def prototype(self, model_id: str | None, k: int) -> LoadedModel:
+        """The model holding prototype ``k``; a prototype that does not exist is :class:`NotFound`."""
         model_id, model = self.model(model_id)
         if not 0 <= k < model.cfg.n_prototypes:
-            raise HTTPException(404, detail=f"Prototype {k} does not exist; this model has "
-                                            f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
-        return model_id, model
+            raise NotFound(f"Prototype {k} does not exist; this model has "
+                           f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
+        return LoadedModel(model_id, model)
 
     async def run(self, fn, *args):
-        """Run model work on the worker thread; a full queue is a 503 the client may retry."""
+        """Run model work on the worker thread; a full queue is :class:`Busy` (the client may retry)."""
         if not self._slots.acquire(blocking=False):
-            raise HTTPException(503, detail="The server is busy with other analyses; try again in a moment.",
-                                headers={"Retry-After": "2"})
+            raise Busy("The server is busy with other analyses; try again in a moment.", retry_after=2)
         self._count(+1)
         future = self._executor.submit(_inference, fn, *args)
         future.add_done_callback(lambda _: (self._slots.release(), self._count(-1)))
@@ -209,12 +157,12 @@ class AppState:
                        self.storage.audio_path(clip.sha256, clip.ext))
 
     def find_clip(self, clip_id: str) -> ClipRef:
-        """An upload or a corpus clip by id; unknown ids are a 404."""
+        """An upload or a corpus clip by id; an unknown id is :class:`NotFound`."""
         if clip_id in self.corpus:
             return self.corpus[clip_id]
         stored = self.storage.clip(clip_id)
         if stored is None:
-            raise HTTPException(404, detail=f"There is no clip '{clip_id}'.")
+            raise NotFound(f"There is no clip '{clip_id}'.")
         return self.upload_ref(stored)
 
     def clip_audio(self, clip: ClipRef):
@@ -276,6 +224,3 @@ def _inference(fn, *args):
     with torch.inference_mode():
         return fn(*args)
 
-
-def get_state(request: Request) -> AppState:
-    return request.app.state.auralens

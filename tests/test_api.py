@@ -203,9 +203,9 @@ def test_a_full_queue_answers_503_with_retry_after(tmp_path):
     import asyncio
     import threading
 
-    from fastapi import HTTPException
-
-    from auralens.server.state import AppState, Settings
+    from auralens.server.config import Settings
+    from auralens.server.errors import Busy, domain_error
+    from auralens.server.state import AppState
 
     state = AppState(None, "cpu", Settings(tmp_path, queue_size=1))
     release = threading.Event()
@@ -213,13 +213,13 @@ def test_a_full_queue_answers_503_with_retry_after(tmp_path):
     async def scenario():
         blocker = asyncio.ensure_future(state.run(release.wait))
         await asyncio.sleep(0.05)
-        with pytest.raises(HTTPException) as info:
+        with pytest.raises(Busy) as info:
             await state.run(lambda: None)
         release.set()
         await blocker
         return info.value
 
-    err = asyncio.run(scenario())
+    err = asyncio.run(domain_error(None, asyncio.run(scenario())))
     assert err.status_code == 503 and err.headers["Retry-After"] == "2"
     state.close()
 

@@ -1,4 +1,5 @@
 """Long work as jobs: started with 202, followed to the end, kept across restarts; the export."""
+import asyncio
 import io
 import json
 import threading
@@ -10,6 +11,7 @@ import soundfile as sf
 from fastapi.testclient import TestClient
 
 from auralens.server.app import create_app
+from auralens.server.errors import Busy, domain_error
 from auralens.server.jobs import JobFailed, Jobs
 from auralens.server.storage import Storage
 
@@ -74,7 +76,7 @@ def test_an_unknown_job_is_a_404(client):
 
 
 def test_a_failing_job_reports_its_reason_in_words(tmp_path):
-    jobs = Jobs(Storage(tmp_path))
+    jobs = Jobs(Storage(tmp_path), max_pending=16)
 
     def work(progress):
         progress(0.5)
@@ -88,7 +90,7 @@ def test_a_failing_job_reports_its_reason_in_words(tmp_path):
 
 
 def test_an_unexpected_error_in_a_job_is_reported_without_its_internals(tmp_path):
-    jobs = Jobs(Storage(tmp_path))
+    jobs = Jobs(Storage(tmp_path), max_pending=16)
     job_id = jobs.submit("tcav", {}, lambda progress: {}["missing"])
     jobs.close()
     job = jobs.get(job_id)
@@ -108,9 +110,10 @@ def test_a_running_job_reports_progress_and_a_full_queue_answers_503(tmp_path):
     job_id = jobs.submit("tcav", {"x": 1}, work)
     assert halfway.wait(10)
     assert jobs.get(job_id)["status"] == "running" and jobs.get(job_id)["progress"] == 0.25
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Busy) as refused:
         jobs.submit("tcav", {}, work)
-    assert refused.value.status_code == 503 and refused.value.headers["Retry-After"]
+    answer = asyncio.run(domain_error(None, refused.value))
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
     release.set()
     jobs.close()
     assert jobs.get(job_id)["result"] == {"ok": True} and jobs.get(job_id)["params"] == {"x": 1}

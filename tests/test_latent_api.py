@@ -8,6 +8,7 @@ import soundfile as sf
 import torch
 from fastapi.testclient import TestClient
 
+from auralens.models.latent import KIND
 from auralens.models.training.latent import LatentOptions, train_latent_into_bundle
 from auralens.models.training.record import RunOptions
 from auralens.server.app import create_app
@@ -33,7 +34,7 @@ def client(tmp_path_factory):
 
 def test_the_bundle_lists_the_latent_model_without_stages(client):
     model = client.get("/api/bundle").json()["models"][0]
-    assert model["kind"] == "latent-prototypes" and model["stages"] == [] and model["n_prototypes"] == 6
+    assert model["kind"] == KIND and model["stages"] == [] and model["n_prototypes"] == 6
 
 
 def test_every_latent_prototype_is_heard_decoded_and_as_its_nearest_training_clip(client):

@@ -78,7 +78,7 @@ def test_client_file_names_never_become_paths(store):
 
 
 def test_the_render_cache_forgets_the_oldest_entries_beyond_its_byte_budget():
-    from auralens.server.state import LRU
+    from auralens.server.lru import LRU
 
     cache = LRU(100, max_bytes=10, weigh=len)
     for key in "abcd":

@@ -182,7 +182,7 @@ export function createAnalyseTab(panel, context) {
   async function renderAnalysis(a) {
     const clip = await getJSON(`/api/clips/${encodeURIComponent(a.clip_id)}`);
     const model = bundle.models.find((m) => m.id === a.model);
-    const latent = model?.kind === "latent-prototypes";
+    const latent = model?.shows.reconstructions === false;
     const stages = model ? model.stages : Object.keys(a.prototypes[0].stage_errors || {}).filter((s) => a.prototypes[0].stage_errors[s] !== null);
     const finalStage = stages[stages.length - 1];
     const ranked = [...a.prototypes].sort((p, q) => p.error - q.error);

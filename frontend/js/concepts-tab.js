@@ -151,10 +151,10 @@ export function createConceptsTab(panel, context) {
   }
 
   async function loadLayers() {
-    // concepts are tested on the bundle's first spectral prototype model (the API's default)
-    const spectral = bundle.models.find((m) => m.kind === "spectral-prototypes");
-    if (!spectral) return;
-    layers = await getJSON(`/api/models/${encodeURIComponent(spectral.id)}/layers`);
+    // concepts are tested on the bundle's first model whose kind allows it (the API's default)
+    const tested = bundle.models.find((m) => m.shows.concept_tests);
+    if (!tested) return;
+    layers = await getJSON(`/api/models/${encodeURIComponent(tested.id)}/layers`);
     const encoder = layers.filter((l) => l.name.startsWith("encoder."));
     const preferred = ["encoder.down.2", "encoder.levels.1", "encoder.last"];
     clear(layerSelect, [...preferred.filter((n) => encoder.some((l) => l.name === n)),

@@ -5,12 +5,6 @@ import { confusionPlot, drawSpectrogram } from "./plots.js";
 import { openWhatIf } from "./whatif.js";
 import { attachSpectrogramHover } from "./hover.js";
 
-const KIND_NAMES = {
-  "spectral-prototypes": "spectral prototypes: one sound per class, transformed to re-create each clip",
-  "latent-prototypes": "latent prototypes: points in an autoencoder's space, a clip takes the class of the ones it is " +
-    "closest to; each is heard through the decoder, or as the training clip nearest to it",
-};
-
 function metricsList(m) {
   if (!m || m.oa === undefined) return el("p", {}, "No figures were recorded for this model.");
   return el("dl", { class: "metrics" },
@@ -106,7 +100,7 @@ export function createModelTab(panel, context) {
     const info = bundle.models.find((m) => m.id === modelId);
     select.value = modelId;
     clear(about, el("p", {},
-      `${KIND_NAMES[info.kind] || info.kind}; ${info.supervised ? "trained with class labels" : "found without labels (clusters named after their majority class)"}` +
+      `${info.title}; ${info.supervised ? "trained with class labels" : "found without labels (clusters named after their majority class)"}` +
       (info.stages.length ? "; " : ".") +
       (info.stages.length ? `steps: ${info.stages.map((s) => STAGE_NAMES[s] || s).join(" → ")}.` : "")));
     clear(figures, metricsList(info.metrics), stagesTable(info.metrics?.stages),

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..audio import AudioConfig
+
 
 @dataclass
 class Timeline:
@@ -48,3 +50,30 @@ def timeline(model, x: torch.Tensor, frame_seconds: float, hop_frames: int | Non
         sims.append(out.similarities.float().cpu())
         scores.append(out.scores.float().cpu())
     return Timeline(torch.tensor(starts, dtype=torch.float32) * frame_seconds, torch.cat(sims), torch.cat(scores))
+
+
+def analyse_latent(model, x: torch.Tensor, class_names: list[str], audio: AudioConfig) -> dict:
+    """One clip's analysis as the app keeps it: prediction, the clip's distance and similarity
+    to every prototype, and (for a clip longer than one window) the closest prototype per window.
+
+    ``x (F, T)`` is the clip's log-mel, ``class_names`` the ``C`` classes in the model's order,
+    ``audio`` the bundle's settings (``frame_seconds``). Returns ``{"prediction": [{"label",
+    "score"}] best first, "prototypes": [{"index", "label", "error" (the distance), "similarity"}],
+    "timeline": [{"start_s", "end_s", "prototype", "label"}]}`` (seconds).
+    """
+    out = model(x.unsqueeze(0))
+    owner = model.prototype_class.tolist()
+    prediction = sorted(({"label": class_names[c], "score": float(s)} for c, s in enumerate(out.scores[0].tolist())),
+                        key=lambda p: -p["score"])
+    prototypes = [{"index": k, "label": class_names[owner[k]], "error": float(d), "similarity": float(sim)}
+                  for k, (d, sim) in enumerate(zip(out.distances[0].tolist(), out.similarities[0].tolist()))]
+    tl = timeline(model, x, audio.frame_seconds)
+    window = model.cfg.frames * audio.frame_seconds
+    duration = x.shape[-1] * audio.frame_seconds
+    segments = []
+    if len(tl.times_s) > 1:
+        for start, sims in zip(tl.times_s.tolist(), tl.similarities):
+            k = int(sims.argmax())
+            segments.append({"start_s": round(start, 3), "end_s": round(min(start + window, duration), 3),
+                             "prototype": k, "label": class_names[owner[k]]})
+    return {"prediction": prediction, "prototypes": prototypes, "timeline": segments}

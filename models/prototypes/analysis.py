@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..audio import AudioConfig
 from .model import PrototypeModel
 from .transforms import STAGES, Transforms, frame_errors, reconstruct
 
@@ -108,3 +109,26 @@ def timeline(frame_errors: torch.Tensor, seconds_per_frame: float, segment_s: fl
         else:
             out.append({"start_s": start * seconds_per_frame, "end_s": end_s, "prototype": k})
     return out
+
+
+def analyse_spectral(model: PrototypeModel, x: torch.Tensor, class_names: list[str], audio: AudioConfig) -> dict:
+    """One clip's analysis as the app keeps it: prediction, every prototype's error at every
+    stage, and which prototype explains each second best.
+
+    ``x (F, T)`` is the clip's log-mel, ``class_names`` the ``C`` classes in the model's order,
+    ``audio`` the bundle's settings (``db_per_unit``, ``frame_seconds``). Returns
+    ``{"prediction": [{"label", "score"}] best first, "prototypes": [{"index", "label", "error",
+    "stage_errors": {stage: error}}] (error at the last stage), "timeline": [{"start_s", "end_s",
+    "prototype", "label"}]}``.
+    """
+    a = analyse(model, x, audio.db_per_unit, with_reconstructions=False)
+    owner = model.prototype_class.tolist()
+    stages = STAGES[: a.stage_errors.shape[0]]
+    prediction = sorted(({"label": class_names[c], "score": float(s)} for c, s in enumerate(a.scores.tolist())),
+                        key=lambda p: -p["score"])
+    prototypes = [{"index": k, "label": class_names[owner[k]], "error": float(a.stage_errors[-1, k]),
+                   "stage_errors": {s: float(a.stage_errors[i, k]) for i, s in enumerate(stages)}}
+                  for k in range(a.stage_errors.shape[1])]
+    segments = [{**seg, "label": class_names[owner[seg["prototype"]]]}
+                for seg in timeline(a.frame_errors, audio.frame_seconds)]
+    return {"prediction": prediction, "prototypes": prototypes, "timeline": segments}

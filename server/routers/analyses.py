@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import FileResponse
 
 from auralens.models.audio import spectrogram_for_display
-from auralens.models.latent import LatentPrototypeModel
-from auralens.models.latent import timeline as latent_timeline
-from auralens.models.prototypes.analysis import analyse, timeline, transforms_in_units
-from auralens.models.prototypes.transforms import STAGES
+from auralens.models.kinds import kind_of
+from auralens.models.prototypes.analysis import transforms_in_units
 
+from ..deps import State
+from ..errors import COMMON, NotFound
 from ..exports import export_analysis, export_path
 from ..renders import prerender, reconstruction, reconstruction_wavs
-from ..errors import COMMON
 from ..schemas import Analysis, AnalysisRequest, JobStarted, Reconstruction
-from ..state import AppState, get_state
+from ..state import AppState
 
 router = APIRouter(prefix="/api/analyses", tags=["analyses"], responses=COMMON)
 Stage = Literal["raw", "gain", "pitch", "filters"]
@@ -26,60 +24,20 @@ PROTOTYPE = Path(..., ge=0, description="prototype index, 0 to K-1")
 STAGE = Query("filters", description="raw prototype, + gain, + pitch shift, + filters (cumulative)")
 
 
-def latent_analysis_body(state: AppState, model, x: torch.Tensor) -> dict:
-    """A latent prototype model's analysis: prediction, distance and similarity to every
-    prototype, and (for clips longer than one window) the closest prototype per window."""
-    out = model(x.unsqueeze(0))
-    classes = state.bundle.classes
-    owner = model.prototype_class.tolist()
-    prediction = sorted(({"label": classes[c], "score": float(s)} for c, s in enumerate(out.scores[0].tolist())),
-                        key=lambda p: -p["score"])
-    prototypes = [{"index": k, "label": classes[owner[k]], "error": float(d), "similarity": float(sim)}
-                  for k, (d, sim) in enumerate(zip(out.distances[0].tolist(), out.similarities[0].tolist()))]
-    cfg = state.bundle.audio
-    tl = latent_timeline(model, x, cfg.frame_seconds)
-    window = model.cfg.frames * cfg.frame_seconds
-    duration = x.shape[-1] * cfg.frame_seconds
-    segments = []
-    if len(tl.times_s) > 1:
-        for start, sims in zip(tl.times_s.tolist(), tl.similarities):
-            k = int(sims.argmax())
-            segments.append({"start_s": round(start, 3), "end_s": round(min(start + window, duration), 3),
-                             "prototype": k, "label": classes[owner[k]]})
-    return {"prediction": prediction, "prototypes": prototypes, "timeline": segments}
-
-
-def analysis_body(state: AppState, model, x: torch.Tensor) -> dict:
-    """The stored part of an analysis: prediction, per-prototype errors per stage, timeline."""
-    if isinstance(model, LatentPrototypeModel):
-        return latent_analysis_body(state, model, x)
-    a = analyse(model, x, state.bundle.audio.db_per_unit, with_reconstructions=False)
-    classes = state.bundle.classes
-    owner = model.prototype_class.tolist()
-    stages = STAGES[: a.stage_errors.shape[0]]
-    prediction = sorted(({"label": classes[c], "score": float(s)} for c, s in enumerate(a.scores.tolist())),
-                        key=lambda p: -p["score"])
-    prototypes = [{"index": k, "label": classes[owner[k]], "error": float(a.stage_errors[-1, k]),
-                   "stage_errors": {s: float(a.stage_errors[i, k]) for i, s in enumerate(stages)}}
-                  for k in range(a.stage_errors.shape[1])]
-    segments = [{**seg, "label": classes[owner[seg["prototype"]]]}
-                for seg in timeline(a.frame_errors, state.bundle.audio.frame_seconds)]
-    return {"prediction": prediction, "prototypes": prototypes, "timeline": segments}
-
-
 def stored_analysis(state: AppState, analysis_id: str) -> dict:
     found = state.storage.analysis(analysis_id)
     if found is None:
-        raise HTTPException(404, detail=f"There is no analysis '{analysis_id}'.")
+        raise NotFound(f"There is no analysis '{analysis_id}'.")
     return found
 
 
 @router.post("", status_code=201, response_model=Analysis)
-async def create_analysis(request: AnalysisRequest, state: AppState = Depends(get_state)) -> Analysis:
+async def create_analysis(request: AnalysisRequest, state: State) -> Analysis:
     """Analyse a clip with a model of the bundle; the result is kept under a permanent id."""
     clip = state.find_clip(request.clip_id)
     model_id, model = state.model(request.model)
-    body = await state.run(lambda: analysis_body(state, model, state.clip_features(clip)))
+    analyse = kind_of(model).analyse
+    body = await state.run(lambda: analyse(model, state.clip_features(clip), state.bundle.classes, state.bundle.audio))
     analysis_id = state.storage.add_analysis(clip.id, model_id, state.bundle.name, body)
     found = stored_analysis(state, analysis_id)
     if clip.duration_s <= 30:  # long clips: render on demand only
@@ -88,14 +46,14 @@ async def create_analysis(request: AnalysisRequest, state: AppState = Depends(ge
 
 
 @router.get("/{analysis_id}", response_model=Analysis)
-def get_analysis(analysis_id: str, state: AppState = Depends(get_state)) -> Analysis:
+def get_analysis(analysis_id: str, state: State) -> Analysis:
     """An analysis made earlier (a permalink: it survives restarts)."""
     return Analysis(**stored_analysis(state, analysis_id))
 
 
 @router.get("/{analysis_id}/reconstructions/{k}", response_model=Reconstruction)
-async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
-                             state: AppState = Depends(get_state)) -> Reconstruction:
+async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE, *,
+                             state: State) -> Reconstruction:
     """The clip as prototype ``k`` re-creates it at a stage, with the transformations over time."""
     found = stored_analysis(state, analysis_id)
 
@@ -118,8 +76,8 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
 
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
-                               state: AppState = Depends(get_state)) -> Response:
+async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE, *,
+                               state: State) -> Response:
     """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS; the gain applied
     is in the ``X-Gain-Db`` header."""
     found = stored_analysis(state, analysis_id)
@@ -131,7 +89,7 @@ async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stag
 
 
 @router.post("/{analysis_id}/export", status_code=202, response_model=JobStarted)
-def start_export(analysis_id: str, state: AppState = Depends(get_state)) -> JobStarted:
+def start_export(analysis_id: str, state: State) -> JobStarted:
     """Package the analysis for a paper or a colleague: a ZIP with the analysis as JSON (model
     version and settings included), the clip, and its reconstructions as WAV files. Rendering
     takes seconds, so this starts a job; when it is done its result holds the download URL."""
@@ -143,11 +101,10 @@ def start_export(analysis_id: str, state: AppState = Depends(get_state)) -> JobS
 
 @router.get("/{analysis_id}/export.zip", response_class=FileResponse,
             responses={200: {"content": {"application/zip": {}}}})
-def download_export(analysis_id: str, state: AppState = Depends(get_state)) -> FileResponse:
+def download_export(analysis_id: str, state: State) -> FileResponse:
     """The export built by ``POST /api/analyses/{id}/export``."""
     stored_analysis(state, analysis_id)
     path = export_path(state, analysis_id)
     if not path.is_file():
-        raise HTTPException(404, detail="This analysis has not been exported yet; "
-                                        f"POST /api/analyses/{analysis_id}/export first.")
+        raise NotFound(f"This analysis has not been exported yet; POST /api/analyses/{analysis_id}/export first.")
     return FileResponse(path, media_type="application/zip", filename=f"auralens-{analysis_id}.zip")

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from auralens.models.audio import AudioError, UnsupportedAudio, encode_wav, load_audio, spectrogram_for_display
 
+from ..clip_ref import ClipRef
+from ..deps import State
+from ..errors import COMMON, UPLOAD, Invalid, TooLarge, UnsupportedMedia
 from ..schemas import Clip, ClipDetail, ClipList
-from ..errors import COMMON, UPLOAD
-from ..state import AppState, ClipRef, get_state
 
 router = APIRouter(prefix="/api/clips", tags=["clips"], responses=COMMON)
 
@@ -25,19 +26,18 @@ def clip_out(clip: ClipRef) -> Clip:
 @router.post("", status_code=201, response_model=Clip,
              responses=UPLOAD)
 async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/Vorbis, Opus or MP3"),
-                      state: AppState = Depends(get_state)) -> Clip:
+                      *, state: State) -> Clip:
     """Upload a recording. It is checked (decodable, not empty, not silent, not too long) and kept."""
     limit = state.settings.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(413, detail=f"The file is larger than the upload limit of "
-                                        f"{state.settings.max_upload_mb:g} MB.")
+        raise TooLarge(f"The file is larger than the upload limit of {state.settings.max_upload_mb:g} MB.")
     try:
         audio = await state.run(load_audio, data, state.bundle.audio.sample_rate, state.settings.max_seconds)
     except UnsupportedAudio as err:
-        raise HTTPException(415, detail=str(err)) from None
+        raise UnsupportedMedia(str(err)) from None
     except AudioError as err:
-        raise HTTPException(422, detail=str(err)) from None
+        raise Invalid(str(err)) from None
     ext = EXTENSIONS.get(audio.source_format, audio.source_format.lower())
     name = (file.filename or "recording").rsplit("/", 1)[-1]
     clip = state.storage.add_upload(data, name, ext, audio.duration_s, audio.source_sample_rate,
@@ -52,7 +52,7 @@ def list_clips(origin: Literal["corpus", "upload"] | None = Query(None, descript
                split: Literal["train", "val", "test"] | None = Query(None, description="split of corpus clips"),
                limit: int = Query(50, ge=1, le=500, description="clips per page"),
                offset: int = Query(0, ge=0, le=1_000_000_000, description="clips to skip"),
-               state: AppState = Depends(get_state)) -> ClipList:
+               *, state: State) -> ClipList:
     """Corpus clips (filtered by class, tag and split) then uploads (newest first): one id space."""
     corpus = [] if origin == "upload" else [c for c in state.corpus.values() if _matches(c, label, tag, split)]
     uploads_wanted = origin != "corpus" and label is None and tag is None and split is None
@@ -77,7 +77,7 @@ def _matches(clip: ClipRef, label: str | None, tag: str | None, split: str | Non
 
 
 @router.get("/{clip_id}", response_model=ClipDetail)
-async def get_clip(clip_id: str, state: AppState = Depends(get_state)) -> ClipDetail:
+async def get_clip(clip_id: str, state: State) -> ClipDetail:
     """One clip with its spectrogram (seconds, Hz, dB)."""
     clip = state.find_clip(clip_id)
     features = await state.run(state.clip_features, clip)
@@ -87,7 +87,7 @@ async def get_clip(clip_id: str, state: AppState = Depends(get_state)) -> ClipDe
 
 @router.get("/{clip_id}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def clip_audio(clip_id: str, state: AppState = Depends(get_state)) -> Response:
+async def clip_audio(clip_id: str, state: State) -> Response:
     """The clip as 16-bit WAV at the bundle's sample rate, at its own level."""
     clip = state.find_clip(clip_id)
     audio = await state.run(state.clip_audio, clip)

@@ -2,14 +2,15 @@
 against the model with TCAV, or found without labels in a layer's activations."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Response
 
 from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
 
 from ..concept_jobs import discovery_job, tcav_job
-from ..errors import COMMON
-from ..schemas import Concept, ConceptIn, DiscoveryRequest, JobStarted, Layer, TCAVRequest
-from ..state import AppState, get_state
+from ..deps import State
+from ..errors import COMMON, Conflict, Invalid, NotFound
+from ..schemas import Concept, ConceptIn, DiscoveryRequest, JobStarted, TCAVRequest
+from ..state import AppState
 
 router = APIRouter(tags=["concepts"], responses=COMMON)
 MIN_CLIPS = 20
@@ -32,7 +33,7 @@ def find_concept(state: AppState, concept_id: str) -> dict:
             return c
     found = state.storage.concept(concept_id)
     if found is None:
-        raise HTTPException(404, detail=f"There is no concept '{concept_id}'.")
+        raise NotFound(f"There is no concept '{concept_id}'.")
     return user_concept(found)
 
 
@@ -41,39 +42,38 @@ def out(c: dict) -> Concept:
 
 
 @router.get("/api/concepts", response_model=list[Concept])
-def list_concepts(state: AppState = Depends(get_state)) -> list[Concept]:
+def list_concepts(state: State) -> list[Concept]:
     """The concept library: the bundle's built-in concepts, then the users' own."""
     return [out(c) for c in builtin_concepts(state)] + [out(user_concept(c)) for c in state.storage.concepts()]
 
 
 @router.post("/api/concepts", status_code=201, response_model=Concept)
-def create_concept(concept: ConceptIn, state: AppState = Depends(get_state)) -> Concept:
+def create_concept(concept: ConceptIn, state: State) -> Concept:
     """Define a concept from at least 20 example clips (uploads or corpus clips)."""
     ids = list(dict.fromkeys(concept.clip_ids))
     if len(ids) < MIN_CLIPS:
-        raise HTTPException(422, detail=f"A concept needs at least {MIN_CLIPS} different example clips "
-                                        f"(for a trustworthy test); this one has {len(ids)}.")
+        raise Invalid(f"A concept needs at least {MIN_CLIPS} different example clips "
+                      f"(for a trustworthy test); this one has {len(ids)}.")
     missing = [i for i in ids if i not in state.corpus and state.storage.clip(i) is None]
     if missing:
-        raise HTTPException(422, detail=f"These clips do not exist: {', '.join(missing[:5])}"
-                                        f"{' and more' if len(missing) > 5 else ''}.")
+        raise Invalid(f"These clips do not exist: {', '.join(missing[:5])}{' and more' if len(missing) > 5 else ''}.")
     name = concept.name.strip()
     if any(c["name"].lower() == name.lower() for c in builtin_concepts(state) + state.storage.concepts()):
-        raise HTTPException(409, detail=f"There is already a concept called '{name}'; choose another name.")
+        raise Conflict(f"There is already a concept called '{name}'; choose another name.")
     return out(user_concept(state.storage.add_concept(name, concept.description.strip(), ids)))
 
 
 @router.get("/api/concepts/{concept_id}", response_model=Concept)
-def get_concept(concept_id: str, state: AppState = Depends(get_state)) -> Concept:
+def get_concept(concept_id: str, state: State) -> Concept:
     return out(find_concept(state, concept_id))
 
 
 @router.delete("/api/concepts/{concept_id}", status_code=204, response_class=Response,
                responses={409: {"description": "a built-in concept"}})
-def delete_concept(concept_id: str, state: AppState = Depends(get_state)) -> Response:
+def delete_concept(concept_id: str, state: State) -> Response:
     """Remove a user's concept (its clips stay)."""
     if find_concept(state, concept_id)["builtin"]:
-        raise HTTPException(409, detail="Built-in concepts belong to the bundle and cannot be deleted.")
+        raise Conflict("Built-in concepts belong to the bundle and cannot be deleted.")
     state.storage.delete_concept(concept_id)
     return Response(status_code=204)
 
@@ -82,30 +82,23 @@ def _layers(state: AppState, model, names: list[str]) -> None:
     known = {layer["name"] for layer in state.layers(model)}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise HTTPException(422, detail=f"Unknown layer(s): {', '.join(unknown)}. "
-                                        f"See GET /api/models/{{model}}/layers for the model's layers.")
-
-
-@router.get("/api/models/{model_id}/layers", response_model=list[Layer])
-def model_layers(model_id: str, state: AppState = Depends(get_state)) -> list[Layer]:
-    """The layers concepts can be tested at (every submodule with one tensor output)."""
-    _, model = state.spectral(model_id, "Concept testing")
-    return [Layer(**layer) for layer in state.layers(model)]
+        raise Invalid(f"Unknown layer(s): {', '.join(unknown)}. "
+                      f"See GET /api/models/{{model}}/layers for the model's layers.")
 
 
 @router.post("/api/tcav", status_code=202, response_model=JobStarted)
-def start_tcav(request: TCAVRequest, state: AppState = Depends(get_state)) -> JobStarted:
+def start_tcav(request: TCAVRequest, state: State) -> JobStarted:
     """Test concepts against classes with TCAV: scores with a random baseline, p-values and a
     verdict per (concept, layer, class). Runs as a job; the job's result holds the scores."""
-    model_id, model = state.spectral(request.model, "Concept testing")
+    model_id, model = state.model_showing(request.model, "concept_tests", "Concept testing")
     if not state.concept_sets:
-        raise HTTPException(422, detail="This bundle has no target clips for concept testing "
-                                        "(add them with `auralens bundle add-concepts`).")
+        raise Invalid("This bundle has no target clips for concept testing "
+                      "(add them with `auralens bundle add-concepts`).")
     concepts = [find_concept(state, cid) for cid in dict.fromkeys(request.concepts)]
     classes = list(dict.fromkeys(request.classes or state.bundle.classes))
     unknown = [c for c in classes if c not in state.bundle.classes]
     if unknown:
-        raise HTTPException(422, detail=f"Unknown class(es): {', '.join(unknown)}.")
+        raise Invalid(f"Unknown class(es): {', '.join(unknown)}.")
     layers = list(dict.fromkeys(request.layers or [DEFAULT_TCAV_LAYERS[0]]))
     _layers(state, model, layers)
     params = {"concepts": [c["id"] for c in concepts], "classes": classes, "layers": layers, "runs": request.runs,
@@ -116,20 +109,20 @@ def start_tcav(request: TCAVRequest, state: AppState = Depends(get_state)) -> Jo
 
 
 @router.post("/api/discoveries", status_code=202, response_model=JobStarted)
-def start_discovery(request: DiscoveryRequest, state: AppState = Depends(get_state)) -> JobStarted:
+def start_discovery(request: DiscoveryRequest, state: State) -> JobStarted:
     """Find concepts without labels: NMF of a layer's activations on the corpus clips of the
     chosen classes. Runs as a job; the result lists each concept with its playable excerpts."""
-    model_id, model = state.spectral(request.model, "Concept testing")
+    model_id, model = state.model_showing(request.model, "concept_tests", "Concept testing")
     classes = list(dict.fromkeys(request.classes))
     unknown = [c for c in classes if c not in state.bundle.classes]
     if unknown or len(classes) < 2:
-        raise HTTPException(422, detail=f"Choose two or more classes of the bundle"
-                                        f"{'; unknown: ' + ', '.join(unknown) if unknown else ''}.")
+        raise Invalid(f"Choose two or more classes of the bundle"
+                      f"{'; unknown: ' + ', '.join(unknown) if unknown else ''}.")
     layer = request.layer or DEFAULT_DISCOVERY_LAYERS[0]
     _layers(state, model, [layer])
     if not next(x for x in state.layers(model) if x["name"] == layer)["non_negative"]:
-        raise HTTPException(422, detail=f"Layer '{layer}' has negative activations; discovery needs a "
-                                        f"non-negative one (a ReLU), e.g. {DEFAULT_DISCOVERY_LAYERS[0]}.")
+        raise Invalid(f"Layer '{layer}' has negative activations; discovery needs a "
+                      f"non-negative one (a ReLU), e.g. {DEFAULT_DISCOVERY_LAYERS[0]}.")
     params = {"classes": classes, "layer": layer, "rank": request.rank, "seed": request.seed, "model": model_id}
     job_id = state.jobs.submit("discovery", params, lambda progress: discovery_job(
         state, model, model_id, classes, layer, request.rank, request.seed, progress))

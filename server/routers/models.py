@@ -1,39 +1,39 @@
-"""The bundle and its models: what is loaded, and every prototype as a picture and a sound,
-with what-if controls (louder, transposed, filtered)."""
+"""The bundle and its models: what is loaded, every prototype as a picture and a sound, with
+what-if controls (louder, transposed, filtered), and the layers concepts can be tested at."""
 from __future__ import annotations
 
-import numpy as np
-import torch
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+import torch
+from fastapi import APIRouter, Depends, Query, Response
 
 from auralens.models.audio import encode_wav, spectrogram_for_display, steady_tone
 from auralens.models.audio.display import log_to_db
 from auralens.models.bundle import nearest_clip_audio
-from auralens.models.latent import LatentPrototypeModel
-from auralens.models.prototypes.analysis import analyse
-from auralens.models.prototypes.model import PrototypeModel
-from auralens.models.prototypes.transforms import STAGES, Transforms, reconstruct
+from auralens.models.kinds import kind_of
+from auralens.models.prototypes.whatif import steady_scores, what_if_spectrum
 
-from ..schemas import BundleInfo, ModelInfo, Prototype, Rendering, WhatIf
-from ..errors import COMMON
+from ..deps import ConceptModelDep, ModelDep, PrototypeDep, State, WhatIfPrototypeDep
+from ..errors import COMMON, Invalid, NotFound
 from ..renders import decoded_prototype_wav
-from ..state import AppState, get_state
+from ..schemas import BundleInfo, Layer, ModelInfo, Prototype, Rendering, WhatIf
+from ..state import AppState, models_showing
 from .neighbours import space_list
 
 router = APIRouter(tags=["bundle"], responses=COMMON)
 
 
 @router.get("/api/bundle", response_model=BundleInfo)
-def bundle_info(state: AppState = Depends(get_state)) -> BundleInfo:
+def bundle_info(state: State) -> BundleInfo:
     """The loaded bundle: audio settings, classes, models with their stages, metrics."""
     b = state.bundle
-    models = [ModelInfo(id=mid, kind=e.kind, n_prototypes=state.models[mid].cfg.n_prototypes,
-                        supervised=bool(e.config.get("supervised", e.kind == "latent-prototypes")),
-                        stages=list(STAGES[: STAGES.index(state.models[mid].stage) + 1])
-                        if isinstance(state.models[mid], PrototypeModel) else [], metrics=e.metrics)
-              for mid, e in b.models.items()]
+    models = []
+    for mid, e in b.models.items():
+        model = state.models[mid]
+        kind = kind_of(model)
+        models.append(ModelInfo(id=mid, kind=e.kind, title=kind.title, shows=kind.shows,
+                                n_prototypes=model.cfg.n_prototypes, supervised=kind.supervised(e.config),
+                                stages=kind.stages_of(model), metrics=e.metrics))
     return BundleInfo(name=b.name, version=b.version, audio=b.audio.to_dict(), classes=b.classes, models=models,
                       evaluations=b.extra.get("evaluations", {}), embedding_spaces=space_list(state),
                       embedding_probe=(b.extra.get("embeddings") or {}).get("probes", {}).get("all"),
@@ -41,26 +41,26 @@ def bundle_info(state: AppState = Depends(get_state)) -> BundleInfo:
 
 
 @router.get("/api/models/{model_id}/prototypes", response_model=list[Prototype])
-def prototypes(model_id: str, state: AppState = Depends(get_state)) -> list[Prototype]:
+def prototypes(chosen: ModelDep, state: State) -> list[Prototype]:
     """Every prototype of a model: its class, its spectrum (as a 1.5 s steady sound) and audio.
     A latent prototype comes as its decoded spectrogram, with two renderings to hear: decoded,
     and the training clip nearest to it."""
-    model_id, model = state.model(model_id)
-    if isinstance(model, LatentPrototypeModel):
-        return latent_prototypes(state, model_id, model)
+    model_id, model = chosen
+    if kind_of(model).shows.decoded_prototypes:
+        return decoded_prototypes(state, model_id, model)
     cfg = state.bundle.audio
     frames = cfg.n_frames(int(1.5 * cfg.sample_rate))
     out = []
     for k in range(model.cfg.n_prototypes):
         spectrum = model.prototypes[k].detach().cpu().unsqueeze(-1).expand(-1, frames)
         out.append(Prototype(index=k, label=state.bundle.classes[int(model.prototype_class[k])],
-                             spectrogram=spectrogram_for_display(spectrum, cfg),
-                             audio_url=f"/api/models/{model_id}/prototypes/{k}/audio.wav",
-                             best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k]))
+                                spectrogram=spectrogram_for_display(spectrum, cfg),
+                                audio_url=f"/api/models/{model_id}/prototypes/{k}/audio.wav",
+                                best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k]))
     return out
 
 
-def latent_prototypes(state: AppState, model_id: str, model) -> list[Prototype]:
+def decoded_prototypes(state: AppState, model_id: str, model) -> list[Prototype]:
     decoded = state.decoded_prototypes(model_id)  # (K, F, frames)
     nearest = {c.prototype: c for c in state.nearest_clips(model_id)}
     out = []
@@ -74,15 +74,9 @@ def latent_prototypes(state: AppState, model_id: str, model) -> list[Prototype]:
                                         description=f"the training clip nearest to it ({c.clip_label.replace('_', ' ')}, "
                                                     f"{c.source}): always a faithful sound"))
         out.append(Prototype(index=k, label=state.bundle.classes[int(model.prototype_class[k])],
-                             spectrogram=spectrogram_for_display(decoded[k], state.bundle.audio), audio_url=url,
-                             best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k], renderings=renderings))
+                                spectrogram=spectrogram_for_display(decoded[k], state.bundle.audio), audio_url=url,
+                                best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k], renderings=renderings))
     return out
-
-
-def hz_to_position(model, hz: float) -> float:
-    """Position on the mel axis in [0, 1] of a frequency in Hz (band centres interpolated)."""
-    centres = model.tables.centre_hz.cpu().numpy()
-    return float(np.interp(hz, centres, np.linspace(0, 1, len(centres))))
 
 
 class WhatIfQuery:
@@ -104,37 +98,30 @@ class WhatIfQuery:
 
     def spectrum(self, model, k: int, db_per_unit: float) -> torch.Tensor:
         """Prototype ``k``'s spectrum ``(F,)`` in log units after the transformation."""
-        one = torch.ones(1, 1, 1, device=model.prototypes.device)
-        low = hz_to_position(model, self.lowcut_hz) if self.lowcut_hz else 0.0
-        high = hz_to_position(model, self.highcut_hz) if self.highcut_hz else 1.0
-        steep = -model.cfg.slope_max
-        tr = Transforms(gain=one * self.gain_db / db_per_unit, shift=one * self.shift_semitones,
-                        low_cut=one * low, low_slope=one * (steep if self.lowcut_hz else 0.0),
-                        high_cut=one * high, high_slope=one * (steep if self.highcut_hz else 0.0))
-        return reconstruct(model.prototypes[k:k + 1], tr, model.tables, (1, 1))[0, 0, 0]
+        return what_if_spectrum(model, k, db_per_unit, self.gain_db, self.shift_semitones, self.lowcut_hz,
+                                self.highcut_hz)
 
 
 @router.get("/api/models/{model_id}/prototypes/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def prototype_audio(
-    model_id: str, k: int = Path(..., description="prototype index, 0 to K-1"),
     seconds: float = Query(1.5, gt=0, le=10, description="length of the sound"),
     what_if: WhatIfQuery = Depends(),
     rendering: Literal["decoded", "nearest"] | None = Query(None, description="latent prototypes: the decoded "
                                                                                "prototype (default) or its nearest "
                                                                                "training clip"),
-    state: AppState = Depends(get_state),
+    *, chosen: PrototypeDep, state: State,
 ) -> Response:
     """A prototype as a steady sound, optionally transformed by hand (what if it were louder,
     higher, darker?). Peak-normalised unless a gain is asked for; the gain applied is in
     ``X-Gain-Db``. A latent prototype is heard decoded, or as its nearest training clip."""
-    model_id, model = state.prototype(model_id, k)
+    model_id, model, k = chosen
+    kind = kind_of(model)
     cfg = state.bundle.audio
-    if isinstance(model, LatentPrototypeModel):
-        if what_if.changed:
-            raise HTTPException(422, detail="What-if changes are for spectral prototype models; "
-                                            f"'{model_id}' is a latent prototype model.")
-        return await latent_audio(state, model_id, model, k, rendering or "decoded")
+    if what_if.changed and not kind.shows.what_if:
+        raise Invalid(f"What-if changes are for {models_showing('what_if')}; '{model_id}' is a {kind.noun}.")
+    if kind.shows.decoded_prototypes:
+        return await decoded_audio(state, model_id, k, rendering or "decoded")
 
     def work():
         audio = steady_tone(what_if.spectrum(model, k, cfg.db_per_unit), seconds, cfg)
@@ -145,22 +132,15 @@ async def prototype_audio(
 
 
 @router.get("/api/models/{model_id}/prototypes/{k}/what-if", response_model=WhatIf)
-async def prototype_what_if(
-    model_id: str, k: int = Path(..., description="prototype index, 0 to K-1"),
-    what_if: WhatIfQuery = Depends(),
-    state: AppState = Depends(get_state),
-) -> WhatIf:
+async def prototype_what_if(what_if: WhatIfQuery = Depends(), *, chosen: WhatIfPrototypeDep, state: State) -> WhatIf:
     """How the model hears prototype ``k`` once transformed by hand: the class ranking of the
     transformed sound, and the spectrum before and after (dB per mel band)."""
-    model_id, model = state.spectral(model_id, "What-if")
-    state.prototype(model_id, k)
+    _, model, k = chosen
     cfg = state.bundle.audio
 
     def work():
         spectrum = what_if.spectrum(model, k, cfg.db_per_unit)  # (F,)
-        frames = cfg.n_frames(int(1.5 * cfg.sample_rate))
-        scores = analyse(model, spectrum.unsqueeze(-1).expand(-1, frames).contiguous(), cfg.db_per_unit,
-                         with_reconstructions=False).scores
+        scores = steady_scores(model, spectrum, cfg.n_frames(int(1.5 * cfg.sample_rate)), cfg.db_per_unit)
         ranking = sorted(({"label": state.bundle.classes[c], "score": float(s)} for c, s in enumerate(scores.tolist())),
                          key=lambda p: -p["score"])
         to_db = lambda v: [round(d, 2) for d in log_to_db(v.double().cpu(), cfg).tolist()]
@@ -171,7 +151,8 @@ async def prototype_what_if(
     return await state.run(work)
 
 
-async def latent_audio(state: AppState, model_id: str, model, k: int, rendering: str) -> Response:
+async def decoded_audio(state: AppState, model_id: str, k: int, rendering: str) -> Response:
+    """A prototype heard through the model's decoder, or as its nearest training clip."""
     cfg = state.bundle.audio
     key = ("latent", model_id, k, rendering)
     cached = state.renders.get(key)
@@ -179,7 +160,7 @@ async def latent_audio(state: AppState, model_id: str, model, k: int, rendering:
         if rendering == "nearest":
             nearest = {c.prototype: c for c in state.nearest_clips(model_id)}
             if k not in nearest:
-                raise HTTPException(404, detail=f"The bundle keeps no nearest training clip for prototype {k}.")
+                raise NotFound(f"The bundle keeps no nearest training clip for prototype {k}.")
             work = lambda: encode_wav(torch.as_tensor(nearest_clip_audio(state.bundle.path, nearest[k], cfg)),
                                       cfg.sample_rate)
             cached = state.renders.put(key, await state.run(work))
@@ -187,3 +168,9 @@ async def latent_audio(state: AppState, model_id: str, model, k: int, rendering:
             cached = await state.run(decoded_prototype_wav, state, model_id, k)
     data, gain = cached
     return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain:.2f}"})
+
+
+@router.get("/api/models/{model_id}/layers", response_model=list[Layer])
+def model_layers(chosen: ConceptModelDep, state: State) -> list[Layer]:
+    """The layers concepts can be tested at (every submodule with one tensor output)."""
+    return [Layer(**layer) for layer in state.layers(chosen.model)]

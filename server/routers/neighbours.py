@@ -3,21 +3,21 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from auralens.models.embeddings import UnknownWords
 
-from ..errors import COMMON
+from ..deps import State
+from ..errors import COMMON, Invalid, NotFound
 from ..schemas import EmbeddingSpace, NeighbourClip
-from ..state import AppState, get_state
+from ..state import AppState
 
 router = APIRouter(tags=["neighbours"], responses=COMMON)
 
 
 def spaces_of(state: AppState):
     if state.spaces is None:
-        raise HTTPException(404, detail="This bundle has no embedding spaces "
-                                        "(add them with `auralens bundle add-embeddings`).")
+        raise NotFound("This bundle has no embedding spaces (add them with `auralens bundle add-embeddings`).")
     return state.spaces
 
 
@@ -39,7 +39,7 @@ def hits_out(state: AppState, hits) -> list[NeighbourClip]:
 
 
 @router.get("/api/spaces", response_model=list[EmbeddingSpace])
-def list_spaces(state: AppState = Depends(get_state)) -> list[EmbeddingSpace]:
+def list_spaces(state: State) -> list[EmbeddingSpace]:
     """The embedding spaces of the bundle: what nearness means in each, and how well it sorts
     the corpus by class."""
     return space_list(state)
@@ -49,16 +49,17 @@ def list_spaces(state: AppState = Depends(get_state)) -> list[EmbeddingSpace]:
 async def neighbours(clip_id: str,
                      space: str = Query("timbre", description="an embedding space (see GET /api/spaces)"),
                      k: int = Query(10, ge=1, le=100, description="how many neighbours"),
-                     state: AppState = Depends(get_state)) -> list[NeighbourClip]:
+                     *, state: State) -> list[NeighbourClip]:
     """The ``k`` corpus clips nearest to a clip (a corpus clip or an upload) in one space,
     nearest first; a corpus clip is not its own neighbour."""
     spaces = spaces_of(state)
     clip = state.find_clip(clip_id)
     if space not in spaces.names:
         why = spaces.unavailable.get(space)
-        raise HTTPException(404 if why is None else 422,
-                            detail=f"The '{space}' space is not available on this server: {why}." if why else
-                            f"There is no space '{space}'; there are: {', '.join(spaces.names)}.")
+        missing = f"There is no space '{space}'; there are: {', '.join(spaces.names)}."
+        if why is None:
+            raise NotFound(missing)
+        raise Invalid(f"The '{space}' space is not available on this server: {why}." if why else missing)
     key = (clip.id, space, k)
     cached = state.neighbours.get(key)
     if cached is None:
@@ -74,7 +75,7 @@ async def neighbours(clip_id: str,
 async def search(response: Response,
                  q: str = Query(..., min_length=1, max_length=200, description="tag words, e.g. 'brass ff low'"),
                  k: int = Query(10, ge=1, le=100),
-                 state: AppState = Depends(get_state)) -> list[NeighbourClip]:
+                 *, state: State) -> list[NeighbourClip]:
     """Corpus clips that fit a few words (tags such as an instrument family, register, dynamics,
     articulation), through the space where sounds and their tags meet. Words the tags space
     does not know are left out and named in the ``X-Ignored-Words`` header; a query of unknown
@@ -86,12 +87,12 @@ async def search(response: Response,
         unknown = {w.lower() for w in err.unknown}
         known = " ".join(w for w in re.split(r"[\s,;+]+", q) if w and w.lower() not in unknown)
         if not known.strip():
-            raise HTTPException(422, detail=str(err)) from None
+            raise Invalid(str(err)) from None
         try:
             hits = await state.run(spaces.search_words, known, k)
         except ValueError:
-            raise HTTPException(422, detail=str(err)) from None
+            raise Invalid(str(err)) from None
         response.headers["X-Ignored-Words"] = ", ".join(err.unknown)
     except ValueError as err:
-        raise HTTPException(404, detail=str(err)) from None
+        raise NotFound(str(err)) from None
     return hits_out(state, hits)

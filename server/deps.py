@@ -1,0 +1,57 @@
+"""What the routes depend on, as typed dependencies: the app's state, and a model or a prototype
+named in the path (an unknown one is answered 404, a model of a kind that lacks the view 422,
+before the route runs).
+
+>>> @router.get("/api/models/{model_id}/prototypes/{k}/what-if")   # doctest: +SKIP
+... async def what_if(chosen: WhatIfPrototypeDep, state: State):
+...     model_id, model, k = chosen
+"""
+from __future__ import annotations
+
+from typing import Annotated, NamedTuple
+
+import torch.nn as nn
+from fastapi import Depends, Path, Request
+
+from .state import AppState, LoadedModel
+
+PROTOTYPE_INDEX = Path(..., description="prototype index, 0 to K-1")
+
+
+class ChosenPrototype(NamedTuple):
+    """Prototype ``k`` of the bundle's model ``model_id``."""
+
+    model_id: str
+    model: nn.Module
+    k: int
+
+
+def get_state(request: Request) -> AppState:
+    """The state :func:`auralens.server.app.create_app` built."""
+    return request.app.state.auralens
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+async def model_in_path(model_id: str, state: State) -> LoadedModel:
+    return state.model(model_id)
+
+
+async def concept_model_in_path(model_id: str, state: State) -> LoadedModel:
+    return state.model_showing(model_id, "concept_tests", "Concept testing")
+
+
+async def prototype_in_path(model_id: str, state: State, k: int = PROTOTYPE_INDEX) -> ChosenPrototype:
+    return ChosenPrototype(*state.prototype(model_id, k), k)
+
+
+async def what_if_prototype_in_path(model_id: str, state: State, k: int = PROTOTYPE_INDEX) -> ChosenPrototype:
+    state.model_showing(model_id, "what_if", "What-if")
+    return ChosenPrototype(*state.prototype(model_id, k), k)
+
+
+ModelDep = Annotated[LoadedModel, Depends(model_in_path)]  # the model {model_id}
+ConceptModelDep = Annotated[LoadedModel, Depends(concept_model_in_path)]  # ... that concepts can be tested on
+PrototypeDep = Annotated[ChosenPrototype, Depends(prototype_in_path)]  # prototype {k} of model {model_id}
+WhatIfPrototypeDep = Annotated[ChosenPrototype, Depends(what_if_prototype_in_path)]  # ... to transform by hand
