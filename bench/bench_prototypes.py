@@ -4,7 +4,8 @@ Run: python bench/bench_prototypes.py [--threads 2] [--device cpu|cuda] [--compi
 
 * Training step (forward, backward, AdamW) at B = 16 clips, T = 256 frames, K = 33
   prototypes, F = 128 bands, at every curriculum stage. Target at the last stage: <= 0.25 s
-  on 2 CPU threads (the reference implementation takes 1.25 s there).
+  on 2 CPU threads (the reference implementation of "A Model You Can Hear: Audio
+  Identification with Playable Prototypes" takes 1.25 s there).
 * Analysis of a 2 s clip: prediction, errors of all K prototypes at all 4 stages and all
   K x 4 reconstructions (the default bundle's supervised model when it exists, else an
   untrained model with K = 16). Target: < 100 ms.

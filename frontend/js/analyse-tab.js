@@ -183,133 +183,37 @@ export function createAnalyseTab(panel, context) {
     const clip = await getJSON(`/api/clips/${encodeURIComponent(a.clip_id)}`);
     const model = bundle.models.find((m) => m.id === a.model);
     const latent = model?.shows.reconstructions === false;
-    const stages = model ? model.stages : Object.keys(a.prototypes[0].stage_errors || {}).filter((s) => a.prototypes[0].stage_errors[s] !== null);
-    const finalStage = stages[stages.length - 1];
-    const ranked = [...a.prototypes].sort((p, q) => p.error - q.error);
-    const winner = ranked[0];
-    const fetchLimited = limiter(3);
-    const base = `/api/analyses/${encodeURIComponent(a.id)}`;
-    const reconstruction = (k, stage) => fetchLimited(() => getJSON(`${base}/reconstructions/${k}?stage=${stage}`));
-    const audioUrl = (k, stage) => `${base}/reconstructions/${k}/audio.wav?stage=${stage}`;
-
-    // summary, permalink, export
-    const original = player(clip.audio_url, `Play the original: ${clip.name}`, { preload: "auto" });
-    original.id = "original-audio";
-    const link = `${location.origin}${location.pathname}#/analyses/${a.id}`;
-    const linkField = el("input", { type: "text", readonly: true, value: link, id: "permalink", "aria-label": "Link to this analysis" });
-    const copy = el("button", { type: "button", onclick: async () => {
-      try { await navigator.clipboard.writeText(link); showMessage("Link copied.", "info"); } catch { linkField.select(); }
-    } }, "Copy link");
-    const exportBox = el("div", { class: "export" });
-    const exportButton = el("button", { type: "button", id: "export", onclick: async () => {
-      exportButton.disabled = true;
-      const bar = progressBar("Preparing the export");
-      clear(exportBox, bar);
-      try {
-        const started = await postJSON(`${base}/export`, {});
-        const done = await followJob(started.job_id, bar.update);
-        clear(exportBox, el("a", { href: done.download_url, download: `auralens-${a.id}.zip`, id: "export-link", class: "button-link" },
-          `Download the export (${(done.bytes / 2 ** 20).toFixed(1)} MB: analysis as JSON + audio)`));
-      } catch (error) {
-        clear(exportBox);
-        showMessage(error.message);
-      } finally {
-        exportButton.disabled = false;
-      }
-    } }, "Export (JSON + audio)");
-    const top = a.prediction[0];
-    const summary = el("section", { class: "summary" },
-      el("h2", {}, `Analysis of “${clip.name}”`),
-      el("p", { class: "verdict", id: "verdict" },
-        `The model hears ${/^[aeiou]/.test(top.label) ? "an" : "a"} `, el("strong", {}, pretty(top.label)),
-        ` (${percent(top.score)} sure).`),
-      el("p", { class: "muted" }, `${seconds(clip.duration_s)} · ${clip.origin === "corpus" ? `corpus clip (${pretty(clip.label)})` : "your upload"} · model ${a.model} · ${a.created.replace("T", " ").slice(0, 16)} UTC`),
-      el("div", { class: "row" }, el("span", {}, "Original: "), original),
-      el("div", { class: "row" }, linkField, copy, exportButton,
-        bundle.embedding_spaces.length ? el("a", { href: `#/neighbours?clip=${encodeURIComponent(clip.id)}`, class: "button-link",
-          id: "to-neighbours" }, "Find similar clips") : null), exportBox);
-
+    const summary = summarySection(a, clip, bundle.embedding_spaces.length > 0);
     const ranking = el("div", { class: "chart", id: "prediction-chart" });
-    const stageHeading = el("h2", {});
-    const pickPrototype = el("select", { id: "prototype-select", "aria-label": "Prototype to look at" },
-      ranked.map((p, i) => el("option", { value: p.index }, `${i + 1}. ${pretty(p.label)} (prototype ${p.index})`)));
-    const whatIf = el("button", { type: "button" }, "What if…");
-    const stageRow = el("div", { class: "stages", id: "stages" });
-    const curves = el("div", { class: "chart", id: "curves" });
     const timeline = el("div", { class: "chart", id: "timeline" });
-    const crossGrid = el("div", { class: "grid recon", id: "cross-class" });
-
     if (latent) {
       await renderLatent(a, summary, ranking, timeline);
       return;
     }
+    const stages = model ? model.stages : Object.keys(a.prototypes[0].stage_errors || {}).filter((s) => a.prototypes[0].stage_errors[s] !== null);
+    const ranked = [...a.prototypes].sort((p, q) => p.error - q.error);
+    const recons = reconstructionsOf(a.id);
+    const steps = stepsSection(a, clip, stages, ranked, recons);
+    const crossGrid = el("div", { class: "grid recon", id: "cross-class" });
     clear(result,
       summary,
-      el("section", {}, el("h2", {}, "What the model hears"), ranking),
-      el("section", {}, stageHeading,
-        el("p", { class: "hint" }, "The prototype is transformed step by step to re-create your clip: first as it is, then made louder or softer over time, then shifted in pitch, then filtered. Each step has its spectrogram and its sound."),
-        el("div", { class: "toolbar" }, el("label", { for: "prototype-select" }, "Prototype "), pickPrototype, whatIf),
-        stageRow,
-        el("h3", {}, "How it was transformed over time"),
-        el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones) and the filter cut-offs (Hz) the model chose, frame by frame."),
-        curves),
-      a.timeline.length > 1 ? el("section", {}, el("h2", {}, "Which prototype explains each moment"), timeline) : null,
+      rankingSection(ranking),
+      steps.section,
+      timelineSection(a, timeline, "Which prototype explains each moment"),
       el("section", {}, el("h2", {}, "Your clip as every prototype would render it"),
         el("p", { class: "hint" }, "Best re-creation first. “A/B” switches between your original and the re-creation at the same moment."),
         crossGrid));
     rankingChart(ranking, a.prediction);
     if (a.timeline.length > 1) timelinePlot(timeline, a.timeline);
-
-    // the chosen prototype, step by step
-    let showing = 0;
-    async function showPrototype(k) {
-      const mine = ++showing;
-      const p = a.prototypes.find((q) => q.index === k);
-      pickPrototype.value = String(k);
-      whatIf.onclick = () => openWhatIf(a.model, p);
-      stageHeading.textContent = `Step by step: how the ${pretty(p.label)} prototype re-creates your clip`;
-      const cells = stages.map((stage) => {
-        const plot = el("div", { class: "plot" });
-        const err = p.stage_errors[stage];
-        const cell = el("figure", { class: "stage", dataset: { stage } },
-          el("figcaption", {}, el("strong", {}, STAGE_NAMES[stage] || stage),
-            el("span", { class: "muted" }, ` re-creation error ${err.toFixed(4)}`)),
-          plot, player(audioUrl(k, stage), `Play the ${pretty(p.label)} prototype: ${STAGE_NAMES[stage] || stage}`));
-        return { stage, plot, cell };
-      });
-      clear(stageRow, cells.map((c) => c.cell));
-      const recs = await Promise.all(stages.map((s) => reconstruction(k, s)));
-      if (mine !== showing) return;
-      recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram, { height: 210, showscale: false }));
-      curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms);
-    }
-    pickPrototype.addEventListener("change", () => showPrototype(Number(pickPrototype.value)).catch((e) => showMessage(e.message)));
-
-    // the cross-class grid
-    const cards = ranked.map((p, i) => {
-      const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `Your clip as the ${pretty(p.label)} prototype renders it` });
-      const audio = player(audioUrl(p.index, finalStage), `Play your clip as the ${pretty(p.label)} prototype (${p.index}) renders it`);
-      const ab = abButton(audio);
-      const card = el("article", { class: "card recon", dataset: { prototype: p.index } },
-        el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
-        el("p", { class: "muted" }, `re-creation error ${p.error.toFixed(4)}`),
-        canvas, audio,
-        el("div", { class: "row" }, ab, el("button", { type: "button", onclick: () => {
-          showPrototype(p.index).catch((e) => showMessage(e.message));
-          stageHeading.scrollIntoView({ behavior: "smooth" });
-        } }, "Show its steps")));
-      card.load = async () => {
-        const rec = await reconstruction(p.index, finalStage);
-        drawSpectrogram(canvas, rec.spectrogram);
-        attachSpectrogramHover(canvas, rec.spectrogram);
-      };
-      return card;
+    const cards = crossClassCards(ranked, stages[stages.length - 1], recons, (k) => {
+      steps.show(k).catch((e) => showMessage(e.message));
+      steps.heading.scrollIntoView({ behavior: "smooth" });
     });
     clear(crossGrid, cards);
     // the winner's steps first, then the grid, best first, a few requests at a time
-    const steps = showPrototype(winner.index);
+    const shown = steps.show(ranked[0].index);
     Promise.all(cards.map((c) => c.load())).catch(() => {});
-    await steps;
+    await shown;
   }
 
   // A latent prototype model: how close the clip is to each prototype, and the prototypes heard.
@@ -320,12 +224,12 @@ export function createAnalyseTab(panel, context) {
     const similarity = el("div", { class: "chart", id: "similarity-chart" });
     const grid = el("div", { class: "grid recon", id: "cross-class" });
     clear(result, summary,
-      el("section", {}, el("h2", {}, "What the model hears"), ranking),
+      rankingSection(ranking),
       el("section", {}, el("h2", {}, "How close your clip is to each prototype"),
         el("p", { class: "hint" }, "This model places every clip in a learned space and compares it with a few prototypes " +
           "per class; the closest ones decide. Similarity is exp(−distance): 1 would be identical."),
         similarity),
-      a.timeline.length > 1 ? el("section", {}, el("h2", {}, "Which prototype is closest at each moment"), timeline) : null,
+      timelineSection(a, timeline, "Which prototype is closest at each moment"),
       el("section", {}, el("h2", {}, "The prototypes, closest first"),
         el("p", { class: "hint" }, "Each prototype decoded into sound, and the training clip nearest to it. " +
           "“A/B” switches between your original and the decoded prototype."),
@@ -334,19 +238,7 @@ export function createAnalyseTab(panel, context) {
     rankingChart(similarity, ranked.slice(0, 10).map((p) => ({ label: `${p.label} (prototype ${p.index})`, score: p.similarity })),
       { axisTitle: "similarity to your clip", asPercent: false });
     if (a.timeline.length > 1) timelinePlot(timeline, a.timeline);
-    clear(grid, ranked.map((p, i) => {
-      const proto = byIndex[p.index];
-      const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `The decoded ${pretty(p.label)} prototype` });
-      drawSpectrogram(canvas, proto.spectrogram);
-      attachSpectrogramHover(canvas, proto.spectrogram);
-      const audios = proto.renderings.map((r) => el("div", { class: "rendering", title: r.description },
-        el("span", { class: "muted" }, r.name === "decoded" ? "Decoded prototype" : "Nearest training clip"),
-        player(r.audio_url, `Play the ${pretty(p.label)} prototype (${p.index}): ${r.description}`)));
-      return el("article", { class: "card recon", dataset: { prototype: p.index } },
-        el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
-        el("p", { class: "muted" }, `similarity ${p.similarity.toFixed(3)}`),
-        canvas, audios, abButton(audios[0]?.querySelector("audio")));
-    }));
+    clear(grid, ranked.map((p, i) => decodedPrototypeCard(p, i, byIndex[p.index])));
   }
 
   async function open(analysisId) {
@@ -374,4 +266,169 @@ export function createAnalyseTab(panel, context) {
     },
     open,
   };
+}
+
+// -- the sections of an analysis ---------------------------------------------------------------
+
+const analysisPath = (id) => `/api/analyses/${encodeURIComponent(id)}`;
+
+// The reconstructions of analysis `id`: `json(k, stage)` fetches prototype k's at a stage (at
+// most three requests at a time), `audioUrl(k, stage)` is where its sound is.
+function reconstructionsOf(id) {
+  const fetchLimited = limiter(3);
+  const base = analysisPath(id);
+  return {
+    json: (k, stage) => fetchLimited(() => getJSON(`${base}/reconstructions/${k}?stage=${stage}`)),
+    audioUrl: (k, stage) => `${base}/reconstructions/${k}/audio.wav?stage=${stage}`,
+  };
+}
+
+// The permalink of analysis `id` in a read-only field, and a button that copies it.
+function permalinkControls(id) {
+  const link = `${location.origin}${location.pathname}#/analyses/${id}`;
+  const linkField = el("input", { type: "text", readonly: true, value: link, id: "permalink", "aria-label": "Link to this analysis" });
+  const copy = el("button", { type: "button", onclick: async () => {
+    try { await navigator.clipboard.writeText(link); showMessage("Link copied.", "info"); } catch { linkField.select(); }
+  } }, "Copy link");
+  return [linkField, copy];
+}
+
+// The export of analysis `id`: a button that prepares the zip (JSON + audio) with a progress
+// bar, and the box where the bar and then the download link appear.
+function exportControls(id) {
+  const box = el("div", { class: "export" });
+  const button = el("button", { type: "button", id: "export", onclick: async () => {
+    button.disabled = true;
+    const bar = progressBar("Preparing the export");
+    clear(box, bar);
+    try {
+      const started = await postJSON(`${analysisPath(id)}/export`, {});
+      const done = await followJob(started.job_id, bar.update);
+      clear(box, el("a", { href: done.download_url, download: `auralens-${id}.zip`, id: "export-link", class: "button-link" },
+        `Download the export (${(done.bytes / 2 ** 20).toFixed(1)} MB: analysis as JSON + audio)`));
+    } catch (error) {
+      clear(box);
+      showMessage(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  } }, "Export (JSON + audio)");
+  return { button, box };
+}
+
+// The top of analysis `a` of `clip`: the verdict, the original's player, the permalink, the
+// export and, when the bundle has embedding spaces (`withNeighbours`), a way to similar clips.
+function summarySection(a, clip, withNeighbours) {
+  const original = player(clip.audio_url, `Play the original: ${clip.name}`, { preload: "auto" });
+  original.id = "original-audio";
+  const [linkField, copy] = permalinkControls(a.id);
+  const exporting = exportControls(a.id);
+  const top = a.prediction[0];
+  return el("section", { class: "summary" },
+    el("h2", {}, `Analysis of “${clip.name}”`),
+    el("p", { class: "verdict", id: "verdict" },
+      `The model hears ${/^[aeiou]/.test(top.label) ? "an" : "a"} `, el("strong", {}, pretty(top.label)),
+      ` (${percent(top.score)} sure).`),
+    el("p", { class: "muted" }, `${seconds(clip.duration_s)} · ${clip.origin === "corpus" ? `corpus clip (${pretty(clip.label)})` : "your upload"} · model ${a.model} · ${a.created.replace("T", " ").slice(0, 16)} UTC`),
+    el("div", { class: "row" }, el("span", {}, "Original: "), original),
+    el("div", { class: "row" }, linkField, copy, exporting.button,
+      withNeighbours ? el("a", { href: `#/neighbours?clip=${encodeURIComponent(clip.id)}`, class: "button-link",
+        id: "to-neighbours" }, "Find similar clips") : null), exporting.box);
+}
+
+// The class ranking, around the chart element `ranking`.
+function rankingSection(ranking) {
+  return el("section", {}, el("h2", {}, "What the model hears"), ranking);
+}
+
+// The timeline of analysis `a` under `title`, around the chart element `timeline`; none for a
+// clip of a single window.
+function timelineSection(a, timeline, title) {
+  return a.timeline.length > 1 ? el("section", {}, el("h2", {}, title), timeline) : null;
+}
+
+// One stage of prototype `p`'s re-creation: caption with its error, an empty plot for its
+// spectrogram, and its sound at `audioUrl`.
+function stageFigure(p, stage, audioUrl) {
+  const plot = el("div", { class: "plot" });
+  const err = p.stage_errors[stage];
+  const cell = el("figure", { class: "stage", dataset: { stage } },
+    el("figcaption", {}, el("strong", {}, STAGE_NAMES[stage] || stage),
+      el("span", { class: "muted" }, ` re-creation error ${err.toFixed(4)}`)),
+    plot, player(audioUrl, `Play the ${pretty(p.label)} prototype: ${STAGE_NAMES[stage] || stage}`));
+  return { plot, cell };
+}
+
+// The chosen prototype step by step: a spectrogram and a sound per stage of its re-creation
+// of `clip`, then the transformation curves of the last stage under the clip's spectrogram.
+// Returns the section, its heading, and `show(k)`, which shows prototype k (a promise; a
+// later call wins over an earlier one still loading).
+function stepsSection(a, clip, stages, ranked, recons) {
+  const heading = el("h2", {});
+  const pick = el("select", { id: "prototype-select", "aria-label": "Prototype to look at" },
+    ranked.map((p, i) => el("option", { value: p.index }, `${i + 1}. ${pretty(p.label)} (prototype ${p.index})`)));
+  const whatIf = el("button", { type: "button" }, "What if…");
+  const stageRow = el("div", { class: "stages", id: "stages" });
+  const curves = el("div", { class: "chart", id: "curves" });
+  const section = el("section", {}, heading,
+    el("p", { class: "hint" }, "The prototype is transformed step by step to re-create your clip: first as it is, then made louder or softer over time, then shifted in pitch, then filtered. Each step has its spectrogram and its sound."),
+    el("div", { class: "toolbar" }, el("label", { for: "prototype-select" }, "Prototype "), pick, whatIf),
+    stageRow,
+    el("h3", {}, "How it was transformed over time"),
+    el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones) and the filter cut-offs (Hz) the model chose, frame by frame."),
+    curves);
+
+  let showing = 0;
+  async function show(k) {
+    const mine = ++showing;
+    const p = a.prototypes.find((q) => q.index === k);
+    pick.value = String(k);
+    whatIf.onclick = () => openWhatIf(a.model, p);
+    heading.textContent = `Step by step: how the ${pretty(p.label)} prototype re-creates your clip`;
+    const cells = stages.map((stage) => stageFigure(p, stage, recons.audioUrl(k, stage)));
+    clear(stageRow, cells.map((c) => c.cell));
+    const recs = await Promise.all(stages.map((s) => recons.json(k, s)));
+    if (mine !== showing) return;
+    recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram, { height: 210, showscale: false }));
+    curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms);
+  }
+  pick.addEventListener("change", () => show(Number(pick.value)).catch((e) => showMessage(e.message)));
+  return { section, heading, show };
+}
+
+// The cross-class grid: a card per prototype of `ranked` (best first) with the clip as it
+// re-creates it at `finalStage`, its sound, A/B and a button that calls `showSteps(k)`. Each
+// card's `load()` fetches and draws its spectrogram.
+function crossClassCards(ranked, finalStage, recons, showSteps) {
+  return ranked.map((p, i) => {
+    const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `Your clip as the ${pretty(p.label)} prototype renders it` });
+    const audio = player(recons.audioUrl(p.index, finalStage), `Play your clip as the ${pretty(p.label)} prototype (${p.index}) renders it`);
+    const ab = abButton(audio);
+    const card = el("article", { class: "card recon", dataset: { prototype: p.index } },
+      el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
+      el("p", { class: "muted" }, `re-creation error ${p.error.toFixed(4)}`),
+      canvas, audio,
+      el("div", { class: "row" }, ab, el("button", { type: "button", onclick: () => showSteps(p.index) }, "Show its steps")));
+    card.load = async () => {
+      const rec = await recons.json(p.index, finalStage);
+      drawSpectrogram(canvas, rec.spectrogram);
+      attachSpectrogramHover(canvas, rec.spectrogram);
+    };
+    return card;
+  });
+}
+
+// A latent model's prototype `p`, `i`-th closest: its decoded spectrogram and the sounds of
+// `proto` (decoded, nearest training clip), with A/B against the original.
+function decodedPrototypeCard(p, i, proto) {
+  const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `The decoded ${pretty(p.label)} prototype` });
+  drawSpectrogram(canvas, proto.spectrogram);
+  attachSpectrogramHover(canvas, proto.spectrogram);
+  const audios = proto.renderings.map((r) => el("div", { class: "rendering", title: r.description },
+    el("span", { class: "muted" }, r.name === "decoded" ? "Decoded prototype" : "Nearest training clip"),
+    player(r.audio_url, `Play the ${pretty(p.label)} prototype (${p.index}): ${r.description}`)));
+  return el("article", { class: "card recon", dataset: { prototype: p.index } },
+    el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
+    el("p", { class: "muted" }, `similarity ${p.similarity.toFixed(3)}`),
+    canvas, audios, abButton(audios[0]?.querySelector("audio")));
 }

@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 
 from .clips import Clips, common_length, fit_length
-from .hooks import LayerError, check_layers, class_scores, describe_layers, eval_mode, forward_until, \
+from .hooks import LayerError, check_layers, class_scores, describe_layers, eval_mode, forward_until, placement, \
     record_layers, replace_layer
 
 
@@ -129,25 +129,13 @@ def discover_concepts(
     if len(classes) < 2:
         raise ValueError("Discovery needs clips of at least two classes.")
     warnings = [f"{padded} clip(s) were shorter than {n_frames} frames and were looped to fill them."] if padded else []
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    dtype = next((p.dtype for p in model.parameters()), torch.float32)
+    device, dtype = placement(model)
     check_layers(model, [layer], x[:1].to(device, dtype))
 
     with eval_mode(model):
         # -- activations and the factorisation ------------------------------------------------
         t0 = time.perf_counter()
-        acts = []
-        for start in range(0, len(x), cfg.batch_size):
-            with torch.no_grad():
-                acts.append(forward_until(model, [layer], x[start:start + cfg.batch_size].to(device, dtype))[layer].cpu())
-        A = torch.cat(acts).double()  # (n, C, *S)
-        if A.dim() < 3:
-            raise LayerError(f"Layer '{layer}' has no time axis (its output is {tuple(A.shape[1:])} per clip).")
-        if float(A.min()) < -1e-6:
-            ok = [r["name"] for r in describe_layers(model, x[:2].to(device, dtype)) if r["non_negative"]]
-            raise LayerError(f"Layer '{layer}' has negative values, so NMF cannot factorise it. Non-negative "
-                             f"layers (after a ReLU): {', '.join(ok) or 'none'}.")
-        A = A.clamp_min(0)
+        A = _nonnegative_activations(model, x, layer, cfg, device, dtype)  # (n, C, *S)
         n, C, S = A.shape[0], A.shape[1], tuple(A.shape[2:])
         V = A.movedim(1, -1).reshape(-1, C).numpy()  # (n * prod(S), C)
         timings["activations"] = time.perf_counter() - t0
@@ -161,32 +149,30 @@ def discover_concepts(
         timings["nmf"] = time.perf_counter() - t0
         report(0.4)
 
-        def as_layer(M: np.ndarray) -> torch.Tensor:  # (P, C) -> (n, C, *S)
-            return torch.from_numpy(M).view(n, *S, C).movedim(-1, 1)
-
         # -- fidelity: class decisions with the reconstruction in place --------------------------
         t0 = time.perf_counter()
-        original = _decisions(model, x, None, layer, cfg, device, dtype)
-        full = _decisions(model, x, as_layer(W @ H), layer, cfg, device, dtype)
+
+        def decisions(M: np.ndarray | None) -> np.ndarray:  # M: (P, C) in place of the layer's output
+            replacement = None if M is None else torch.from_numpy(M).view(n, *S, C).movedim(-1, 1)
+            return _decisions(model, x, replacement, layer, cfg, device, dtype)
+
+        original = decisions(None)
+        full = decisions(W @ H)
         fidelity = float((full == original).mean())
         per_class = {k: float((full == original)[labels == k].mean()) for k in classes}
         without = []
         for j in range(cfg.rank):
             keep = np.ones(cfg.rank, bool)
             keep[j] = False
-            pred = _decisions(model, x, as_layer(W[:, keep] @ H[keep]), layer, cfg, device, dtype)
-            without.append(float((pred == original).mean()))
+            without.append(float((decisions(W[:, keep] @ H[keep]) == original).mean()))
             report(0.4 + 0.3 * (j + 1) / cfg.rank)
         timings["fidelity"] = time.perf_counter() - t0
 
         # -- sensitivity of each class along each component --------------------------------------
         t0 = time.perf_counter()
         directions = torch.from_numpy(H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), 1e-12))  # (r, C)
-        sensitivity = {}
-        for k in classes:
-            g = _layer_gradient(model, x[torch.from_numpy(labels == k)], layer, k, cfg, device, dtype)  # (n_k, C, *S)
-            s = torch.einsum("bc...,rc->br", g.double(), directions)  # summed over every position
-            sensitivity[k] = s.numpy()
+        sensitivity = {k: _sensitivity(model, x[torch.from_numpy(labels == k)], layer, k, directions, cfg, device,
+                                       dtype) for k in classes}
         timings["sensitivity"] = time.perf_counter() - t0
         report(0.9)
 
@@ -195,32 +181,14 @@ def discover_concepts(
     presence = W.reshape(n, *S, cfg.rank)  # (n, [F',] T', r)
     stride = _time_stride(n_frames, S[-1])
     share = (W.sum(0) * H.sum(1)) / max(float((W.sum(0) * H.sum(1)).sum()), 1e-12)
-    components = []
-    for j in range(cfg.rank):
-        p = presence[..., j]  # (n, [F',] T')
-        rows = p.reshape(n, -1, S[-1])  # (n, rows, T'): frequency rows, or one
-        peak = float(rows.max()) or 1.0
-        profile = rows.max(1)  # (n, T'): where the component is strongest, at each step
-        strength = profile.max(1)
-        top = np.argsort(-strength, kind="stable")[:cfg.n_excerpts]
-        excerpts = []
-        for i in top:
-            curve = _upsample(profile[i], n_frames, stride)  # (T,)
-            lo, hi = _region(curve)
-            excerpts.append({
-                "clip": int(i), "label": int(labels[i]), "strength": round(float(strength[i]), 6),
-                "start_s": round(lo * cfg.frame_seconds, 4), "end_s": round((hi + 1) * cfg.frame_seconds, 4),
-                "start_frame": int(lo), "end_frame": int(hi + 1),
-                "presence": [[round(float(v), 4) for v in _upsample(r / peak, n_frames, stride)] for r in rows[i]],
-            })
-        components.append({
-            "index": j, "share": round(float(share[j]), 6), "fidelity_without": without[j],
-            "sensitivity": {str(k): {"mean": float(sensitivity[k][:, j].mean()),
-                                     "positive_fraction": float((sensitivity[k][:, j] > 0).mean())}
-                            for k in classes},
-            "channels": [round(float(v), 6) for v in H[j]],
-            "frequency_rows": int(rows.shape[1]), "excerpts": excerpts,
-        })
+    components = [{
+        "index": j, "share": round(float(share[j]), 6), "fidelity_without": without[j],
+        "sensitivity": {str(k): {"mean": float(sensitivity[k][:, j].mean()),
+                                 "positive_fraction": float((sensitivity[k][:, j] > 0).mean())}
+                        for k in classes},
+        "channels": [round(float(v), 6) for v in H[j]],
+        **_where(presence[..., j], labels, n_frames, stride, cfg),
+    } for j in range(cfg.rank)]
     if fidelity < 0.8:
         warnings.append(f"With rank {cfg.rank} the reconstruction keeps the model's decision for only {fidelity:.0%} "
                         "of the clips: the components miss part of what the model uses; try a higher rank.")
@@ -233,6 +201,56 @@ def discover_concepts(
         timings={k: round(v, 4) for k, v in timings.items()}, n_frames=n_frames,
         channels=torch.from_numpy(H),
     )
+
+
+def _nonnegative_activations(model, x, layer, cfg, device, dtype) -> torch.Tensor:
+    """``(n, C, *S)`` float64 output of ``layer`` for the clips ``x``; raises :class:`LayerError`
+    unless it has a time axis and no negative values (beyond rounding, which is clipped)."""
+    acts = []
+    for start in range(0, len(x), cfg.batch_size):
+        with torch.no_grad():
+            acts.append(forward_until(model, [layer], x[start:start + cfg.batch_size].to(device, dtype))[layer].cpu())
+    A = torch.cat(acts).double()  # (n, C, *S)
+    if A.dim() < 3:
+        raise LayerError(f"Layer '{layer}' has no time axis (its output is {tuple(A.shape[1:])} per clip).")
+    if float(A.min()) < -1e-6:
+        ok = [r["name"] for r in describe_layers(model, x[:2].to(device, dtype)) if r["non_negative"]]
+        raise LayerError(f"Layer '{layer}' has negative values, so NMF cannot factorise it. Non-negative "
+                         f"layers (after a ReLU): {', '.join(ok) or 'none'}.")
+    return A.clamp_min(0)
+
+
+def _sensitivity(model, x, layer, k, directions, cfg, device, dtype) -> np.ndarray:
+    """``(n, r)`` directional derivative of class score ``k`` along each of the ``directions``
+    ``(r, C)`` (unit channel patterns, added at every position of the layer), per clip of ``x``."""
+    g = _layer_gradient(model, x, layer, k, cfg, device, dtype)  # (n, C, *S)
+    return torch.einsum("bc...,rc->br", g.double(), directions).numpy()  # summed over every position
+
+
+def _where(presence: np.ndarray, labels: np.ndarray, n_frames: int, stride: float, cfg: DiscoveryConfig) -> dict:
+    """Where one component is present: its ``n_excerpts`` strongest clips, each with the time
+    region around its peak and its presence map upsampled onto the clip's ``n_frames`` frames.
+
+    presence: ``(n, [F',] T')`` the component's weight at every position of the layer.
+    Returns ``{"frequency_rows", "excerpts"}`` of the component's JSON form.
+    """
+    n, n_steps = presence.shape[0], presence.shape[-1]
+    rows = presence.reshape(n, -1, n_steps)  # (n, rows, T'): frequency rows, or one
+    peak = float(rows.max()) or 1.0
+    profile = rows.max(1)  # (n, T'): where the component is strongest, at each step
+    strength = profile.max(1)
+    top = np.argsort(-strength, kind="stable")[:cfg.n_excerpts]
+    excerpts = []
+    for i in top:
+        curve = _upsample(profile[i], n_frames, stride)  # (T,)
+        lo, hi = _region(curve)
+        excerpts.append({
+            "clip": int(i), "label": int(labels[i]), "strength": round(float(strength[i]), 6),
+            "start_s": round(lo * cfg.frame_seconds, 4), "end_s": round((hi + 1) * cfg.frame_seconds, 4),
+            "start_frame": int(lo), "end_frame": int(hi + 1),
+            "presence": [[round(float(v), 4) for v in _upsample(r / peak, n_frames, stride)] for r in rows[i]],
+        })
+    return {"frequency_rows": int(rows.shape[1]), "excerpts": excerpts}
 
 
 def _decisions(model, x, replacement, layer, cfg, device, dtype) -> np.ndarray:

@@ -35,6 +35,14 @@ def class_scores(output) -> torch.Tensor:
     return scores
 
 
+def placement(model: nn.Module) -> tuple[torch.device, torch.dtype]:
+    """The device and dtype of the model's first parameter (CPU, float32 for a model without one):
+    where its inputs go."""
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    dtype = next((p.dtype for p in model.parameters()), torch.float32)
+    return device, dtype
+
+
 def resolve_layer(model: nn.Module, name: str) -> nn.Module:
     try:
         return model.get_submodule(name)

@@ -16,7 +16,9 @@ a class? At a layer of the model:
    null runs, Bonferroni-corrected over the (concept, layer, class) tests of one request,
    decides significance and direction.
 
-Activations, gradients and CAVs are cached by content (see :mod:`.cache`).
+Activations, gradients and CAVs are cached by content (see :mod:`.cache`); activations and
+gradients come from :mod:`.probe`, the CAVs from :mod:`.cav`, the tests from :mod:`.stats`, and
+the verdicts and warnings are worded in :mod:`.verdicts`.
 
 Shapes: a clip is ``(..., T)`` (a log-mel ``(F, T)`` for the prototype model), a layer output
 ``(B, ...)``; its per-clip vector has ``D`` values (``D = prod(...)``, or the same without
@@ -26,22 +28,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from .cache import ConceptCache, key_of, model_digest, tensor_digest
+from .cache import ConceptCache, key_of, tensor_digest
 from .cav import balanced_split, fit_cavs
 from .clips import Clips, common_length, fit_length
-from .hooks import check_layers, class_scores, eval_mode, forward_until, record_layers
-from .stats import set_level_test, welch_test
-
-MIN_RUNS = 20
-MIN_CONCEPT_CLIPS = 20
-MIN_TARGET_CLIPS = 30
-LOW_ACCURACY = 0.7
+from .hooks import eval_mode
+from .probe import Probe, activations, class_gradients
+from .stats import TestResult, set_level_test, welch_test
+from .verdicts import few_runs_warning, padding_warning, row_warnings, set_level_caveat, set_warnings, verdict
 
 Progress = Callable[[float], None]
 
@@ -204,6 +203,60 @@ def run_tcav(
     report = progress or (lambda fraction: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    _check_request(concepts, random_sets, targets)
+
+    sets = _prepare_sets(concepts, random_sets, targets, cfg.n_frames)
+    warnings = [padding_warning(sets.padded, sets.n_frames)] if any(sets.padded.values()) else []
+    warnings += set_warnings(sets.concept_digests, sets.random_digests, sets.target_digests)
+    first = next(iter(sets.concepts.values()))
+    probe = Probe.of(model, layers, first[:1], cfg.time_mean, cfg.batch_size,
+                     cache if cache is not None else ConceptCache(max_bytes=0))
+
+    with eval_mode(model):
+        t0 = time.perf_counter()
+        clips = _concept_and_random_clips(sets)
+        bank = activations(probe, clips, lambda f: report(0.45 * f))
+        timings["activations"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        n_runs = min(cfg.runs, len(sets.randoms))
+        if n_runs < cfg.runs:
+            warnings.append(few_runs_warning(len(sets.randoms), n_runs, cfg.runs))
+        runs, null_pairs = _plan_runs(sets.concept_digests, sets.random_digests, n_runs, cfg)
+        row_of = {d: i for i, d in enumerate(clips)}
+        cavs = {layer: _fit_runs(probe, runs, bank[layer], row_of, layer, cfg) for layer in layers}
+        report(0.55)
+        timings["cavs"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        grads = {}
+        for i, (k, x) in enumerate(sets.targets.items()):
+            grads[k] = class_gradients(probe, x, sets.target_digests[k], k)
+            report(0.55 + 0.4 * (i + 1) / len(sets.targets))
+        timings["gradients"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    n_tests = len(sets.concepts) * len(layers) * len(sets.targets)
+    rows = _test_rows(runs, cavs, grads, list(sets.concepts), n_runs, n_tests,
+                      {k: len(x) for k, x in sets.targets.items()}, cfg.level, class_names)
+    directions = {(name, layer): _mean_direction(cavs[layer].cavs[torch.as_tensor(_runs_of(runs, name))])
+                  for layer in layers for name in sets.concepts}
+    timings["stats"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - started
+    report(1.0)
+    is_null = _runs_of(runs, None)
+    return TCAVResult(
+        config=cfg, rows=rows, layers=layers, concepts=list(sets.concepts), classes=list(sets.targets),
+        n_tests=n_tests, null_pairs=null_pairs, null_seeds=[cfg.seed + j for j in range(len(null_pairs))],
+        null_accuracy={layer: cavs[layer].accuracy[is_null].tolist() for layer in layers},
+        warnings=warnings, timings={k: round(v, 4) for k, v in timings.items()}, cache=probe.hits,
+        n_frames=sets.n_frames, directions=directions,
+    )
+
+
+# -- the steps ----------------------------------------------------------------------------------
+
+def _check_request(concepts: Mapping[str, Clips], random_sets: Sequence[Clips], targets: Mapping[int, Clips]) -> None:
     if not concepts:
         raise ValueError("Give at least one concept.")
     if not targets:
@@ -211,210 +264,89 @@ def run_tcav(
     if len(random_sets) < 2:
         raise ValueError("Give at least two random sets (one per run; the null distribution pairs them).")
 
-    # -- the same pre-processing for every set --------------------------------------------
-    all_sets = [*concepts.values(), *random_sets, *targets.values()]
-    n_frames = cfg.n_frames or common_length(*all_sets)
-    warnings: list[str] = []
-    padded_by_kind = {}
+
+@dataclass
+class RequestSets:
+    """The clips of a request, every one cut or looped to ``n_frames``, and their digests.
+
+    concepts: name -> ``(n, ..., n_frames)``; randoms: one such tensor per random set;
+    targets: class -> one such tensor. ``*_digests``: :func:`.cache.tensor_digest` of each
+    clip, in the same layout. padded: clips that were looped, by kind of set.
+    """
+
+    n_frames: int
+    concepts: dict[str, torch.Tensor]
+    randoms: list[torch.Tensor]
+    targets: dict[int, torch.Tensor]
+    concept_digests: dict[str, list[str]]
+    random_digests: list[list[str]]
+    target_digests: dict[int, list[str]]
+    padded: dict[str, int]
+
+
+def _prepare_sets(concepts: Mapping[str, Clips], random_sets: Sequence[Clips], targets: Mapping[int, Clips],
+                  n_frames: int | None) -> RequestSets:
+    """The same pre-processing for every set: one length (``n_frames``, or the median length of
+    every clip), then a digest per clip."""
+    n_frames = n_frames or common_length(*concepts.values(), *random_sets, *targets.values())
+    padded: dict[str, int] = {}
 
     def prepare(clips, kind):
-        x, padded = fit_length(clips, n_frames)
-        padded_by_kind[kind] = padded_by_kind.get(kind, 0) + padded
+        x, n_padded = fit_length(clips, n_frames)
+        padded[kind] = padded.get(kind, 0) + n_padded
         return x
 
     concept_x = {name: prepare(c, "concept") for name, c in concepts.items()}
     random_x = [prepare(r, "random") for r in random_sets]
     target_x = {int(k): prepare(c, "target") for k, c in targets.items()}
-    if any(padded_by_kind.values()):
-        warnings.append(f"Some clips were shorter than the common length of {n_frames} frames and were "
-                        "looped to fill it (" + ", ".join(f"{k}: {v}" for k, v in padded_by_kind.items() if v)
-                        + "); if only one kind of set needed it, the CAV may have learnt that.")
 
     def digests(x):
         return [tensor_digest(c) for c in x]
 
-    concept_d = {name: digests(x) for name, x in concept_x.items()}
-    random_d = [digests(x) for x in random_x]
-    target_d = {k: digests(x) for k, x in target_x.items()}
-    warnings += _set_warnings(concept_d, random_d, target_d, cfg)
-
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    dtype = next((p.dtype for p in model.parameters()), torch.float32)
-    first = next(iter(concept_x.values()))
-    check_layers(model, layers, first[:1].to(device, dtype))
-    mdigest = model_digest(model)
-    cache = cache if cache is not None else ConceptCache(max_bytes=0)
-    hits = {"activations": 0, "gradients": 0, "cavs": 0}
-
-    with eval_mode(model):
-        # -- activations of every distinct concept and random clip ------------------------
-        t0 = time.perf_counter()
-        bank_x: dict[str, torch.Tensor] = {}
-        for x, ds in [*zip(concept_x.values(), concept_d.values()), *zip(random_x, random_d)]:
-            for c, d in zip(x, ds):
-                bank_x.setdefault(d, c)
-        order = list(bank_x)
-        row_of = {d: i for i, d in enumerate(order)}
-        bank = _activations(model, layers, order, bank_x, cfg, cache, mdigest, device, dtype, hits,
-                            lambda f: report(0.45 * f))
-        timings["activations"] = time.perf_counter() - t0
-
-        # -- CAVs: concept runs and random-vs-random runs, all fitted in one batch ----------
-        t0 = time.perf_counter()
-        n_runs = min(cfg.runs, len(random_x))
-        if n_runs < cfg.runs:
-            warnings.append(f"Only {len(random_x)} random sets were given, so only {n_runs} runs were made "
-                            f"instead of {cfg.runs}.")
-        specs = []  # (kind, name, pos digests, neg digests, seed, random index)
-        for name, ds in concept_d.items():
-            for i in range(n_runs):
-                specs.append(("concept", name, ds, random_d[i], cfg.seed + i, i))
-        pairs = _null_pairs(random_d, cfg.null_runs, cfg.seed)
-        for j, (a, b) in enumerate(pairs):
-            specs.append(("null", None, random_d[a], random_d[b], cfg.seed + j, a))
-        cavs, accuracy, degenerate = {}, {}, {}
-        for layer in layers:
-            cavs[layer], accuracy[layer], degenerate[layer] = _fit_runs(
-                specs, bank[layer], row_of, layer, cfg, cache, mdigest, hits)
-        report(0.55)
-        timings["cavs"] = time.perf_counter() - t0
-
-        # -- gradients of each class score, once per (layer, target set) --------------------
-        t0 = time.perf_counter()
-        grads = {}
-        for i, (k, x) in enumerate(target_x.items()):
-            grads[k] = _gradients(model, layers, x, target_d[k], k, cfg, cache, mdigest, device, dtype, hits)
-            report(0.55 + 0.4 * (i + 1) / len(target_x))
-        timings["gradients"] = time.perf_counter() - t0
-
-    # -- scores and tests ---------------------------------------------------------------------
-    t0 = time.perf_counter()
-    n_tests = len(concept_x) * len(layers) * len(target_x)
-    is_null = np.array([s[0] == "null" for s in specs])
-    null_groups = np.array([s[5] for s in specs])[is_null]  # the random set used as concept
-    rows, directions = [], {}
-    for layer in layers:
-        V = cavs[layer]  # (R, D)
-        for name in concept_x:
-            sel = np.array([s[0] == "concept" and s[1] == name for s in specs])
-            directions[(name, layer)] = _mean_direction(V[torch.as_tensor(sel)])
-        for k, g in grads.items():
-            S = g[layer].to(V.dtype) @ V.T  # (n_targets, R): every CAV at once
-            tcav = (S > 0).double().mean(0).numpy()
-            magnitude = S.double().mean(0).numpy()
-            zero_grad = bool((g[layer] == 0).all())
-            for name in concept_x:
-                sel = np.array([s[0] == "concept" and s[1] == name for s in specs])
-                test = welch_test(tcav[sel], tcav[is_null], n_tests, cfg.level)
-                p_set, p_set_adj = set_level_test(magnitude[sel], magnitude[is_null], null_groups, n_tests)
-                agree = np.sign(magnitude[sel].mean() - magnitude[is_null].mean()) == np.sign(
-                    tcav[sel].mean() - tcav[is_null].mean())
-                acc = accuracy[layer][sel]
-                row_warnings = _row_warnings(acc, n_runs, test.degenerate, zero_grad,
-                                             int(degenerate[layer][sel].sum()), name, layer, k, class_names)
-                significant = bool(test.significant and p_set_adj is not None and p_set_adj < cfg.level and agree)
-                if test.significant and not significant:
-                    row_warnings.append(
-                        "The runs differ from the random baseline, but random sets used as concepts often "
-                        "move the class score as much" + (f" (set-level p = {p_set_adj:.2g})" if p_set_adj is not None
-                                                          else "") + ": the difference may come from these "
-                        "particular clips rather than from the concept, so it is not called significant.")
-                rows.append(Row(
-                    concept=name, layer=layer, target=k,
-                    tcav=tcav[sel].tolist(), null=tcav[is_null].tolist(),
-                    magnitude=magnitude[sel].tolist(), null_magnitude=magnitude[is_null].tolist(),
-                    cav_accuracy=acc.tolist(), p=test.p, p_adjusted=test.p_adjusted,
-                    significant=significant, direction=test.direction, t=test.t,
-                    degenerate=test.degenerate, p_set=p_set, p_set_adjusted=p_set_adj,
-                    verdict=_verdict(name, layer, k, tcav[sel], tcav[is_null], test, significant, p_set_adj,
-                                     n_tests, class_names),
-                    warnings=row_warnings, seeds=[s[4] for s, m in zip(specs, sel) if m],
-                    random_sets=[s[5] for s, m in zip(specs, sel) if m], n_targets=len(target_x[k]),
-                ))
-    timings["stats"] = time.perf_counter() - t0
-    timings["total"] = time.perf_counter() - started
-    report(1.0)
-    return TCAVResult(
-        config=cfg, rows=rows, layers=layers, concepts=list(concept_x), classes=list(target_x),
-        n_tests=n_tests, null_pairs=pairs, null_seeds=[cfg.seed + j for j in range(len(pairs))],
-        null_accuracy={layer: accuracy[layer][is_null].tolist() for layer in layers},
-        warnings=warnings, timings={k: round(v, 4) for k, v in timings.items()}, cache=hits,
-        n_frames=n_frames, directions=directions,
-    )
+    return RequestSets(n_frames, concept_x, random_x, target_x, {name: digests(x) for name, x in concept_x.items()},
+                 [digests(x) for x in random_x], {k: digests(x) for k, x in target_x.items()}, padded)
 
 
-# -- pieces -------------------------------------------------------------------------------------
-
-def _flatten(h: torch.Tensor, time_mean: bool, reduce_time) -> torch.Tensor:
-    """Layer output ``(B, ..., T)`` -> ``(B, D)``; over time, ``reduce_time`` (mean or sum)."""
-    if time_mean:
-        if h.dim() < 3:
-            raise ValueError("Averaging over time needs a layer output with a time axis (batch, ..., time).")
-        h = reduce_time(h, dim=-1)
-    return h.reshape(h.shape[0], -1)
-
-
-def _activations(model, layers, order, bank_x, cfg, cache, mdigest, device, dtype, hits, report):
-    """``{layer: (M, D)}`` activations of the clips ``order`` (digests), cached per clip."""
-    keys = {(layer, d): key_of("act", mdigest, layer, cfg.time_mean, d) for layer in layers for d in order}
-    found: dict[tuple[str, str], torch.Tensor] = {}
-    for lk, key in keys.items():
-        entry = cache.get(key)
-        if entry is not None:
-            found[lk] = entry["a"]
-    missing = [d for d in order if any((layer, d) not in found for layer in layers)]
-    hits["activations"] += len(order) - len(missing)
-    for start in range(0, len(missing), cfg.batch_size):
-        chunk = missing[start:start + cfg.batch_size]
-        x = torch.stack([bank_x[d] for d in chunk]).to(device, dtype)
-        with torch.no_grad():
-            seen = forward_until(model, layers, x)
-        for layer in layers:
-            a = _flatten(seen[layer], cfg.time_mean, torch.mean).detach().cpu()
-            for d, row in zip(chunk, a):
-                found[(layer, d)] = row
-                cache.put(keys[(layer, d)], {"a": row})
-        report(min(1.0, (start + len(chunk)) / max(1, len(missing))))
-    return {layer: torch.stack([found[(layer, d)] for d in order]) for layer in layers}
+def _concept_and_random_clips(sets: RequestSets) -> dict[str, torch.Tensor]:
+    """Every distinct concept and random clip, ``{digest: (..., T) clip}`` in order of first
+    appearance: the rows of the activation bank the CAVs are fitted on."""
+    clips: dict[str, torch.Tensor] = {}
+    for x, ds in [*zip(sets.concepts.values(), sets.concept_digests.values()),
+                  *zip(sets.randoms, sets.random_digests)]:
+        for c, d in zip(x, ds):
+            clips.setdefault(d, c)
+    return clips
 
 
-def _gradients(model, layers, x, digests, k, cfg, cache, mdigest, device, dtype, hits):
-    """``{layer: (n, D)}`` gradients of class score ``k`` w.r.t. each layer's output, per clip.
+class Run(NamedTuple):
+    """One CAV to fit: the ``positives`` clips against the ``negatives`` (digests of each).
 
-    One forward and one backward per batch serve every layer. With ``time_mean`` the gradient
-    is summed over time: the derivative when the CAV is added to every frame.
+    concept: the concept's name; None for a random-vs-random run of the null distribution.
+    seed: seed of its train/test split.
+    random_set: index of the random set it uses: the negatives of a concept run, the set used
+        as the "concept" of a null run.
     """
-    keys = {layer: key_of("grad", mdigest, layer, cfg.time_mean, k, digests) for layer in layers}
-    out = {}
-    for layer in layers:
-        entry = cache.get(keys[layer])
-        if entry is not None:
-            out[layer] = entry["g"]
-    if len(out) == len(layers):
-        hits["gradients"] += 1
-        return out
-    parts = {layer: [] for layer in layers}
-    for start in range(0, len(x), cfg.batch_size):
-        xb = x[start:start + cfg.batch_size].to(device, dtype)
-        for input_grad in (False, True):  # a layer without parameters before it needs the input's
-            with torch.enable_grad(), record_layers(model, layers) as seen:
-                scores = class_scores(model(xb.detach().requires_grad_(input_grad)))  # (B, C)
-                if not 0 <= k < scores.shape[1]:
-                    raise ValueError(f"Class {k} does not exist: the model has {scores.shape[1]} classes.")
-                hs = [seen[layer] for layer in layers]
-                if all(h.requires_grad for h in hs):
-                    gs = torch.autograd.grad(scores[:, k].sum(), hs, allow_unused=True)
-                    break
-        else:
-            raise ValueError("The class score does not depend on the chosen layer(s) through a "
-                             "differentiable path.")
-        for layer, h, g in zip(layers, hs, gs):
-            g = torch.zeros_like(h) if g is None else g
-            parts[layer].append(_flatten(g, cfg.time_mean, torch.sum).detach().cpu())
-    for layer in layers:
-        out[layer] = torch.cat(parts[layer])
-        cache.put(keys[layer], {"g": out[layer]})
-    return out
+
+    concept: str | None
+    positives: list[str]
+    negatives: list[str]
+    seed: int
+    random_set: int
+
+
+def _plan_runs(concept_d: dict[str, list[str]], random_d: list[list[str]], n_runs: int,
+               cfg: TCAVConfig) -> tuple[list[Run], list[tuple[int, int]]]:
+    """Every run of a request: ``n_runs`` per concept (run i against random set i, seed
+    ``seed + i``), then the null runs (pair j, seed ``seed + j``); and the null pairs."""
+    runs = [Run(name, ds, random_d[i], cfg.seed + i, i) for name, ds in concept_d.items() for i in range(n_runs)]
+    pairs = _null_pairs(random_d, cfg.null_runs, cfg.seed)
+    runs += [Run(None, random_d[a], random_d[b], cfg.seed + j, a) for j, (a, b) in enumerate(pairs)]
+    return runs, pairs
+
+
+def _runs_of(runs: list[Run], concept: str | None) -> np.ndarray:
+    """``(R,)`` bool: the runs of ``concept`` (None: the null runs)."""
+    return np.array([r.concept == concept for r in runs])
 
 
 def _null_pairs(random_d: list[list[str]], cap: int, seed: int) -> list[tuple[int, int]]:
@@ -433,102 +365,146 @@ def _null_pairs(random_d: list[list[str]], cap: int, seed: int) -> list[tuple[in
     return sorted(pairs)
 
 
-def _fit_runs(specs, bank, row_of, layer, cfg, cache, mdigest, hits):
-    """CAVs ``(R, D)``, held-out accuracies ``(R,)`` and zero-direction flags of every run."""
-    R, D = len(specs), bank.shape[1]
+class SplitRows(NamedTuple):
+    """One run's clips as rows of the activation bank, labelled +1 (concept) or -1 (random)."""
+
+    train: list[int]
+    train_y: list[int]
+    test: list[int]
+    test_y: list[int]
+
+
+def _split_rows(run: Run, row_of: dict[str, int], cfg: TCAVConfig) -> SplitRows:
+    s = balanced_split(len(run.positives), len(run.negatives), run.seed, cfg.train_fraction)
+    pos, neg = run.positives, run.negatives
+    return SplitRows(
+        train=[row_of[pos[i]] for i in s.pos_train] + [row_of[neg[i]] for i in s.neg_train],
+        train_y=[1] * len(s.pos_train) + [-1] * len(s.neg_train),
+        test=[row_of[pos[i]] for i in s.pos_test] + [row_of[neg[i]] for i in s.neg_test],
+        test_y=[1] * len(s.pos_test) + [-1] * len(s.neg_test),
+    )
+
+
+class LayerCAVs(NamedTuple):
+    """The CAVs of every run at one layer, in run order."""
+
+    cavs: torch.Tensor  # (R, D) unit vectors, a zero row where no direction was found
+    accuracy: np.ndarray  # (R,) held-out accuracy
+    degenerate: np.ndarray  # (R,) bool, True where no direction was found
+
+
+def _fit_runs(probe: Probe, runs: list[Run], bank: torch.Tensor, row_of: dict[str, int], layer: str,
+              cfg: TCAVConfig) -> LayerCAVs:
+    """Fit the CAV of every run at ``layer`` on the activations ``bank`` ``(M, D)`` (rows named
+    by ``row_of``), cached per run; runs of the same sizes are fitted in one batch."""
+    R, D = len(runs), bank.shape[1]
     cavs = torch.zeros(R, D, dtype=bank.dtype)
     acc = np.zeros(R)
     degenerate = np.zeros(R, bool)
-    todo: dict[tuple[int, int], list] = {}  # (n train, n test) -> [(run, train rows, labels, test rows, labels)]
+    todo: dict[tuple[int, int], list[tuple[int, SplitRows]]] = {}  # (n train, n test) -> [(run, its rows)]
     keys = []
-    for r, (kind, name, pos, neg, seed, _) in enumerate(specs):
-        key = key_of("cav", mdigest, layer, cfg.time_mean, pos, neg, seed, cfg.alpha, cfg.train_fraction)
+    for r, run in enumerate(runs):
+        key = key_of("cav", probe.digest, layer, cfg.time_mean, run.positives, run.negatives, run.seed,
+                     cfg.alpha, cfg.train_fraction)
         keys.append(key)
-        entry = cache.get(key)
+        entry = probe.cache.get(key)
         if entry is not None:
             cavs[r], acc[r], degenerate[r] = entry["cav"], float(entry["acc"]), bool(entry["degenerate"])
-            hits["cavs"] += 1
+            probe.hits["cavs"] += 1
             continue
-        s = balanced_split(len(pos), len(neg), seed, cfg.train_fraction)
-        train = [row_of[pos[i]] for i in s.pos_train] + [row_of[neg[i]] for i in s.neg_train]
-        test = [row_of[pos[i]] for i in s.pos_test] + [row_of[neg[i]] for i in s.neg_test]
-        ty = [1] * len(s.pos_train) + [-1] * len(s.neg_train)
-        ey = [1] * len(s.pos_test) + [-1] * len(s.neg_test)
-        todo.setdefault((len(train), len(test)), []).append((r, train, ty, test, ey))
+        rows = _split_rows(run, row_of, cfg)
+        todo.setdefault((len(rows.train), len(rows.test)), []).append((r, rows))
     for group in todo.values():
-        runs = [g[0] for g in group]
-        fit = fit_cavs(bank, *(np.array([g[i] for g in group]) for i in range(1, 5)), alpha=cfg.alpha)
-        for j, r in enumerate(runs):
+        split = [rows for _, rows in group]
+        fit = fit_cavs(bank, np.array([s.train for s in split]), np.array([s.train_y for s in split]),
+                       np.array([s.test for s in split]), np.array([s.test_y for s in split]), alpha=cfg.alpha)
+        for j, (r, _) in enumerate(group):
             cavs[r], acc[r], degenerate[r] = fit.cavs[j], float(fit.accuracy[j]), bool(fit.degenerate[j])
-            cache.put(keys[r], {"cav": fit.cavs[j], "acc": fit.accuracy[j:j + 1],
-                                "degenerate": fit.degenerate[j:j + 1].to(torch.uint8)})
-    return cavs, acc, degenerate
+            probe.cache.put(keys[r], {"cav": fit.cavs[j], "acc": fit.accuracy[j:j + 1],
+                                      "degenerate": fit.degenerate[j:j + 1].to(torch.uint8)})
+    return LayerCAVs(cavs, acc, degenerate)
+
+
+class Scores(NamedTuple):
+    """TCAV scores of runs against one target set, in run order, ``(R,)`` each."""
+
+    tcav: np.ndarray  # fraction of the target clips whose directional derivative S is > 0
+    magnitude: np.ndarray  # mean S over the target clips
+
+    def of(self, runs: np.ndarray) -> "Scores":
+        """The scores of the runs selected by the ``(R,)`` bool mask ``runs``."""
+        return Scores(self.tcav[runs], self.magnitude[runs])
+
+
+def _scores(grads: torch.Tensor, cavs: torch.Tensor) -> Scores:
+    """Scores of every run from the class-score gradients ``(n_targets, D)`` and the CAVs ``(R, D)``."""
+    S = grads.to(cavs.dtype) @ cavs.T  # (n_targets, R): every CAV at once
+    return Scores((S > 0).double().mean(0).numpy(), S.double().mean(0).numpy())
+
+
+class Decision(NamedTuple):
+    """The tests of one concept's runs against the null runs."""
+
+    test: TestResult  # run-level Welch test of the TCAV scores
+    p_set: float | None  # set-level test of the magnitudes (:func:`.stats.set_level_test`)
+    p_set_adjusted: float | None
+    significant: bool  # both tests pass and the two scores move the same way
+
+
+def _decide(concept: Scores, null: Scores, null_groups: np.ndarray, n_tests: int, level: float) -> Decision:
+    test = welch_test(concept.tcav, null.tcav, n_tests, level)
+    p_set, p_set_adj = set_level_test(concept.magnitude, null.magnitude, null_groups, n_tests)
+    agree = np.sign(concept.magnitude.mean() - null.magnitude.mean()) == np.sign(
+        concept.tcav.mean() - null.tcav.mean())
+    significant = bool(test.significant and p_set_adj is not None and p_set_adj < level and agree)
+    return Decision(test, p_set, p_set_adj, significant)
+
+
+def _test_rows(runs: list[Run], cavs: dict[str, LayerCAVs], grads: dict[int, dict[str, torch.Tensor]],
+               concepts: list[str], n_runs: int, n_tests: int, n_targets: dict[int, int], level: float,
+               class_names: Sequence[str] | None) -> list[Row]:
+    """One :class:`Row` per (layer, class, concept), in that order of loops.
+
+    cavs: layer -> the runs' CAVs; grads: class -> layer -> ``(n_targets, D)`` gradients.
+    """
+    is_null = _runs_of(runs, None)
+    null_groups = np.array([r.random_set for r in runs])[is_null]  # the random set used as concept
+    rows = []
+    for layer, fitted in cavs.items():
+        for k, g in grads.items():
+            scores = _scores(g[layer], fitted.cavs)
+            null = scores.of(is_null)
+            zero_grad = bool((g[layer] == 0).all())
+            for name in concepts:
+                mine = _runs_of(runs, name)
+                concept = scores.of(mine)
+                decision = _decide(concept, null, null_groups, n_tests, level)
+                acc = fitted.accuracy[mine]
+                warnings = row_warnings(acc, n_runs, decision.test.degenerate, zero_grad,
+                                        int(fitted.degenerate[mine].sum()), name, layer, k, class_names)
+                if decision.test.significant and not decision.significant:
+                    warnings.append(set_level_caveat(decision.p_set_adjusted))
+                test = decision.test
+                rows.append(Row(
+                    concept=name, layer=layer, target=k,
+                    tcav=concept.tcav.tolist(), null=null.tcav.tolist(),
+                    magnitude=concept.magnitude.tolist(), null_magnitude=null.magnitude.tolist(),
+                    cav_accuracy=acc.tolist(), p=test.p, p_adjusted=test.p_adjusted,
+                    significant=decision.significant, direction=test.direction, t=test.t,
+                    degenerate=test.degenerate, p_set=decision.p_set, p_set_adjusted=decision.p_set_adjusted,
+                    verdict=verdict(name, layer, k, concept.tcav, null.tcav, test, decision.significant,
+                                    decision.p_set_adjusted, n_tests, class_names),
+                    warnings=warnings, seeds=[r.seed for r, m in zip(runs, mine) if m],
+                    random_sets=[r.random_set for r, m in zip(runs, mine) if m], n_targets=n_targets[k],
+                ))
+    return rows
 
 
 def _mean_direction(V: torch.Tensor) -> torch.Tensor:
+    """The unit mean ``(D,)`` of the CAVs ``V`` ``(n, D)`` (zero if they cancel)."""
     v = V.double().mean(0)
     n = v.norm()
     return (v / n if n > 0 else v).to(V.dtype)
-
-
-def _name(k: int, class_names) -> str:
-    return f"'{class_names[k]}'" if class_names is not None and 0 <= k < len(class_names) else f"class {k}"
-
-
-def _verdict(concept, layer, k, tcav, null, test, significant, p_set, n_tests, class_names) -> str:
-    target = _name(k, class_names)
-    scores = f"TCAV {np.mean(tcav):.2f} against {np.mean(null):.2f} for random concepts"
-    corrected = f" after correcting for {n_tests} tests" if n_tests > 1 else ""
-    if test.p is None:
-        return f"No test was possible for '{concept}' and {target} at {layer} (too few runs)."
-    p = f"p = {test.p_adjusted:.2g}, set-level p = {p_set:.2g}{corrected}" if p_set is not None else \
-        f"p = {test.p_adjusted:.2g}{corrected}"
-    if significant:
-        verb = "raises" if test.direction == "+" else "lowers"
-        return f"'{concept}' {verb} the score of {target} at layer {layer}: {scores} ({p})."
-    return f"No evidence that '{concept}' matters for {target} at layer {layer}: {scores} ({p})."
-
-
-def _row_warnings(acc, n_runs, degenerate_variance, zero_grad, zero_cavs, concept, layer, k, class_names):
-    out = []
-    if len(acc) and np.mean(acc) < LOW_ACCURACY:
-        out.append(f"The CAV tells '{concept}' from random clips only {np.mean(acc):.0%} of the time on held-out "
-                   f"clips (below {LOW_ACCURACY:.0%}): the concept is not linearly present at layer {layer}, "
-                   "so its TCAV score means little here.")
-    if n_runs < MIN_RUNS:
-        out.append(f"Only {n_runs} runs were made (fewer than {MIN_RUNS}): too few for a reliable test.")
-    if degenerate_variance:
-        out.append("Every run gave the same TCAV score, so the t-test is undefined; the p-value shown is a "
-                   "limit (0 or 1), not an estimate.")
-    if zero_grad:
-        out.append(f"The score of {_name(k, class_names)} does not change with layer {layer} on these clips "
-                   "(zero gradient), so no concept at this layer can matter for it.")
-    if zero_cavs:
-        out.append(f"In {zero_cavs} run(s) the classifier found no direction: the concept clips and the random "
-                   "clips look the same at this layer.")
-    return out
-
-
-def _set_warnings(concept_d, random_d, target_d, cfg) -> list[str]:
-    out = []
-    for name, ds in concept_d.items():
-        if len(ds) < MIN_CONCEPT_CLIPS:
-            out.append(f"Concept '{name}' has {len(ds)} clips; at least {MIN_CONCEPT_CLIPS} are needed for a "
-                       "CAV that does not depend on the particular clips.")
-    for k, ds in target_d.items():
-        if len(ds) < MIN_TARGET_CLIPS:
-            out.append(f"Class {k} has {len(ds)} target clips; at least {MIN_TARGET_CLIPS} are recommended.")
-    random_all = {d for ds in random_d for d in ds}
-    for name, ds in concept_d.items():
-        shared = len(set(ds) & random_all)
-        if shared:
-            out.append(f"{shared} clip(s) of concept '{name}' also appear in the random sets; random clips "
-                       "should be disjoint from the concept.")
-    target_all = {d for ds in target_d.values() for d in ds}
-    shared = len(target_all & (random_all | {d for ds in concept_d.values() for d in ds}))
-    if shared:
-        out.append(f"{shared} target clip(s) also appear among the concept or random clips.")
-    return out
 
 
 # -- hear the concept ---------------------------------------------------------------------------
@@ -555,20 +531,15 @@ def hear_concept(model: nn.Module, layer: str, direction: torch.Tensor, clips: C
     {'index': 57, 'projection': 3.1}
     """
     x, _ = fit_length(clips, n_frames or common_length(clips))
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    dtype = next((p.dtype for p in model.parameters()), torch.float32)
-    cfg = TCAVConfig(time_mean=time_mean, batch_size=batch_size)
     ds = [tensor_digest(c) for c in x]
-    bank_x = dict(zip(ds, x))
-    order = list(dict.fromkeys(ds))
-    check_layers(model, [layer], x[:1].to(device, dtype))
+    distinct = dict(zip(ds, x))
+    probe = Probe.of(model, [layer], x[:1], time_mean, batch_size, cache or ConceptCache(max_bytes=0))
     with eval_mode(model):
-        acts = _activations(model, [layer], order, bank_x, cfg, cache or ConceptCache(max_bytes=0),
-                            model_digest(model), device, dtype, {"activations": 0}, lambda f: None)[layer]
+        acts = activations(probe, distinct, lambda f: None)[layer]
     if acts.shape[1] != direction.numel():
         raise ValueError(f"The direction has {direction.numel()} values but layer {layer} gives {acts.shape[1]} "
                          "per clip: use the same layer, time averaging and clip length as the TCAV request.")
-    proj_by_digest = dict(zip(order, (acts.double() @ direction.double().flatten()).tolist()))
+    proj_by_digest = dict(zip(distinct, (acts.double() @ direction.double().flatten()).tolist()))
     proj = np.array([proj_by_digest[d] for d in ds])
     best = np.argsort(-proj, kind="stable")[:top]
     return [{"index": int(i), "projection": float(proj[i])} for i in best]

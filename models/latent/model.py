@@ -29,7 +29,7 @@ KIND = "latent-prototypes"  # the model family's name in a bundle (see auralens.
 @dataclass
 class LatentConfig:
     n_classes: int = 16
-    protos_per_class: int = 3  # the reference uses 3-5
+    protos_per_class: int = 3  # the PECMAE authors' code uses 3-5
     n_mels: int = 128
     frames: int = 87  # decoder output length (2 s at 22 050 Hz, hop 512); shorter inputs are padded to it
     latent_dim: int = 128  # D

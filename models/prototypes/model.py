@@ -26,7 +26,7 @@ DOWNSAMPLING = 16  # time is halved 4 times in the encoder
 @dataclass
 class PrototypeConfig:
     n_classes: int = 16
-    protos_per_class: int = 1  # ours; the reference has 1
+    protos_per_class: int = 1  # ours; the reference implementation of "A Model You Can Hear" has 1
     supervised: bool = True
     n_mels: int = 128
     fmin: float = 0.0  # Hz, the mel axis of the features
@@ -40,7 +40,8 @@ class PrototypeConfig:
     n_cuts: int = 128  # tabulated filter cutoffs
     filter_beta: float = 40.0  # knee sharpness: the ramp falls to 1e-3 of its slope 0.1 past the cutoff
     # tau = softplus(theta). Ours: theta starts at 50 (tau ~ 50), so that the classification
-    # term matters within tens of epochs; the reference starts at -4 and trains 10 000 epochs.
+    # term matters within tens of epochs; the reference implementation of "A Model You Can
+    # Hear: Audio Identification with Playable Prototypes" starts at -4 and trains 10 000 epochs.
     temperature_init: float = 50.0
 
     @property

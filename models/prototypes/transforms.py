@@ -2,7 +2,8 @@
 
 Shapes: B clips, T frames, K prototypes, F mel bands. Prototypes are ``(K, F)`` log-mel
 spectra; every transformation parameter is ``(B, T, K)``, one value per frame and prototype.
-Order (the paper's): gain -> pitch shift -> low-frequency filter -> high-frequency filter.
+Order (that of "A Model You Can Hear: Audio Identification with Playable Prototypes"): gain ->
+pitch shift -> low-frequency filter -> high-frequency filter.
 
 Both shifts and filter cutoffs are read from small tables computed once per step:
 
