@@ -8,24 +8,15 @@ from fastapi.testclient import TestClient
 
 from auralens.server.app import create_app
 
+from .helpers import SOUNDFONT, needs_fluidsynth, upload, wait_until, wav_bytes
 from .sounds import SR, harmonic_tone
-from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
-
-
-def wav_bytes(samples, sr=SR, subtype="PCM_16") -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, samples, sr, format="WAV", subtype=subtype)
-    return buf.getvalue()
 
 
 @pytest.fixture
 def client(tmp_path):
+    """A fresh app for each test (the tests count uploads), with limits small enough to reach."""
     with TestClient(create_app(device="cpu", data_dir=tmp_path / "data", max_upload_mb=5, max_seconds=30)) as c:
         yield c
-
-
-def upload(client, data: bytes, name="clip.wav"):
-    return client.post("/api/clips", files={"file": (name, data, "application/octet-stream")})
 
 
 def test_uploading_a_recording_returns_its_clip(client):
@@ -126,7 +117,7 @@ def test_clips_and_analyses_survive_a_restart(tmp_path):
         assert second.get(f"/api/analyses/{a['id']}").json() == a
 
 
-@pytest.mark.skipif(not FLUIDSYNTH_READY, reason="needs fluidsynth and FluidR3_GM")
+@needs_fluidsynth
 def test_an_uploaded_flute_note_is_heard_as_a_flute(client, tmp_path):
     from auralens.models.corpus import build_corpus
 
@@ -268,17 +259,11 @@ def test_what_if_reports_the_models_ranking_and_the_transformed_spectrum(client)
 
 
 def test_the_winners_sounds_are_rendered_ahead_when_the_server_is_idle_and_match_a_fresh_render(client):
-    import time
-
     clip = upload(client, wav_bytes(harmonic_tone(196.0, 1.0))).json()
     a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
     state = client.app.state.auralens
     winner = min(a["prototypes"], key=lambda p: p["error"])["index"]
-    deadline = time.monotonic() + 30
-    while state.renders.get((a["id"], winner, "raw")) is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    ahead = state.renders.get((a["id"], winner, "raw"))
-    assert ahead is not None
+    ahead = wait_until(lambda: state.renders.get((a["id"], winner, "raw")), 30, "the winner's sound rendered ahead")
     served = client.get(f"/api/analyses/{a['id']}/reconstructions/{winner}/audio.wav", params={"stage": "raw"})
     assert served.content == ahead[0]
     state.renders = type(state.renders)(16)  # forget it, render again alone

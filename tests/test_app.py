@@ -1,14 +1,7 @@
 """The web app skeleton: health, the page, the API docs."""
 import pytest
-from fastapi.testclient import TestClient
 
 from auralens.server.app import create_app
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
-        yield c
 
 
 def test_health_says_ok_with_version_and_device(client):

@@ -1,17 +1,10 @@
 """The concept library, TCAV and concept discovery through the API, on the default bundle."""
-import pytest
 from fastapi.testclient import TestClient
 
 from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
 from auralens.server.app import create_app
 
-from .test_jobs import wait_for
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
-        yield c
+from .helpers import wait_for_job
 
 
 def corpus_ids(client, n: int, label: str | None = None) -> list[str]:
@@ -65,7 +58,7 @@ def test_tcav_of_a_built_in_concept_gives_scores_baselines_p_values_and_verdicts
     started = client.post("/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute", "cello"],
                                              "runs": 20, "seed": 1})
     assert started.status_code == 202
-    job = wait_for(client, started.json()["job_id"])
+    job = wait_for_job(client, started.json()["job_id"])
     assert job["status"] == "done", job["error"]
     result = job["result"]
     assert result["n_tests"] == 2 and len(result["results"]) == 2
@@ -80,8 +73,8 @@ def test_tcav_of_a_built_in_concept_gives_scores_baselines_p_values_and_verdicts
 
 def test_the_same_tcav_request_gives_the_same_scores(client):
     request = {"concepts": ["builtin-fortissimo"], "classes": ["trumpet"], "runs": 20, "seed": 3}
-    first = wait_for(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
-    second = wait_for(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
+    first = wait_for_job(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
+    second = wait_for_job(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
     assert first["results"] == second["results"]
 
 
@@ -97,7 +90,7 @@ def test_bad_tcav_requests_are_refused_with_a_reason(client):
 def test_discovery_finds_concepts_with_playable_excerpts(client):
     started = client.post("/api/discoveries", json={"classes": ["flute", "trumpet", "cello"], "rank": 3})
     assert started.status_code == 202
-    job = wait_for(client, started.json()["job_id"])
+    job = wait_for_job(client, started.json()["job_id"])
     assert job["status"] == "done", job["error"]
     components = job["result"]["components"]
     assert len(components) == 3 and 0 <= job["result"]["fidelity"] <= 1

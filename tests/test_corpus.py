@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import filecmp
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -29,18 +28,9 @@ from auralens.models.corpus import (
 )
 from auralens.models.corpus.render import peak_dbfs, render_notes
 
-SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-FLUIDSYNTH_READY = shutil.which("fluidsynth") is not None and SOUNDFONT.is_file()
+from .helpers import SOUNDFONT, needs_fluidsynth
 
 SMALL_BUILD = dict(per_class=3, seed=0, concept_size=4, random_sets=2, workers=2, progress=False)
-
-
-def needs_fluidsynth(test):
-    """Mark a test as rendering with fluidsynth and FluidR3_GM; skip it when they are missing."""
-    test = pytest.mark.fluidsynth(test)
-    return pytest.mark.skipif(
-        not FLUIDSYNTH_READY, reason="needs the fluidsynth program and FluidR3_GM.sf2"
-    )(test)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

@@ -7,9 +7,11 @@ import pytest
 
 from auralens.models.bundle import DEFAULT_BUNDLE, load_bundle
 from auralens.models.corpus import CLASS_NAMES, build_corpus
+from auralens.models.latent.model import KIND as LATENT_KIND
+from auralens.models.prototypes.model import KIND as SPECTRAL_KIND
 from auralens.models.prototypes.transforms import STAGES
 
-from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
+from .helpers import SOUNDFONT, needs_fluidsynth
 
 pytestmark = pytest.mark.skipif(not (DEFAULT_BUNDLE / "bundle.json").is_file(), reason="no default bundle")
 
@@ -30,7 +32,7 @@ def test_default_bundle_holds_the_supervised_and_the_clustering_model(bundle):
 
 
 def spectral(bundle):
-    return [e for e in bundle.models.values() if e.kind == "spectral-prototypes"]
+    return [e for e in bundle.models.values() if e.kind == SPECTRAL_KIND]
 
 
 def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
@@ -43,7 +45,7 @@ def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
     from auralens.models.latent import prototype_log_mel, read_nearest_clips
 
     entry = bundle.models["latent"]
-    assert entry.kind == "latent-prototypes" and entry.metrics["split"] == "test"
+    assert entry.kind == LATENT_KIND and entry.metrics["split"] == "test"
     assert entry.metrics["oa"] >= 0.95 and entry.metrics["aa"] >= 0.95
     for key in ("command", "seed", "data", "wall_time_s", "hardware"):
         assert key in entry.training
@@ -59,7 +61,7 @@ def test_default_bundle_is_small_and_has_a_model_card():
     assert "## Limits" in (DEFAULT_BUNDLE / "MODEL_CARD.md").read_text()
 
 
-@pytest.mark.skipif(not FLUIDSYNTH_READY, reason="needs fluidsynth and FluidR3_GM")
+@needs_fluidsynth
 def test_default_bundle_recognises_freshly_rendered_notes(tmp_path):
     classes = ("flute", "trumpet", "violin", "guitar", "bass_tuba", "clarinet")
     build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=1234, concept_size=0,

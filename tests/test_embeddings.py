@@ -2,7 +2,6 @@
 made here whose answers are known."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 
@@ -17,8 +16,9 @@ from auralens.models.weights import write_weights
 from auralens.models.embeddings import NeighbourIndex, UnknownWords, build_embeddings, load_spaces, recall_at_k
 from auralens.models.embeddings import aisfx, pitch, tags, timbre
 from auralens.models.embeddings.spaces import _statistics, finish
-from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
+from auralens.models.prototypes.model import KIND, PrototypeConfig, PrototypeModel
 
+from .helpers import one_torch_thread
 from .sounds import SR
 
 # Source-filter tones: harmonics of f0 under a fixed spectral envelope (the instrument's body),
@@ -46,18 +46,6 @@ def tone_spaces():
     vectors = {"timbre": finish(raw_timbre, *_statistics(raw_timbre)),
                "pitch": finish(pitch.embed(audio, SR), None, None)}
     return keys, vectors
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Train the small networks on one thread: on a busy 2-core machine, two threads contending
-    for small convolutions are several times slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _nearest_other(vectors: np.ndarray) -> np.ndarray:
@@ -151,7 +139,7 @@ def tags_model():
     torch.manual_seed(0)
     clips, words = _tagged_tones()
     mels = [log_mel(c) for c in clips]
-    with one_thread():
+    with one_torch_thread():
         model = tags.train_tags(mels, words, train=tags.TagsTraining(epochs=50, batch_size=24, lr=5e-3))
     return model, clips, words
 
@@ -184,7 +172,7 @@ def _tiny_bundle(path):
     model = PrototypeModel(cfg)
     model.stage = "filters"
     write_weights(path / "models" / "p" / "filters.safetensors", model.state_dict())
-    entry = ModelEntry("p", "spectral-prototypes", cfg.to_dict(), "models/p/filters.safetensors",
+    entry = ModelEntry("p", KIND, cfg.to_dict(), "models/p/filters.safetensors",
                        {"filters": "models/p/filters.safetensors"})
     Bundle(path, "tiny", AudioConfig(), classes, {"p": entry}).save()
     rows, rng = [], np.random.default_rng(3)
@@ -207,7 +195,7 @@ def _tiny_bundle(path):
 @pytest.fixture(scope="module")
 def built_bundle(tmp_path_factory):
     path = _tiny_bundle(tmp_path_factory.mktemp("bundle"))
-    with one_thread():
+    with one_torch_thread():
         meta = build_embeddings(path, spaces=["timbre", "pitch", "learned", "prototype-profile", "tags"],
                                 tags_epochs=3, progress=False)
     return path, meta
@@ -249,7 +237,7 @@ def test_bundle_word_search_and_its_vocabulary(built_bundle):
 
 def test_rebuilding_one_space_keeps_the_others(tmp_path):
     path = _tiny_bundle(tmp_path / "b")
-    with one_thread():
+    with one_torch_thread():
         build_embeddings(path, spaces=["timbre", "learned", "tags"], tags_epochs=2, progress=False)
         before = load_spaces(path)
         meta = build_embeddings(path, spaces=["pitch"], progress=False)
@@ -264,7 +252,7 @@ def test_rebuilding_one_space_keeps_the_others(tmp_path):
 
 def test_a_retrained_model_rebuilds_its_spaces_with_any_partial_rebuild(tmp_path):
     path = _tiny_bundle(tmp_path / "b")
-    with one_thread():
+    with one_torch_thread():
         build_embeddings(path, spaces=["timbre", "learned"], progress=False)
         before = load_spaces(path).vector("learned", "c-dark-001")
         entry = load_bundle(path).entry("p")

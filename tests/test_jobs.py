@@ -2,7 +2,6 @@
 import io
 import json
 import threading
-import time
 import zipfile
 
 import pytest
@@ -13,24 +12,8 @@ from auralens.server.app import create_app
 from auralens.server.jobs import JobFailed, Jobs
 from auralens.server.storage import Storage
 
+from .helpers import upload, wait_for_job, wav_bytes
 from .sounds import harmonic_tone
-from .test_api import upload, wav_bytes
-
-
-@pytest.fixture
-def client(tmp_path):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path / "data")) as c:
-        yield c
-
-
-def wait_for(client, job_id: str, timeout: float = 300.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
 def analysed_clip(client, seconds=1.0) -> dict:
@@ -42,7 +25,7 @@ def test_an_export_job_runs_to_done_and_its_zip_holds_the_analysis_clip_and_reco
     a = analysed_clip(client)
     started = client.post(f"/api/analyses/{a['id']}/export")
     assert started.status_code == 202
-    job = wait_for(client, started.json()["job_id"])
+    job = wait_for_job(client, started.json()["job_id"])
     assert job["status"] == "done" and job["progress"] == 1.0 and job["kind"] == "export"
     download = client.get(job["result"]["download_url"])
     assert download.status_code == 200 and download.headers["content-type"] == "application/zip"

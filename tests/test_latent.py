@@ -16,42 +16,34 @@ from auralens.models.latent.model import KIND, LatentConfig, LatentPrototypeMode
 from auralens.models.latent.sonify import nearest_clip_audio, prototype_audio, prototype_log_mel, read_nearest_clips
 from auralens.models.latent.train import (History, LatentTrainConfig, fit_standardisation, frozen_logits,
                                  init_prototypes, prototype_loss, train_prototypes)
-from auralens.models.training import _by_split, train_latent_into_bundle
+from auralens.models.training import _by_split
 from auralens.server.cli import main
 
-from .sounds import TIMBRES, write_timbre_collection
-
-SMALL = dict(latent_dim=16, channels=48, decoder_channels=48)
-# 84 training clips: no decoder class term (it needs more data than this to pay off; tested on its own)
-FAST = LatentTrainConfig(batch_size=8, lr=3e-3, ae_epochs=40, ae_patience=40, cycle_weight=0.0, proto_epochs=150,
-                         proto_patience=150, proto_lr=1e-2, seed=0)
+from .helpers import one_torch_thread
+from .small_models import LATENT_SMALL
+from .sounds import TIMBRES
 
 
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """Small convolutions run several times faster on one thread than on two busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
-def trained(one_thread, tmp_path_factory):
-    """Three timbres x 20 notes at random pitches and levels, a latent model trained on them
-    into a fresh bundle, and the features of every split."""
-    root = write_timbre_collection(tmp_path_factory.mktemp("timbres") / "data", per_class=40)
-    out = tmp_path_factory.mktemp("bundle") / "b"
-    cache = tmp_path_factory.mktemp("cache")
-    entry = train_latent_into_bundle(root, out, FAST, protos_per_class=2, device="cpu", cache_dir=cache,
-                                     progress=False, command="test", model_options=SMALL)
+def trained(latent_bundle):
+    """The small latent model of three timbres in its bundle (see ``latent_bundle``), and the
+    features of every split of its data."""
+    root, out, entry, cache = latent_bundle
     feats = _by_split(load_features(read_collection(root), AudioConfig(), sorted(TIMBRES), cache_dir=cache,
                                     progress=False))
     return root, out, entry, feats
 
 
 def small_model(n_classes=3, ppc=2, **kw) -> LatentPrototypeModel:
-    return LatentPrototypeModel(LatentConfig(n_classes=n_classes, protos_per_class=ppc, frames=44, **{**SMALL, **kw}))
+    cfg = LatentConfig(n_classes=n_classes, protos_per_class=ppc, frames=44, **{**LATENT_SMALL, **kw})
+    return LatentPrototypeModel(cfg)
 
 
 def test_forward_gives_class_scores_and_prototype_similarities_for_any_length():
@@ -80,7 +72,7 @@ def test_a_long_clip_gets_a_timeline_of_windows_and_a_short_one_a_single_window(
 def test_classifier_starts_as_the_one_hot_prototype_to_class_map_and_logits_use_temperature():
     model = small_model()
     assert model.classifier.weight.tolist() == [[1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 1, 1]]
-    s = torch.randn(4, SMALL["latent_dim"])
+    s = torch.randn(4, LATENT_SMALL["latent_dim"])
     out = model.classify(s)
     assert torch.allclose(out.logits, out.similarities @ model.classifier.weight.T / 0.1)
 
@@ -130,7 +122,7 @@ def test_the_prototype_loss_brings_prototypes_to_their_class_data():
 
 
 def test_the_decoders_class_term_never_trains_the_encoder_on_decoded_sound():
-    model, head = small_model().train(), torch.nn.Linear(SMALL["latent_dim"], 3)
+    model, head = small_model().train(), torch.nn.Linear(LATENT_SMALL["latent_dim"], 3)
     x = torch.rand(4, 128, 44, requires_grad=True)
     running = model.encoder.inp[2].running_mean.clone()
     torch.nn.functional.cross_entropy(frozen_logits(model, head, x), torch.tensor([0, 1, 2, 0])).backward()
@@ -211,7 +203,7 @@ def test_the_bundle_records_the_latent_models_metrics_and_card(trained):
     for key in ("oa", "aa", "reconstruction_error", "train_reconstruction_error", "embedding_probe_oa"):
         assert key in m
     assert {"oa", "aa", "reconstruction_error"} <= set(m["decoded"])
-    assert "latent-prototypes" in (out / "MODEL_CARD.md").read_text()
+    assert KIND in (out / "MODEL_CARD.md").read_text()
 
 
 def test_train_latent_reports_a_bad_collection_in_one_line(tmp_path, capsys):

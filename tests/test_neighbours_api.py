@@ -1,17 +1,6 @@
 """Neighbours in every embedding space and search by words, through the API, on the default bundle."""
-import pytest
-from fastapi.testclient import TestClient
-
-from auralens.server.app import create_app
-
+from .helpers import upload, wav_bytes
 from .sounds import harmonic_tone
-from .test_api import upload, wav_bytes
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
-        yield c
 
 
 def test_the_bundle_lists_its_spaces_with_what_they_measure_and_their_quality(client):

@@ -9,7 +9,7 @@ import torch
 from auralens.models.audio import AudioConfig
 from auralens.models.bundle import load_bundle
 from auralens.models.data import load_features, read_collection
-from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
+from auralens.models.prototypes.model import KIND, PrototypeConfig, PrototypeModel
 from auralens.models.prototypes.train import TrainConfig, train_prototypes
 from auralens.models.prototypes.transforms import STAGES
 
@@ -163,7 +163,7 @@ def save_untrained_bundle(path, classes) -> PrototypeModel:
     model.stage = "filters"
     write_weights(path / "models/m.safetensors", model.state_dict())
     Bundle(path, "t", AudioConfig(), list(classes),
-           {"m": ModelEntry("m", "spectral-prototypes", model.cfg.to_dict(), "models/m.safetensors")}).save()
+           {"m": ModelEntry("m", KIND, model.cfg.to_dict(), "models/m.safetensors")}).save()
     return model
 
 
