@@ -13,6 +13,9 @@ def test_health_says_ok_with_version_and_device(client):
 def test_the_page_is_served_at_the_root(client):
     response = client.get("/")
     assert response.status_code == 200 and "auralens" in response.text
+
+
+def test_the_pages_scripts_are_served_as_javascript(client):
     assert client.get("/js/app.js").headers["content-type"].startswith("text/javascript")
 
 

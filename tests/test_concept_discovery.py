@@ -73,10 +73,14 @@ def test_the_component_the_decisions_need_most_separates_the_classes(found):
     assert s0 * s1 < 0  # it pushes one class up and the other down
 
 
-def test_result_is_json_ready_and_progress_climbs(found):
-    result, _, fractions = found
+def test_result_is_json_ready(found):
+    result, _, _ = found
     d = json.loads(json.dumps(result.to_dict()))
     assert len(d["components"]) == 4 and d["classes"] == [0, 1]
+
+
+def test_progress_climbs_to_one(found):
+    _, _, fractions = found
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
@@ -97,11 +101,16 @@ def test_layer_with_negative_values_is_refused_naming_relu_layers(cnn):
         discover_concepts(cnn, "conv1", clips, [0] * 4 + [1] * 4, rank=3)
 
 
-def test_bad_requests_get_clear_errors(cnn):
+def test_clips_of_a_single_class_are_refused(cnn):
     g = torch.Generator().manual_seed(6)
     clips = random_clips(8, g)
     with pytest.raises(ValueError, match="two classes"):
         discover_concepts(cnn, "relu1", clips, [0] * 8, rank=3)
+
+
+def test_a_rank_outside_3_to_10_is_refused(cnn):
+    g = torch.Generator().manual_seed(6)
+    clips = random_clips(8, g)
     with pytest.raises(ValueError, match="between 3 and 10"):
         discover_concepts(cnn, "relu1", clips, [0, 1] * 4, rank=12)
 

@@ -17,15 +17,24 @@ def test_the_library_holds_the_bundles_five_built_in_concepts(client):
     assert {"builtin-vibrato", "builtin-reverberant", "builtin-staccato", "builtin-fortissimo",
             "builtin-high_register"} <= set(concepts)
     assert all(c["builtin"] and c["n_clips"] == 30 for c in concepts.values() if c["id"].startswith("builtin-"))
+
+
+def test_a_built_in_concept_cannot_be_deleted(client):
     r = client.delete("/api/concepts/builtin-vibrato")
     assert r.status_code == 409 and "built-in" in r.json()["detail"].lower()
 
 
-def test_a_concept_needs_twenty_existing_clips_and_a_new_name(client):
+def test_a_concept_of_fewer_than_twenty_clips_is_refused(client):
     few = client.post("/api/concepts", json={"name": "few", "clip_ids": corpus_ids(client, 3)})
     assert few.status_code == 422 and "at least 20" in few.json()["detail"]
+
+
+def test_a_concept_with_a_clip_that_does_not_exist_is_refused_naming_it(client):
     ghost = client.post("/api/concepts", json={"name": "ghost", "clip_ids": corpus_ids(client, 19) + ["u-nothing"]})
     assert ghost.status_code == 422 and "u-nothing" in ghost.json()["detail"]
+
+
+def test_a_concept_named_like_another_in_any_case_is_a_conflict(client):
     taken = client.post("/api/concepts", json={"name": "Vibrato", "clip_ids": corpus_ids(client, 20)})
     assert taken.status_code == 409
 
@@ -97,5 +106,8 @@ def test_discovery_finds_concepts_with_playable_excerpts(client):
     excerpt = components[0]["excerpts"][0]
     assert excerpt["label"] in ("flute", "trumpet", "cello") and excerpt["end_s"] > excerpt["start_s"]
     assert client.get(excerpt["audio_url"]).status_code == 200
+
+
+def test_discovery_at_a_layer_with_negative_values_is_refused(client):
     negative = client.post("/api/discoveries", json={"classes": ["flute", "cello"], "layer": "encoder.down.2"})
     assert negative.status_code == 422 and "non-negative" in negative.json()["detail"]

@@ -97,7 +97,7 @@ def test_acknowledged_uploads_survive_a_kill_during_concurrent_uploads(tmp_path)
                 assert client.get(clip["audio_url"]).status_code == 200
     finally:
         server.kill()
-        server.wait()
+        server.wait(30)
     assert not list(tmp_path.rglob(".*.tmp"))  # a write cut off by the kill leaves nothing behind
     assert len(acknowledged) >= 12
 
@@ -122,4 +122,4 @@ def test_acknowledged_concepts_survive_a_kill_during_concurrent_writes(tmp_path)
         assert all(c["n_clips"] == 20 for c in listed.values())  # nothing half-written
     finally:
         server.kill()
-        server.wait()
+        server.wait(30)

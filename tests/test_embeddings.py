@@ -105,7 +105,7 @@ def test_exact_index_finds_the_known_nearest():
     assert index.kind == "exact" and np.allclose(dist, expected, atol=1e-5)
 
 
-def test_approximate_index_recall_against_exact_search():
+def test_the_approximate_index_finds_nine_in_ten_exact_neighbours_and_fewer_with_fewer_probes():
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(200, 48))
     vectors = centres[rng.integers(0, 200, 20_000)] + 0.3 * rng.normal(size=(20_000, 48))
@@ -227,10 +227,18 @@ def test_neighbours_of_a_corpus_clip_leave_the_clip_out(built_bundle):
     assert hits[0].clip_id.startswith("c-dark"), hits  # the same instrument at another pitch
 
 
-def test_bundle_word_search_and_its_vocabulary(built_bundle):
+def test_a_bundles_vocabulary_holds_the_words_of_its_tags(built_bundle):
     spaces = load_spaces(built_bundle[0])
     assert {"dark", "bright", "nasal", "low", "high", "ff", "pp"} <= set(spaces.vocabulary)
+
+
+def test_a_bundle_is_searched_by_words(built_bundle):
+    spaces = load_spaces(built_bundle[0])
     assert len(spaces.search_words("nasal low", k=4)) == 4
+
+
+def test_words_a_bundle_does_not_know_are_an_error_naming_those_it_knows(built_bundle):
+    spaces = load_spaces(built_bundle[0])
     with pytest.raises(UnknownWords, match="knows: .*bright"):
         spaces.search_words("trumpet")
 

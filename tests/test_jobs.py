@@ -3,6 +3,7 @@ import io
 import json
 import threading
 import zipfile
+from typing import Callable, NamedTuple
 
 import pytest
 import soundfile as sf
@@ -48,6 +49,9 @@ def test_an_export_not_yet_made_is_a_404_that_says_how_to_make_it(client):
     a = analysed_clip(client, 0.5)
     r = client.get(f"/api/analyses/{a['id']}/export.zip")
     assert r.status_code == 404 and "export" in r.json()["detail"]
+
+
+def test_exporting_an_unknown_analysis_is_a_404(client):
     assert client.post("/api/analyses/a-nothing/export").status_code == 404
 
 
@@ -78,7 +82,17 @@ def test_an_unexpected_error_in_a_job_is_reported_without_its_internals(tmp_path
     assert job["status"] == "failed" and "missing" not in job["error"] and "went wrong" in job["error"]
 
 
-def test_a_running_job_reports_progress_and_a_full_queue_answers_503(tmp_path):
+class RunningJob(NamedTuple):
+    jobs: Jobs  # a queue of one place
+    job_id: str  # the job in it, which has reported 0.25 and waits
+    work: Callable  # what the job does
+    release: threading.Event  # set it to let the job finish with {"ok": True}
+
+
+@pytest.fixture
+def running_job(tmp_path):
+    """A job queue of one place, taken by a job (params ``{"x": 1}``) that has reported a quarter
+    of its progress and waits to be released; the queue is closed afterwards."""
     jobs = Jobs(Storage(tmp_path), max_pending=1)
     release, halfway = threading.Event(), threading.Event()
 
@@ -90,11 +104,25 @@ def test_a_running_job_reports_progress_and_a_full_queue_answers_503(tmp_path):
 
     job_id = jobs.submit("tcav", {"x": 1}, work)
     assert halfway.wait(10)
-    assert jobs.get(job_id)["status"] == "running" and jobs.get(job_id)["progress"] == 0.25
-    with pytest.raises(Exception) as refused:
-        jobs.submit("tcav", {}, work)
-    assert refused.value.status_code == 503 and refused.value.headers["Retry-After"]
+    yield RunningJob(jobs, job_id, work, release)
     release.set()
+    jobs.close()
+
+
+def test_a_running_job_reports_its_progress(running_job):
+    jobs, job_id = running_job.jobs, running_job.job_id
+    assert jobs.get(job_id)["status"] == "running" and jobs.get(job_id)["progress"] == 0.25
+
+
+def test_a_job_submitted_to_a_full_queue_is_refused_with_503_and_retry_after(running_job):
+    with pytest.raises(Exception) as refused:
+        running_job.jobs.submit("tcav", {}, running_job.work)
+    assert refused.value.status_code == 503 and refused.value.headers["Retry-After"]
+
+
+def test_a_finished_job_keeps_its_result_and_parameters(running_job):
+    jobs, job_id = running_job.jobs, running_job.job_id
+    running_job.release.set()
     jobs.close()
     assert jobs.get(job_id)["result"] == {"ok": True} and jobs.get(job_id)["params"] == {"x": 1}
 
