@@ -219,7 +219,7 @@ def test_a_full_queue_answers_503_with_retry_after(tmp_path):
     release = threading.Event()
 
     async def scenario():
-        blocker = asyncio.ensure_future(state.run(release.wait))
+        blocker = asyncio.ensure_future(state.run(lambda: release.wait(10)))  # at most 10 s, should the test fail
         await asyncio.sleep(0.05)
         with pytest.raises(HTTPException) as info:
             await state.run(lambda: None)

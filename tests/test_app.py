@@ -4,7 +4,7 @@ import pytest
 from auralens.server.app import create_app
 
 
-def test_health_says_ok_with_version_and_device(client):
+def test_health_says_ok_with_version_device_and_bundle(client):
     body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["device"] == "cpu" and body["version"]
     assert body["bundle"] == "orchestra16"

@@ -84,7 +84,7 @@ def test_progress_climbs_to_one(found):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
-def test_same_seed_same_components(cnn):
+def test_the_same_seed_finds_the_same_components(cnn):
     g = torch.Generator().manual_seed(4)
     clips = torch.cat([burst_clips(10, g), random_clips(10, g)])
     labels = [0] * 10 + [1] * 10
@@ -115,7 +115,7 @@ def test_a_rank_outside_3_to_10_is_refused(cnn):
         discover_concepts(cnn, "relu1", clips, [0, 1] * 4, rank=12)
 
 
-def test_time_stride_of_a_padded_downsampling_layer():
+def test_a_layers_time_stride_is_input_frames_per_layer_frame_after_padding():
     assert _time_stride(87, 6) == 16  # 87 frames padded to 96, halved 4 times
     assert _time_stride(87, 96) == 1
     assert _time_stride(90, 30) == 3  # stride 3: spread evenly

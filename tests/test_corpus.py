@@ -116,6 +116,11 @@ def test_velocity_matches_dynamics_and_duration_matches_articulation(rows, conce
         duration = float(row["duration"])
         assert len(row["duration"].partition(".")[2]) <= 3
         assert row["articulation"] == ("short" if duration < 0.6 else "long")
+
+
+@needs_fluidsynth
+def test_vibrato_reverb_and_duration_are_drawn_from_their_ranges(rows, concept_rows):
+    for row in rows + concept_rows:
         assert row["vibrato"] in {"0", "90"} and row["reverb"] in {"0", "40", "100"}
     for row in rows:
         assert 0.3 <= float(row["duration"]) <= 1.8
@@ -328,5 +333,8 @@ def test_assign_splits_gives_every_split_to_small_classes():
     for n in range(3, 12):
         assert set(assign_splits(["cello"] * n, seed=0)) == {"train", "val", "test"}
         assert sum(split_counts(n).values()) == n
+
+
+def test_assign_splits_gives_one_clip_to_train_and_two_to_train_and_test():
     assert assign_splits(["cello"], seed=0) == ["train"]
     assert sorted(assign_splits(["cello"] * 2, seed=0)) == ["test", "train"]

@@ -201,7 +201,7 @@ def built_bundle(tmp_path_factory):
     return path, meta
 
 
-def test_bundle_embeddings_round_trip(built_bundle):
+def test_built_spaces_are_stored_with_their_quality_and_a_clip_embedded_anew_lands_on_its_vector(built_bundle):
     path, meta = built_bundle
     stored = json.loads((path / "bundle.json").read_text())["embeddings"]
     assert stored["ids"] == meta["ids"] and len(stored["ids"]) == 18
