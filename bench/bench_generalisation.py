@@ -41,7 +41,8 @@ def aisfx_vectors(records, sample_rate: int) -> np.ndarray:
     import torch
 
     from auralens.models.audio import load_audio
-    from auralens.models.embeddings.aisfx import embed, load_encoder
+    from auralens.models.aisfx_network import load_encoder
+    from auralens.models.embeddings.aisfx import embed
 
     encoder = load_encoder("cpu").eval()
     with torch.inference_mode():
@@ -81,7 +82,7 @@ def main() -> None:
             m = bundle.load_model(mid)
             rows.append((f"{mid} ({e.kind})", [evaluate_model(m, d)["oa"] for d in (test, *others.values())]))
     rows.append(("MFCC + logistic regression", [baseline_oa(d) for d in (test, *others.values())]))
-    from auralens.models.embeddings.aisfx import available
+    from auralens.models.aisfx_network import available
     if available():
         index = {c: i for i, c in enumerate(bundle.classes)}
 

@@ -5,10 +5,10 @@ A bundle names a model's kind in ``bundle.json`` (``ModelEntry.kind``); everythi
 the kind asks this registry instead of comparing names. A new kind is a package of its own
 (model, configuration, evaluation) and one entry in :data:`KINDS`.
 
->>> kind_named("spectral-prototypes").shows.reconstructions
+>>> kind_named(SPECTRAL).shows.reconstructions
 True
->>> [k.name for k in KINDS.values() if k.shows.concept_tests]
-['spectral-prototypes']
+>>> [k.name for k in KINDS.values() if k.shows.concept_tests] == [SPECTRAL]
+True
 """
 from __future__ import annotations
 

@@ -8,24 +8,15 @@ from fastapi.testclient import TestClient
 
 from auralens.server.app import create_app
 
+from .helpers import SOUNDFONT, needs_fluidsynth, upload, wait_until, wav_bytes
 from .sounds import SR, harmonic_tone
-from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
-
-
-def wav_bytes(samples, sr=SR, subtype="PCM_16") -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, samples, sr, format="WAV", subtype=subtype)
-    return buf.getvalue()
 
 
 @pytest.fixture
 def client(tmp_path):
+    """A fresh app for each test (the tests count uploads), with limits small enough to reach."""
     with TestClient(create_app(device="cpu", data_dir=tmp_path / "data", max_upload_mb=5, max_seconds=30)) as c:
         yield c
-
-
-def upload(client, data: bytes, name="clip.wav"):
-    return client.post("/api/clips", files={"file": (name, data, "application/octet-stream")})
 
 
 def test_uploading_a_recording_returns_its_clip(client):
@@ -91,7 +82,7 @@ def test_an_unknown_model_is_a_404(client):
     assert response.status_code == 404 and "no model 'nope'" in response.json()["detail"]
 
 
-def test_reconstructions_come_for_every_prototype_with_curves_and_sound(client):
+def test_reconstructions_come_for_every_prototype_at_every_stage_with_their_curves(client):
     clip = upload(client, wav_bytes(harmonic_tone(262.0, 1.0))).json()
     a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
     for k in (0, 15):
@@ -103,6 +94,11 @@ def test_reconstructions_come_for_every_prototype_with_curves_and_sound(client):
             assert (curves["gain_db"] is None) == (stage == "raw")
             assert (curves["shift_semitones"] is None) == (stage in ("raw", "gain"))
             assert (curves["lowcut_hz"] is not None) == (stage == "filters")
+
+
+def test_a_reconstruction_plays_as_a_loud_sound_of_the_clips_length_with_its_gain_in_a_header(client):
+    clip = upload(client, wav_bytes(harmonic_tone(262.0, 1.0))).json()
+    a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
     audio = client.get(f"/api/analyses/{a['id']}/reconstructions/3/audio.wav", params={"stage": "pitch"})
     assert audio.status_code == 200 and "x-gain-db" in audio.headers
     samples, sr = sf.read(io.BytesIO(audio.content))
@@ -126,7 +122,7 @@ def test_clips_and_analyses_survive_a_restart(tmp_path):
         assert second.get(f"/api/analyses/{a['id']}").json() == a
 
 
-@pytest.mark.skipif(not FLUIDSYNTH_READY, reason="needs fluidsynth and FluidR3_GM")
+@needs_fluidsynth
 def test_an_uploaded_flute_note_is_heard_as_a_flute(client, tmp_path):
     from auralens.models.corpus import build_corpus
 
@@ -147,13 +143,16 @@ def test_bundle_info_lists_the_models_and_their_stages(client):
     assert by_id["prototypes"]["n_prototypes"] == 16 and "stages" in by_id["prototypes"]["metrics"]
 
 
-def test_every_prototype_has_a_class_a_spectrogram_and_a_sound(client):
+def test_the_model_lists_every_prototype_with_its_class_and_a_sound(client):
     protos = client.get("/api/models/prototypes/prototypes").json()
     assert [p["index"] for p in protos] == list(range(16))
     assert sorted(p["label"] for p in protos) == sorted(client.get("/api/bundle").json()["classes"])
     audio = client.get(protos[7]["audio_url"])
     samples, sr = sf.read(io.BytesIO(audio.content))
     assert sr == SR and len(samples) == int(1.5 * SR)
+
+
+def test_prototypes_of_an_unknown_model_or_past_the_last_index_are_404(client):
     assert client.get("/api/models/nope/prototypes").status_code == 404
     assert client.get("/api/models/prototypes/prototypes/16/audio.wav").status_code == 404
 
@@ -170,19 +169,28 @@ def test_what_if_gain_changes_the_level_by_as_many_decibels(client):
     assert 20 * np.log10(rms(loud) / rms(soft)) == pytest.approx(12.0, abs=0.5)
 
 
-def test_what_if_transpose_raises_the_spectrum_and_lowcut_removes_the_bass(client):
-    def centroid(y):
-        spectrum = np.abs(np.fft.rfft(y))
-        freqs = np.fft.rfftfreq(len(y), 1 / SR)
-        return (spectrum * freqs).sum() / spectrum.sum()
+def _centroid_hz(y):
+    """The spectral centroid of samples ``y`` at ``SR``, in Hz."""
+    spectrum = np.abs(np.fft.rfft(y))
+    freqs = np.fft.rfftfreq(len(y), 1 / SR)
+    return (spectrum * freqs).sum() / spectrum.sum()
 
+
+def test_what_if_transpose_an_octave_up_raises_the_spectrum(client):
     plain = _prototype_sound(client)
-    assert centroid(_prototype_sound(client, shift_semitones=12)) > 1.3 * centroid(plain)
-    assert centroid(_prototype_sound(client, lowcut_hz=2000)) > centroid(plain)
+    assert _centroid_hz(_prototype_sound(client, shift_semitones=12)) > 1.3 * _centroid_hz(plain)
+
+
+def test_what_if_lowcut_removes_the_bass(client):
+    plain = _prototype_sound(client)
+    assert _centroid_hz(_prototype_sound(client, lowcut_hz=2000)) > _centroid_hz(plain)
+
+
+def test_a_prototype_sound_of_no_length_is_refused(client):
     assert client.get("/api/models/prototypes/prototypes/4/audio.wav", params={"seconds": 0}).status_code == 422
 
 
-def test_twenty_concurrent_analyses_all_succeed(client):
+def test_twenty_concurrent_analyses_all_succeed_with_the_same_prediction(client):
     from concurrent.futures import ThreadPoolExecutor
 
     clip = upload(client, wav_bytes(harmonic_tone(196.0, 2.0))).json()
@@ -211,7 +219,7 @@ def test_a_full_queue_answers_503_with_retry_after(tmp_path):
     release = threading.Event()
 
     async def scenario():
-        blocker = asyncio.ensure_future(state.run(release.wait))
+        blocker = asyncio.ensure_future(state.run(lambda: release.wait(10)))  # at most 10 s, should the test fail
         await asyncio.sleep(0.05)
         with pytest.raises(Busy) as info:
             await state.run(lambda: None)
@@ -224,7 +232,7 @@ def test_a_full_queue_answers_503_with_retry_after(tmp_path):
     state.close()
 
 
-def test_corpus_clips_share_the_id_space_and_filter_by_class_tag_and_split(client):
+def test_corpus_clips_filter_by_class_tag_and_split(client):
     everything = client.get("/api/clips", params={"limit": 500}).json()
     assert everything["total"] == 192 and all(c["origin"] == "corpus" for c in everything["clips"])
     flutes = client.get("/api/clips", params={"label": "flute", "limit": 500}).json()
@@ -232,6 +240,9 @@ def test_corpus_clips_share_the_id_space_and_filter_by_class_tag_and_split(clien
     loud = client.get("/api/clips", params={"tag": "dynamics=ff", "limit": 500}).json()["clips"]
     assert loud and all(c["tags"]["dynamics"] == "ff" for c in loud)
     assert client.get("/api/clips", params={"split": "train"}).json()["total"] == 0
+
+
+def test_uploads_are_listed_after_the_corpus_clips_in_one_id_space(client):
     upload(client, wav_bytes(harmonic_tone(220.0, 1.0)))
     assert client.get("/api/clips", params={"origin": "upload"}).json()["total"] == 1
     page = client.get("/api/clips", params={"offset": 191, "limit": 5}).json()
@@ -252,6 +263,9 @@ def test_each_prototype_names_the_corpus_clips_it_explains_best(client):
         assert len(p["best_clips"]) == 3
         labels = {client.get(f"/api/clips/{c}").json()["label"] for c in p["best_clips"]}
         assert labels == {p["label"]}
+
+
+def test_the_bundle_reports_the_size_of_its_corpus(client):
     assert client.get("/api/bundle").json()["corpus_size"] == 192
 
 
@@ -264,21 +278,18 @@ def test_what_if_reports_the_models_ranking_and_the_transformed_spectrum(client)
     assert np.allclose(np.subtract(louder["transformed_db"], louder["original_db"]), 6.0, atol=0.01)
     centroid = lambda db: np.dot(plain["freqs_hz"], 10 ** (np.array(db) / 10)) / np.sum(10 ** (np.array(db) / 10))
     assert centroid(higher["transformed_db"]) > 1.3 * centroid(higher["original_db"])
+
+
+def test_what_if_beyond_the_shift_range_is_refused(client):
     assert client.get("/api/models/prototypes/prototypes/7/what-if", params={"shift_semitones": 99}).status_code == 422
 
 
 def test_the_winners_sounds_are_rendered_ahead_when_the_server_is_idle_and_match_a_fresh_render(client):
-    import time
-
     clip = upload(client, wav_bytes(harmonic_tone(196.0, 1.0))).json()
     a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
     state = client.app.state.auralens
     winner = min(a["prototypes"], key=lambda p: p["error"])["index"]
-    deadline = time.monotonic() + 30
-    while state.renders.get((a["id"], winner, "raw")) is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    ahead = state.renders.get((a["id"], winner, "raw"))
-    assert ahead is not None
+    ahead = wait_until(lambda: state.renders.get((a["id"], winner, "raw")), 30, "the winner's sound rendered ahead")
     served = client.get(f"/api/analyses/{a['id']}/reconstructions/{winner}/audio.wav", params={"stage": "raw"})
     assert served.content == ahead[0]
     state.renders = type(state.renders)(16)  # forget it, render again alone

@@ -1,17 +1,10 @@
 """The web app skeleton: health, the page, the API docs."""
 import pytest
-from fastapi.testclient import TestClient
 
 from auralens.server.app import create_app
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
-        yield c
-
-
-def test_health_says_ok_with_version_and_device(client):
+def test_health_says_ok_with_version_device_and_bundle(client):
     body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["device"] == "cpu" and body["version"]
     assert body["bundle"] == "orchestra16"
@@ -20,6 +13,9 @@ def test_health_says_ok_with_version_and_device(client):
 def test_the_page_is_served_at_the_root(client):
     response = client.get("/")
     assert response.status_code == 200 and "auralens" in response.text
+
+
+def test_the_pages_scripts_are_served_as_javascript(client):
     assert client.get("/js/app.js").headers["content-type"].startswith("text/javascript")
 
 

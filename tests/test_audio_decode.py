@@ -127,7 +127,7 @@ def test_cli_names_three_different_problems_without_a_traceback(tmp_path, write_
     hour = write_audio("hour.wav", np.full(3600 * 1000, 0.1, dtype=np.float32), 1000, subtype="PCM_U8")
     good = write_audio("good.wav", harmonic_tone(220, 1.0))
     result = subprocess.run([sys.executable, "-m", "auralens.server.cli", "audio", "info", str(text), str(empty),
-                             str(hour), str(good)], capture_output=True, text=True)
+                             str(hour), str(good)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()

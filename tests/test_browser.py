@@ -5,21 +5,17 @@ README's test command installs). Screenshots of each step are saved under ``test
 """
 import io
 import re
-import socket
-import threading
-import time
 import zipfile
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 
 from auralens.server.app import create_app
 
+from .helpers import served, wav_bytes
 from .sounds import harmonic_tone
-from .test_api import wav_bytes
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -28,19 +24,9 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    """The app on the default bundle, served on a free local port; yields its base URL."""
+    with served(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

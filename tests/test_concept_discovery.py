@@ -73,14 +73,18 @@ def test_the_component_the_decisions_need_most_separates_the_classes(found):
     assert s0 * s1 < 0  # it pushes one class up and the other down
 
 
-def test_result_is_json_ready_and_progress_climbs(found):
-    result, _, fractions = found
+def test_result_is_json_ready(found):
+    result, _, _ = found
     d = json.loads(json.dumps(result.to_dict()))
     assert len(d["components"]) == 4 and d["classes"] == [0, 1]
+
+
+def test_progress_climbs_to_one(found):
+    _, _, fractions = found
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
-def test_same_seed_same_components(cnn):
+def test_the_same_seed_finds_the_same_components(cnn):
     g = torch.Generator().manual_seed(4)
     clips = torch.cat([burst_clips(10, g), random_clips(10, g)])
     labels = [0] * 10 + [1] * 10
@@ -97,16 +101,21 @@ def test_layer_with_negative_values_is_refused_naming_relu_layers(cnn):
         discover_concepts(cnn, "conv1", clips, [0] * 4 + [1] * 4, rank=3)
 
 
-def test_bad_requests_get_clear_errors(cnn):
+def test_clips_of_a_single_class_are_refused(cnn):
     g = torch.Generator().manual_seed(6)
     clips = random_clips(8, g)
     with pytest.raises(ValueError, match="two classes"):
         discover_concepts(cnn, "relu1", clips, [0] * 8, rank=3)
+
+
+def test_a_rank_outside_3_to_10_is_refused(cnn):
+    g = torch.Generator().manual_seed(6)
+    clips = random_clips(8, g)
     with pytest.raises(ValueError, match="between 3 and 10"):
         discover_concepts(cnn, "relu1", clips, [0, 1] * 4, rank=12)
 
 
-def test_time_stride_of_a_padded_downsampling_layer():
+def test_a_layers_time_stride_is_input_frames_per_layer_frame_after_padding():
     assert _time_stride(87, 6) == 16  # 87 frames padded to 96, halved 4 times
     assert _time_stride(87, 96) == 1
     assert _time_stride(90, 30) == 3  # stride 3: spread evenly

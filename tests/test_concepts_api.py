@@ -1,17 +1,10 @@
 """The concept library, TCAV and concept discovery through the API, on the default bundle."""
-import pytest
 from fastapi.testclient import TestClient
 
 from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
 from auralens.server.app import create_app
 
-from .test_jobs import wait_for
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
-        yield c
+from .helpers import wait_for_job
 
 
 def corpus_ids(client, n: int, label: str | None = None) -> list[str]:
@@ -24,15 +17,24 @@ def test_the_library_holds_the_bundles_five_built_in_concepts(client):
     assert {"builtin-vibrato", "builtin-reverberant", "builtin-staccato", "builtin-fortissimo",
             "builtin-high_register"} <= set(concepts)
     assert all(c["builtin"] and c["n_clips"] == 30 for c in concepts.values() if c["id"].startswith("builtin-"))
+
+
+def test_a_built_in_concept_cannot_be_deleted(client):
     r = client.delete("/api/concepts/builtin-vibrato")
     assert r.status_code == 409 and "built-in" in r.json()["detail"].lower()
 
 
-def test_a_concept_needs_twenty_existing_clips_and_a_new_name(client):
+def test_a_concept_of_fewer_than_twenty_clips_is_refused(client):
     few = client.post("/api/concepts", json={"name": "few", "clip_ids": corpus_ids(client, 3)})
     assert few.status_code == 422 and "at least 20" in few.json()["detail"]
+
+
+def test_a_concept_with_a_clip_that_does_not_exist_is_refused_naming_it(client):
     ghost = client.post("/api/concepts", json={"name": "ghost", "clip_ids": corpus_ids(client, 19) + ["u-nothing"]})
     assert ghost.status_code == 422 and "u-nothing" in ghost.json()["detail"]
+
+
+def test_a_concept_named_like_another_in_any_case_is_a_conflict(client):
     taken = client.post("/api/concepts", json={"name": "Vibrato", "clip_ids": corpus_ids(client, 20)})
     assert taken.status_code == 409
 
@@ -65,7 +67,7 @@ def test_tcav_of_a_built_in_concept_gives_scores_baselines_p_values_and_verdicts
     started = client.post("/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute", "cello"],
                                              "runs": 20, "seed": 1})
     assert started.status_code == 202
-    job = wait_for(client, started.json()["job_id"])
+    job = wait_for_job(client, started.json()["job_id"])
     assert job["status"] == "done", job["error"]
     result = job["result"]
     assert result["n_tests"] == 2 and len(result["results"]) == 2
@@ -80,8 +82,8 @@ def test_tcav_of_a_built_in_concept_gives_scores_baselines_p_values_and_verdicts
 
 def test_the_same_tcav_request_gives_the_same_scores(client):
     request = {"concepts": ["builtin-fortissimo"], "classes": ["trumpet"], "runs": 20, "seed": 3}
-    first = wait_for(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
-    second = wait_for(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
+    first = wait_for_job(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
+    second = wait_for_job(client, client.post("/api/tcav", json=request).json()["job_id"])["result"]
     assert first["results"] == second["results"]
 
 
@@ -97,12 +99,15 @@ def test_bad_tcav_requests_are_refused_with_a_reason(client):
 def test_discovery_finds_concepts_with_playable_excerpts(client):
     started = client.post("/api/discoveries", json={"classes": ["flute", "trumpet", "cello"], "rank": 3})
     assert started.status_code == 202
-    job = wait_for(client, started.json()["job_id"])
+    job = wait_for_job(client, started.json()["job_id"])
     assert job["status"] == "done", job["error"]
     components = job["result"]["components"]
     assert len(components) == 3 and 0 <= job["result"]["fidelity"] <= 1
     excerpt = components[0]["excerpts"][0]
     assert excerpt["label"] in ("flute", "trumpet", "cello") and excerpt["end_s"] > excerpt["start_s"]
     assert client.get(excerpt["audio_url"]).status_code == 200
+
+
+def test_discovery_at_a_layer_with_negative_values_is_refused(client):
     negative = client.post("/api/discoveries", json={"classes": ["flute", "cello"], "layer": "encoder.down.2"})
     assert negative.status_code == 422 and "non-negative" in negative.json()["detail"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import filecmp
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -29,18 +28,9 @@ from auralens.models.corpus import (
 )
 from auralens.models.corpus.render import peak_dbfs, render_notes
 
-SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-FLUIDSYNTH_READY = shutil.which("fluidsynth") is not None and SOUNDFONT.is_file()
+from .helpers import SOUNDFONT, needs_fluidsynth
 
 SMALL_BUILD = dict(per_class=3, seed=0, concept_size=4, random_sets=2, workers=2, progress=False)
-
-
-def needs_fluidsynth(test):
-    """Mark a test as rendering with fluidsynth and FluidR3_GM; skip it when they are missing."""
-    test = pytest.mark.fluidsynth(test)
-    return pytest.mark.skipif(
-        not FLUIDSYNTH_READY, reason="needs the fluidsynth program and FluidR3_GM.sf2"
-    )(test)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -126,6 +116,11 @@ def test_velocity_matches_dynamics_and_duration_matches_articulation(rows, conce
         duration = float(row["duration"])
         assert len(row["duration"].partition(".")[2]) <= 3
         assert row["articulation"] == ("short" if duration < 0.6 else "long")
+
+
+@needs_fluidsynth
+def test_vibrato_reverb_and_duration_are_drawn_from_their_ranges(rows, concept_rows):
+    for row in rows + concept_rows:
         assert row["vibrato"] in {"0", "90"} and row["reverb"] in {"0", "40", "100"}
     for row in rows:
         assert 0.3 <= float(row["duration"]) <= 1.8
@@ -186,23 +181,42 @@ def test_same_seed_gives_byte_identical_files_whatever_the_worker_count(corpus, 
         assert filecmp.cmp(out / relative, tmp_path / relative, shallow=False), relative
 
 
-@needs_fluidsynth
-def test_different_seed_gives_different_draws_and_wav_files(rows, tmp_path):
-    classes = ("flute", "violin")
+OTHER_CLASSES = ("flute", "violin")
+
+
+@pytest.fixture(scope="module")
+def other_build(tmp_path_factory):
+    """Flutes and violins, 3 each, with seed 1, as WAV, without concept sets."""
+    out = tmp_path_factory.mktemp("seed1-wav")
     report = build_corpus(
-        SOUNDFONT, tmp_path, per_class=3, seed=1, concept_size=0, audio_format="wav",
-        classes=classes, progress=False,
+        SOUNDFONT, out, per_class=3, seed=1, concept_size=0, audio_format="wav",
+        classes=OTHER_CLASSES, progress=False,
     )
-    other = read_rows(tmp_path / "manifest.csv")
-    assert report.n_concept_clips == 0 and not (tmp_path / "concepts").exists()
-    assert [row["path"] for row in other] == [
-        f"{name}/{name}_{index:04d}.wav" for name in classes for index in range(3)
-    ]
-    assert soundfile.info(tmp_path / other[0]["path"]).format == "WAV"
+    return out, report, read_rows(out / "manifest.csv")
+
+
+@needs_fluidsynth
+def test_different_seed_gives_different_draws(rows, other_build):
+    _, _, other = other_build
     draws = ("pitch", "velocity", "duration", "vibrato", "reverb")
-    seed0 = [tuple(row[k] for k in draws) for row in rows if row["label"] in classes]
+    seed0 = [tuple(row[k] for k in draws) for row in rows if row["label"] in OTHER_CLASSES]
     seed1 = [tuple(row[k] for k in draws) for row in other]
     assert seed0 != seed1
+
+
+@needs_fluidsynth
+def test_the_wav_format_writes_wav_files(other_build):
+    out, _, other = other_build
+    assert [row["path"] for row in other] == [
+        f"{name}/{name}_{index:04d}.wav" for name in OTHER_CLASSES for index in range(3)
+    ]
+    assert soundfile.info(out / other[0]["path"]).format == "WAV"
+
+
+@needs_fluidsynth
+def test_a_concept_size_of_zero_makes_no_concept_sets(other_build):
+    out, report, _ = other_build
+    assert report.n_concept_clips == 0 and not (out / "concepts").exists()
 
 
 @needs_fluidsynth
@@ -272,6 +286,9 @@ def test_summary_tells_clips_sets_redraws_and_time(corpus):
 def test_missing_soundfont_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="SoundFont file not found"):
         build_corpus(tmp_path / "missing.sf2", tmp_path / "out", progress=False)
+
+
+def test_a_file_that_is_not_a_soundfont_is_a_clear_error(tmp_path):
     not_a_soundfont = tmp_path / "notes.sf2"
     not_a_soundfont.write_bytes(b"not a soundfont")
     with pytest.raises(ValueError, match="not a SoundFont"):
@@ -316,5 +333,8 @@ def test_assign_splits_gives_every_split_to_small_classes():
     for n in range(3, 12):
         assert set(assign_splits(["cello"] * n, seed=0)) == {"train", "val", "test"}
         assert sum(split_counts(n).values()) == n
+
+
+def test_assign_splits_gives_one_clip_to_train_and_two_to_train_and_test():
     assert assign_splits(["cello"], seed=0) == ["train"]
     assert sorted(assign_splits(["cello"] * 2, seed=0)) == ["test", "train"]

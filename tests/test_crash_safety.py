@@ -3,37 +3,35 @@ nothing half-written after a restart."""
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 
 import httpx
 import numpy as np
 import soundfile as sf
 
+from .helpers import free_port, wait_until
 from .sounds import harmonic_tone
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(data_dir, port) -> subprocess.Popen:
+    """``auralens serve`` on ``port`` in a process of its own, once it answers (at most 60 s)."""
     server = subprocess.Popen([sys.executable, "-m", "auralens.server.cli", "serve", "--device", "cpu", "--port", str(port),
                                "--data-dir", str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return server
+            return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise AssertionError("the server did not start")
+            return False
+
+    try:
+        wait_until(healthy, 60, "the server to start", interval=0.2)
+    except AssertionError:
+        server.kill()
+        raise
+    return server
 
 
 def wav(seed: int) -> bytes:
@@ -65,13 +63,15 @@ def kill_while_writing(server, port: int, write, workers: int, enough: int) -> d
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(workers)]
     for t in threads:
         t.start()
-    while len(acknowledged) < enough:
-        time.sleep(0.02)
-    os.kill(server.pid, signal.SIGKILL)
-    server.wait()
-    stop.set()
-    for t in threads:
-        t.join()
+    try:
+        wait_until(lambda: len(acknowledged) >= enough, 120, f"{enough} acknowledged writes", interval=0.02)
+    finally:
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(30)
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert not any(t.is_alive() for t in threads), "a writer did not stop after the kill"
     return dict(acknowledged)
 
 
@@ -97,7 +97,7 @@ def test_acknowledged_uploads_survive_a_kill_during_concurrent_uploads(tmp_path)
                 assert client.get(clip["audio_url"]).status_code == 200
     finally:
         server.kill()
-        server.wait()
+        server.wait(30)
     assert not list(tmp_path.rglob(".*.tmp"))  # a write cut off by the kill leaves nothing behind
     assert len(acknowledged) >= 12
 
@@ -122,4 +122,4 @@ def test_acknowledged_concepts_survive_a_kill_during_concurrent_writes(tmp_path)
         assert all(c["n_clips"] == 20 for c in listed.values())  # nothing half-written
     finally:
         server.kill()
-        server.wait()
+        server.wait(30)

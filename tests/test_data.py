@@ -148,6 +148,15 @@ def test_cli_prepare_reports_counts_and_skipped_files(folder, tmp_path, capsys):
     assert main(["data", "prepare", "--data", str(folder), "--cache-dir", str(tmp_path / "c"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "20 clips in 2 classes" in out and "1 file(s) could not be read" in out
+
+
+def test_cli_prepare_fails_on_an_unreadable_file_when_asked_naming_it(folder, tmp_path, capsys):
+    from auralens.server.cli import main
+
+    (folder / "low" / "broken.wav").write_text("not audio")
+    # after a first run that skipped it, with the readable files in the cache
+    assert main(["data", "prepare", "--data", str(folder), "--cache-dir", str(tmp_path / "c"), "--quiet"]) == 0
+    capsys.readouterr()
     assert main(["data", "prepare", "--data", str(folder), "--cache-dir", str(tmp_path / "c"),
                  "--on-error", "fail", "--quiet"]) == 2
     assert "broken.wav" in capsys.readouterr().err

@@ -7,11 +7,11 @@ import pytest
 
 from auralens.models.bundle import DEFAULT_BUNDLE, load_bundle, read_nearest_clips
 from auralens.models.corpus import CLASS_NAMES, build_corpus
-from auralens.models.latent.model import KIND as LATENT
-from auralens.models.prototypes.model import KIND as SPECTRAL
+from auralens.models.latent.model import KIND as LATENT_KIND
+from auralens.models.prototypes.model import KIND as SPECTRAL_KIND
 from auralens.models.prototypes.transforms import STAGES
 
-from .test_corpus import FLUIDSYNTH_READY, SOUNDFONT
+from .helpers import SOUNDFONT, needs_fluidsynth
 
 pytestmark = pytest.mark.skipif(not (DEFAULT_BUNDLE / "bundle.json").is_file(), reason="no default bundle")
 
@@ -21,18 +21,22 @@ def bundle():
     return load_bundle()
 
 
+def spectral(bundle):
+    """The bundle's entries of spectral prototype models."""
+    return [e for e in bundle.models.values() if e.kind == SPECTRAL_KIND]
+
+
 def test_default_bundle_holds_the_supervised_and_the_clustering_model(bundle):
     assert bundle.classes == sorted(CLASS_NAMES)
     assert {"prototypes", "clusters"} <= set(bundle.models)
     assert bundle.models["prototypes"].config["supervised"] and not bundle.models["clusters"].config["supervised"]
+
+
+def test_each_spectral_model_of_the_default_bundle_has_every_stage_and_records_its_training(bundle):
     for entry in spectral(bundle):
         assert set(entry.stages) == set(STAGES)
         for key in ("command", "seed", "data", "wall_time_s", "hardware"):
             assert key in entry.training
-
-
-def spectral(bundle):
-    return [e for e in bundle.models.values() if e.kind == SPECTRAL]
 
 
 def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
@@ -41,34 +45,40 @@ def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
         assert all(b < a for a, b in zip(errors, errors[1:])), (entry.id, errors)
 
 
-def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
-    from auralens.models.latent import prototype_log_mel
-
+def test_default_bundle_ships_a_latent_model_that_recognises_its_test_split_and_records_its_training(bundle):
     entry = bundle.models["latent"]
-    assert entry.kind == LATENT and entry.metrics["split"] == "test"
+    assert entry.kind == LATENT_KIND and entry.metrics["split"] == "test"
     assert entry.metrics["oa"] >= 0.95 and entry.metrics["aa"] >= 0.95
     for key in ("command", "seed", "data", "wall_time_s", "hardware"):
         assert key in entry.training
+
+
+def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
+    from auralens.models.latent import prototype_log_mel, read_nearest_clips
+
     model = bundle.load_model("latent")
     assert prototype_log_mel(model).shape == (model.cfg.n_prototypes, 128, model.cfg.frames)
     clips = read_nearest_clips(bundle.path, "latent")
     assert len(clips) == model.cfg.n_prototypes and all((bundle.path / c.file).is_file() for c in clips)
 
 
-def test_default_bundle_is_small_and_has_a_model_card():
+def test_default_bundle_is_under_25_mb():
     size = sum(f.stat().st_size for f in DEFAULT_BUNDLE.rglob("*") if f.is_file())
     assert size < 25_000_000  # under 25 MB, decimal or binary
+
+
+def test_default_bundle_has_a_model_card_that_states_its_limits():
     assert "## Limits" in (DEFAULT_BUNDLE / "MODEL_CARD.md").read_text()
 
 
-@pytest.mark.skipif(not FLUIDSYNTH_READY, reason="needs fluidsynth and FluidR3_GM")
+@needs_fluidsynth
 def test_default_bundle_recognises_freshly_rendered_notes(tmp_path):
     classes = ("flute", "trumpet", "violin", "guitar", "bass_tuba", "clarinet")
     build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=1234, concept_size=0,
                  classes=classes, progress=False)
     result = subprocess.run([sys.executable, "-m", "auralens.server.cli", "evaluate", "--data", str(tmp_path / "notes"),
                              "--split", "all", "--json", "--quiet", "--cache-dir", str(tmp_path / "cache")],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["model"] == "prototypes" and report["n"] == 18

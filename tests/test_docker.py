@@ -3,17 +3,14 @@ distribution ships, and its health check tells a live server from a dead one. (B
 image needs a Docker engine, which CI does not have; these checks need none.)"""
 import json
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 import tomllib
 from pathlib import Path
 
-import uvicorn
-
 from auralens.server.app import create_app
+
+from .helpers import free_port, served
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text()
@@ -46,20 +43,9 @@ def test_the_image_runs_as_a_non_root_user_with_data_on_a_volume():
 def test_the_health_check_passes_on_a_live_server_and_fails_without_one(tmp_path):
     check = json.loads(instruction("HEALTHCHECK")[-1].split("CMD", 1)[1])
     assert check[:2] == ["python", "-c"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     probe = check[2].replace(":8000/", f":{port}/")
     run = lambda: subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30).returncode
     assert run() != 0  # nothing listens yet
-    server = uvicorn.Server(uvicorn.Config(create_app(device="cpu", data_dir=tmp_path), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.05)
+    with served(create_app(device="cpu", data_dir=tmp_path), port):
         assert run() == 0
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -2,7 +2,6 @@
 made here whose answers are known."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 
@@ -15,10 +14,12 @@ from auralens.models.audio import AudioConfig, load_audio, log_mel
 from auralens.models.bundle import Bundle, BundleError, ModelEntry, load_bundle
 from auralens.models.weights import write_weights
 from auralens.models.embeddings import NeighbourIndex, UnknownWords, build_embeddings, load_spaces, recall_at_k
+from auralens.models import aisfx_network
 from auralens.models.embeddings import aisfx, pitch, tags, timbre
 from auralens.models.embeddings.standardise import finish, standardisation
-from auralens.models.prototypes.model import KIND as SPECTRAL, PrototypeConfig, PrototypeModel
+from auralens.models.prototypes.model import KIND, PrototypeConfig, PrototypeModel
 
+from .helpers import one_torch_thread
 from .sounds import SR
 
 # Source-filter tones: harmonics of f0 under a fixed spectral envelope (the instrument's body),
@@ -46,18 +47,6 @@ def tone_spaces():
     vectors = {"timbre": finish(raw_timbre, *standardisation(raw_timbre)),
                "pitch": finish(pitch.embed(audio, SR), None, None)}
     return keys, vectors
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Train the small networks on one thread: on a busy 2-core machine, two threads contending
-    for small convolutions are several times slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _nearest_other(vectors: np.ndarray) -> np.ndarray:
@@ -117,7 +106,7 @@ def test_exact_index_finds_the_known_nearest():
     assert index.kind == "exact" and np.allclose(dist, expected, atol=1e-5)
 
 
-def test_approximate_index_recall_against_exact_search():
+def test_the_approximate_index_finds_nine_in_ten_exact_neighbours_and_fewer_with_fewer_probes():
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(200, 48))
     vectors = centres[rng.integers(0, 200, 20_000)] + 0.3 * rng.normal(size=(20_000, 48))
@@ -151,7 +140,7 @@ def tags_model():
     torch.manual_seed(0)
     clips, words = _tagged_tones()
     mels = [log_mel(c) for c in clips]
-    with one_thread():
+    with one_torch_thread():
         model = tags.train_tags(mels, words, train=tags.TagsTraining(epochs=50, batch_size=24, lr=5e-3))
     return model, clips, words
 
@@ -184,7 +173,7 @@ def _tiny_bundle(path):
     model = PrototypeModel(cfg)
     model.stage = "filters"
     write_weights(path / "models" / "p" / "filters.safetensors", model.state_dict())
-    entry = ModelEntry("p", SPECTRAL, cfg.to_dict(), "models/p/filters.safetensors",
+    entry = ModelEntry("p", KIND, cfg.to_dict(), "models/p/filters.safetensors",
                        {"filters": "models/p/filters.safetensors"})
     Bundle(path, "tiny", AudioConfig(), classes, {"p": entry}).save()
     rows, rng = [], np.random.default_rng(3)
@@ -207,13 +196,13 @@ def _tiny_bundle(path):
 @pytest.fixture(scope="module")
 def built_bundle(tmp_path_factory):
     path = _tiny_bundle(tmp_path_factory.mktemp("bundle"))
-    with one_thread():
+    with one_torch_thread():
         meta = build_embeddings(path, spaces=["timbre", "pitch", "learned", "prototype-profile", "tags"],
                                 tags_epochs=3, progress=False)
     return path, meta
 
 
-def test_bundle_embeddings_round_trip(built_bundle):
+def test_built_spaces_are_stored_with_their_quality_and_a_clip_embedded_anew_lands_on_its_vector(built_bundle):
     path, meta = built_bundle
     stored = json.loads((path / "bundle.json").read_text())["embeddings"]
     assert stored["ids"] == meta["ids"] and len(stored["ids"]) == 18
@@ -239,17 +228,25 @@ def test_neighbours_of_a_corpus_clip_leave_the_clip_out(built_bundle):
     assert hits[0].clip_id.startswith("c-dark"), hits  # the same instrument at another pitch
 
 
-def test_bundle_word_search_and_its_vocabulary(built_bundle):
+def test_a_bundles_vocabulary_holds_the_words_of_its_tags(built_bundle):
     spaces = load_spaces(built_bundle[0])
     assert {"dark", "bright", "nasal", "low", "high", "ff", "pp"} <= set(spaces.vocabulary)
+
+
+def test_a_bundle_is_searched_by_words(built_bundle):
+    spaces = load_spaces(built_bundle[0])
     assert len(spaces.search_words("nasal low", k=4)) == 4
+
+
+def test_words_a_bundle_does_not_know_are_an_error_naming_those_it_knows(built_bundle):
+    spaces = load_spaces(built_bundle[0])
     with pytest.raises(UnknownWords, match="knows: .*bright"):
         spaces.search_words("trumpet")
 
 
 def test_rebuilding_one_space_keeps_the_others(tmp_path):
     path = _tiny_bundle(tmp_path / "b")
-    with one_thread():
+    with one_torch_thread():
         build_embeddings(path, spaces=["timbre", "learned", "tags"], tags_epochs=2, progress=False)
         before = load_spaces(path)
         meta = build_embeddings(path, spaces=["pitch"], progress=False)
@@ -264,7 +261,7 @@ def test_rebuilding_one_space_keeps_the_others(tmp_path):
 
 def test_a_retrained_model_rebuilds_its_spaces_with_any_partial_rebuild(tmp_path):
     path = _tiny_bundle(tmp_path / "b")
-    with one_thread():
+    with one_torch_thread():
         build_embeddings(path, spaces=["timbre", "learned"], progress=False)
         before = load_spaces(path).vector("learned", "c-dark-001")
         entry = load_bundle(path).entry("p")
@@ -295,9 +292,9 @@ def test_cli_add_embeddings_without_a_corpus_exits_2_with_one_line(tmp_path, cap
     assert len(err.splitlines()) == 1 and "add-corpus" in err
 
 
-@pytest.mark.skipif(not aisfx.available(), reason="aisfx not installed (pip install --no-deps aisfx==0.1.2)")
+@pytest.mark.skipif(not aisfx_network.available(), reason="aisfx not installed (pip install --no-deps aisfx==0.1.2)")
 def test_aisfx_encoder_loads_the_pretrained_weights_and_embeds():
-    encoder = aisfx.load_encoder()  # strict: every key of the checkpoint's encoder matches
+    encoder = aisfx_network.load_encoder()  # strict: every key of the checkpoint's encoder matches
     clips = np.stack([formant_tone(220.0, "dark", 2.0), formant_tone(220.0, "dark", 2.0) * 0.2,
                       formant_tone(220.0, "bright", 2.0)])
     v = aisfx.embed(encoder, clips, SR).numpy()

@@ -3,8 +3,8 @@ import asyncio
 import io
 import json
 import threading
-import time
 import zipfile
+from typing import Callable, NamedTuple
 
 import pytest
 import soundfile as sf
@@ -15,24 +15,8 @@ from auralens.server.errors import Busy, domain_error
 from auralens.server.jobs import JobFailed, Jobs
 from auralens.server.storage import Storage
 
+from .helpers import upload, wait_for_job, wav_bytes
 from .sounds import harmonic_tone
-from .test_api import upload, wav_bytes
-
-
-@pytest.fixture
-def client(tmp_path):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path / "data")) as c:
-        yield c
-
-
-def wait_for(client, job_id: str, timeout: float = 300.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
 def analysed_clip(client, seconds=1.0) -> dict:
@@ -44,7 +28,7 @@ def test_an_export_job_runs_to_done_and_its_zip_holds_the_analysis_clip_and_reco
     a = analysed_clip(client)
     started = client.post(f"/api/analyses/{a['id']}/export")
     assert started.status_code == 202
-    job = wait_for(client, started.json()["job_id"])
+    job = wait_for_job(client, started.json()["job_id"])
     assert job["status"] == "done" and job["progress"] == 1.0 and job["kind"] == "export"
     download = client.get(job["result"]["download_url"])
     assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
@@ -67,6 +51,9 @@ def test_an_export_not_yet_made_is_a_404_that_says_how_to_make_it(client):
     a = analysed_clip(client, 0.5)
     r = client.get(f"/api/analyses/{a['id']}/export.zip")
     assert r.status_code == 404 and "export" in r.json()["detail"]
+
+
+def test_exporting_an_unknown_analysis_is_a_404(client):
     assert client.post("/api/analyses/a-nothing/export").status_code == 404
 
 
@@ -97,7 +84,17 @@ def test_an_unexpected_error_in_a_job_is_reported_without_its_internals(tmp_path
     assert job["status"] == "failed" and "missing" not in job["error"] and "went wrong" in job["error"]
 
 
-def test_a_running_job_reports_progress_and_a_full_queue_answers_503(tmp_path):
+class RunningJob(NamedTuple):
+    jobs: Jobs  # a queue of one place
+    job_id: str  # the job in it, which has reported 0.25 and waits
+    work: Callable  # what the job does
+    release: threading.Event  # set it to let the job finish with {"ok": True}
+
+
+@pytest.fixture
+def running_job(tmp_path):
+    """A job queue of one place, taken by a job (params ``{"x": 1}``) that has reported a quarter
+    of its progress and waits to be released; the queue is closed afterwards."""
     jobs = Jobs(Storage(tmp_path), max_pending=1)
     release, halfway = threading.Event(), threading.Event()
 
@@ -109,12 +106,26 @@ def test_a_running_job_reports_progress_and_a_full_queue_answers_503(tmp_path):
 
     job_id = jobs.submit("tcav", {"x": 1}, work)
     assert halfway.wait(10)
+    yield RunningJob(jobs, job_id, work, release)
+    release.set()
+    jobs.close()
+
+
+def test_a_running_job_reports_its_progress(running_job):
+    jobs, job_id = running_job.jobs, running_job.job_id
     assert jobs.get(job_id)["status"] == "running" and jobs.get(job_id)["progress"] == 0.25
+
+
+def test_a_job_submitted_to_a_full_queue_is_refused_with_503_and_retry_after(running_job):
     with pytest.raises(Busy) as refused:
-        jobs.submit("tcav", {}, work)
+        running_job.jobs.submit("tcav", {}, running_job.work)
     answer = asyncio.run(domain_error(None, refused.value))
     assert answer.status_code == 503 and answer.headers["Retry-After"]
-    release.set()
+
+
+def test_a_finished_job_keeps_its_result_and_parameters(running_job):
+    jobs, job_id = running_job.jobs, running_job.job_id
+    running_job.release.set()
     jobs.close()
     assert jobs.get(job_id)["result"] == {"ok": True} and jobs.get(job_id)["params"] == {"x": 1}
 

@@ -6,6 +6,7 @@ import torch
 from auralens.models.audio import AudioConfig
 from auralens.models.audio.features import log_mel
 from auralens.models.bundle import load_bundle
+from auralens.models import aisfx_network
 from auralens.models.embeddings import aisfx
 from auralens.models.latent.train import LatentTrainConfig
 from auralens.models.training.latent import LatentOptions, train_latent_into_bundle
@@ -14,7 +15,7 @@ from auralens.server.cli import main
 
 from .sounds import SR, TIMBRES, timbre_tone, write_timbre_collection
 
-needs_aisfx = pytest.mark.skipif(not aisfx.available(),
+needs_aisfx = pytest.mark.skipif(not aisfx_network.available(),
                                  reason="aisfx not installed (pip install --no-deps aisfx==0.1.2)")
 CFG = AudioConfig()
 FAST = LatentTrainConfig(batch_size=8, lr=3e-3, ae_epochs=12, ae_patience=12, proto_epochs=150,
@@ -29,7 +30,7 @@ def notes(n_per_timbre: int = 6, seed: int = 0) -> np.ndarray:
 
 
 def test_log_mel_features_of_silence_are_silent():
-    x = aisfx.features_from_log_mel(torch.zeros(1, CFG.n_mels, 87), CFG)
+    x = aisfx_network.features_from_log_mel(torch.zeros(1, CFG.n_mels, 87), CFG)
     assert x.shape == (1, 87, 96) and float(x.abs().max()) == 0.0
 
 
@@ -37,18 +38,18 @@ def test_a_tone_lands_in_the_same_aisfx_band_from_log_mel_as_from_audio():
     for f0 in (220.0, 1000.0, 3500.0):
         t = np.arange(2 * SR) / SR
         y = (0.2 * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
-        from_audio = aisfx.features(y[None], SR)[0].mean(0)  # (96,)
-        from_mel = aisfx.features_from_log_mel(log_mel(y, CFG)[None], CFG)[0].mean(0)
+        from_audio = aisfx_network.features(y[None], SR)[0].mean(0)  # (96,)
+        from_mel = aisfx_network.features_from_log_mel(log_mel(y, CFG)[None], CFG)[0].mean(0)
         assert int(from_mel.argmax()) == int(from_audio.argmax())
 
 
 @needs_aisfx
 def test_embeddings_from_log_mel_agree_with_those_from_audio():
     y = notes()
-    encoder = aisfx.load_encoder()
+    encoder = aisfx_network.load_encoder()
     with torch.no_grad():
         from_audio = aisfx.embed(encoder, y, SR)  # (N, 512)
-        b = aisfx.blocks(aisfx.features_from_log_mel(log_mel(y, CFG), CFG))  # (N, 1, 100, 96)
+        b = aisfx_network.blocks(aisfx_network.features_from_log_mel(log_mel(y, CFG), CFG))  # (N, 1, 100, 96)
         from_mel = encoder(b.flatten(0, 1)).view(len(y), -1, 512).mean(1)
     cos = torch.nn.functional.cosine_similarity(from_audio[:, None], from_mel[None], dim=-1)  # (N, N)
     own = cos.diag()
@@ -73,7 +74,7 @@ def trained(tmp_path_factory):
 def test_training_keeps_the_pretrained_encoder_as_it_was(trained):
     out, _ = trained
     model = load_bundle(out).load_model("latent")
-    pretrained = aisfx.read_checkpoint(aisfx.checkpoint_path())
+    pretrained = aisfx_network.read_checkpoint(aisfx_network.checkpoint_path())
     for name, value in model.encoder.net.state_dict().items():
         stored_as = value.dtype if not value.is_floating_point() else torch.float16  # the bundle halves weights
         assert torch.equal(value, pretrained[name].to(stored_as).to(value.dtype)), name
@@ -100,14 +101,14 @@ def test_a_bundle_with_the_aisfx_encoder_runs_without_the_package(trained, monke
     y = notes(1, seed=5)
     x = log_mel(y, CFG)
     before = load_bundle(out).load_model("latent")(x).scores
-    monkeypatch.setattr(aisfx, "checkpoint_path", lambda: None)
-    assert not aisfx.available()
+    monkeypatch.setattr(aisfx_network, "checkpoint_path", lambda: None)
+    assert not aisfx_network.available()
     after = load_bundle(out).load_model("latent")(x).scores
     assert torch.allclose(before, after)
 
 
 def test_asking_for_the_aisfx_encoder_without_the_package_is_one_clear_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(aisfx, "checkpoint_path", lambda: None)
+    monkeypatch.setattr(aisfx_network, "checkpoint_path", lambda: None)
     root = write_timbre_collection(tmp_path / "data", per_class=4)
     assert main(["train", "latent", "--data", str(root), "--out", str(tmp_path / "b"), "--encoder", "aisfx",
                  "--quiet"]) == 2

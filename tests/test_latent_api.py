@@ -5,30 +5,19 @@ import zipfile
 
 import pytest
 import soundfile as sf
-import torch
 from fastapi.testclient import TestClient
 
-from auralens.models.latent import KIND
-from auralens.models.training.latent import LatentOptions, train_latent_into_bundle
-from auralens.models.training.record import RunOptions
 from auralens.server.app import create_app
 
-from .sounds import timbre_tone, write_timbre_collection
-from .test_api import upload, wav_bytes
-from .test_jobs import wait_for
-from .test_latent import FAST, SMALL
+from .helpers import upload, wait_for_job, wav_bytes
+from .sounds import timbre_tone
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    root = write_timbre_collection(tmp_path_factory.mktemp("timbres") / "data", per_class=40)
-    bundle = tmp_path_factory.mktemp("bundle") / "latent-only"
-    train_latent_into_bundle(root, bundle, FAST, LatentOptions(protos_per_class=2, model_options=SMALL),
-                             RunOptions(device="cpu", cache_dir=tmp_path_factory.mktemp("cache"), progress=False))
-    torch.set_num_threads(threads)
-    with TestClient(create_app(device="cpu", bundle=bundle, data_dir=tmp_path_factory.mktemp("data"))) as c:
+def client(latent_bundle, tmp_path_factory):
+    """The app on a bundle that holds only the small latent model of three timbres."""
+    app = create_app(device="cpu", bundle=latent_bundle.bundle, data_dir=tmp_path_factory.mktemp("data"))
+    with TestClient(app) as c:
         yield c
 
 
@@ -75,7 +64,7 @@ def test_spectral_only_views_are_refused_for_a_latent_model_with_a_reason(client
 def test_a_latent_analysis_exports_its_decoded_prototypes(client):
     clip = upload(client, wav_bytes(timbre_tone(330.0, "dark", 1.0))).json()
     a = client.post("/api/analyses", json={"clip_id": clip["id"], "model": "latent"}).json()
-    job = wait_for(client, client.post(f"/api/analyses/{a['id']}/export").json()["job_id"])
+    job = wait_for_job(client, client.post(f"/api/analyses/{a['id']}/export").json()["job_id"])
     assert job["status"] == "done", job["error"]
     names = zipfile.ZipFile(io.BytesIO(client.get(job["result"]["download_url"]).content)).namelist()
     assert sum(n.startswith("prototypes/") for n in names) == 6 and "analysis.json" in names

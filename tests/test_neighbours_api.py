@@ -1,17 +1,6 @@
 """Neighbours in every embedding space and search by words, through the API, on the default bundle."""
-import pytest
-from fastapi.testclient import TestClient
-
-from auralens.server.app import create_app
-
+from .helpers import upload, wav_bytes
 from .sounds import harmonic_tone
-from .test_api import upload, wav_bytes
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
-        yield c
 
 
 def test_the_bundle_lists_its_spaces_with_what_they_measure_and_their_quality(client):
@@ -34,9 +23,13 @@ def test_an_upload_gets_k_playable_neighbours_in_every_space(client):
     assert client.get(hits[0]["audio_url"]).status_code == 200
 
 
-def test_a_corpus_clip_is_not_its_own_neighbour_and_its_nearest_timbre_is_its_instrument(client):
+def test_a_corpus_clip_is_not_its_own_neighbour(client):
     hits = client.get("/api/clips/c-oboe-003/neighbours", params={"space": "timbre", "k": 5}).json()
     assert "c-oboe-003" not in [h["clip_id"] for h in hits]
+
+
+def test_a_corpus_clips_nearest_timbre_is_its_instrument(client):
+    hits = client.get("/api/clips/c-oboe-003/neighbours", params={"space": "timbre", "k": 5}).json()
     assert hits[0]["label"] == "oboe"
 
 
@@ -53,10 +46,16 @@ def test_words_the_tags_space_does_not_know_are_left_out_and_named(client):
     assert sum(h["tags"]["family"] == "brass" for h in hits) >= 7 and sum(h["tags"]["dynamics"] == "ff" for h in hits) >= 5
 
 
-def test_unknown_spaces_and_words_are_refused_with_a_reason(client):
+def test_an_unknown_space_is_a_404_naming_the_spaces(client):
     r = client.get("/api/clips/c-oboe-003/neighbours", params={"space": "colour"})
     assert r.status_code == 404 and "timbre" in r.json()["detail"]
+
+
+def test_a_search_of_only_unknown_words_is_refused_naming_the_known_ones(client):
     r = client.get("/api/search", params={"q": "muted"})
     assert r.status_code == 422 and "muted" in r.json()["detail"] and "brass" in r.json()["detail"]
+
+
+def test_neighbours_of_an_unknown_clip_or_k_of_zero_are_refused(client):
     assert client.get("/api/clips/u-nothing/neighbours").status_code == 404
     assert client.get("/api/clips/c-oboe-003/neighbours", params={"k": 0}).status_code == 422

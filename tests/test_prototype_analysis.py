@@ -5,22 +5,10 @@ import torch
 from auralens.models.audio import log_mel
 from auralens.models.prototypes.analysis import analyse
 from auralens.models.prototypes.augment import Augmentation, augment, stretch_time
-from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
 from auralens.models.prototypes.transforms import STAGES
 
+from .small_models import trained_looking_model
 from .sounds import timbre_tone
-
-
-def trained_looking_model() -> PrototypeModel:
-    """An untrained model with non-trivial transformations (its output heads randomised)."""
-    torch.manual_seed(0)
-    model = PrototypeModel(PrototypeConfig(n_classes=3, protos_per_class=2))
-    with torch.no_grad():
-        model.prototypes.uniform_(0.2, 0.6)
-        for decoder in model.decoders.values():
-            decoder.head[-1].weight.normal_(std=0.05)
-    model.stage = "filters"
-    return model.eval()
 
 
 def test_analysis_covers_every_prototype_at_every_stage():

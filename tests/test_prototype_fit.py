@@ -4,8 +4,8 @@ import torch
 from auralens.models.audio import log_mel
 from auralens.models.prototypes.fit import fit_transforms
 
+from .small_models import trained_looking_model
 from .sounds import timbre_tone
-from .test_prototype_analysis import trained_looking_model
 
 
 def clips() -> torch.Tensor:

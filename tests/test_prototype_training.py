@@ -9,7 +9,7 @@ import torch
 from auralens.models.audio import AudioConfig
 from auralens.models.bundle import load_bundle
 from auralens.models.data import load_features, read_collection
-from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
+from auralens.models.prototypes.model import KIND, PrototypeConfig, PrototypeModel
 from auralens.models.prototypes.train import TrainConfig, train_prototypes
 from auralens.models.prototypes.transforms import STAGES
 
@@ -133,13 +133,24 @@ def test_a_resumed_run_records_the_time_of_all_its_calls(collection, tmp_path):
     assert "in 2 calls" in (out / "MODEL_CARD.md").read_text()
 
 
-def test_cli_trains_into_a_bundle_and_evaluate_prints_the_contract_json(collection, tmp_path):
+CLI = [sys.executable, "-m", "auralens.server.cli"]
+
+
+@pytest.fixture(scope="module")
+def cli_bundle(collection, tmp_path_factory):
+    """``auralens train prototypes`` run on the collection (2 epochs per stage): the finished
+    process, the bundle folder and the feature cache it used."""
     root, _ = collection
-    bundle_dir = tmp_path / "bundle"
-    run = [sys.executable, "-m", "auralens.server.cli"]
-    trained = subprocess.run(run + ["train", "prototypes", "--data", str(root), "--out", str(bundle_dir),
+    work = tmp_path_factory.mktemp("cli")
+    bundle_dir, cache = work / "bundle", work / "c"
+    trained = subprocess.run(CLI + ["train", "prototypes", "--data", str(root), "--out", str(bundle_dir),
                                     "--epochs-per-stage", "2", "--patience", "1", "--batch-size", "8",
-                                    "--cache-dir", str(tmp_path / "c"), "--quiet"], capture_output=True, text=True)
+                                    "--cache-dir", str(cache), "--quiet"], capture_output=True, text=True, timeout=600)
+    return trained, bundle_dir, cache
+
+
+def test_cli_trains_into_a_bundle_with_every_stage_its_record_and_card_and_no_checkpoints(cli_bundle):
+    trained, bundle_dir, _ = cli_bundle
     assert trained.returncode == 0, trained.stderr
     bundle = load_bundle(bundle_dir)
     entry = bundle.entry("prototypes")
@@ -148,8 +159,13 @@ def test_cli_trains_into_a_bundle_and_evaluate_prints_the_contract_json(collecti
     assert set(entry.metrics["stages"]) == set(STAGES) and (bundle_dir / "MODEL_CARD.md").is_file()
     assert not (bundle_dir / "checkpoints").exists()
 
-    result = subprocess.run(run + ["evaluate", "--bundle", str(bundle_dir), "--data", str(root), "--json",
-                                   "--cache-dir", str(tmp_path / "c"), "--quiet"], capture_output=True, text=True)
+
+def test_cli_evaluate_prints_the_contract_json(collection, cli_bundle):
+    root, _ = collection
+    trained, bundle_dir, cache = cli_bundle
+    assert trained.returncode == 0, trained.stderr
+    result = subprocess.run(CLI + ["evaluate", "--bundle", str(bundle_dir), "--data", str(root), "--json",
+                                   "--cache-dir", str(cache), "--quiet"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert {"model", "n", "oa", "aa", "macro_f1", "reconstruction_error", "per_class", "confusion"} <= set(report)
@@ -165,7 +181,7 @@ def save_untrained_bundle(path, classes) -> PrototypeModel:
     model.stage = "filters"
     write_weights(path / "models/m.safetensors", model.state_dict())
     Bundle(path, "t", AudioConfig(), list(classes),
-           {"m": ModelEntry("m", "spectral-prototypes", model.cfg.to_dict(), "models/m.safetensors")}).save()
+           {"m": ModelEntry("m", KIND, model.cfg.to_dict(), "models/m.safetensors")}).save()
     return model
 
 

@@ -46,7 +46,7 @@ def test_unknown_ids_are_none(store):
     assert store.clip("u-nothing") is None and store.analysis("a-nothing") is None
 
 
-def test_clips_are_listed_newest_first_with_paging(store):
+def test_every_clip_is_listed_counted_and_paged(store):
     ids = [add(store, data=bytes([i]) * 10).id for i in range(5)]
     listed = [c.id for c in store.clips(limit=10)]
     assert sorted(listed) == sorted(ids) and store.count_clips() == 5

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -110,8 +111,14 @@ def test_same_seed_gives_identical_output(cnn):
     second = run_tcav(cnn, LAYER, {"c": concept}, randoms, targets, cfg).to_dict()
     first.pop("timings"), second.pop("timings")
     assert first == second
-    third = run_tcav(cnn, LAYER, {"c": concept}, randoms, targets, TCAVConfig(runs=6, seed=6)).to_dict()
-    assert third["results"][0]["cav_accuracy"]["runs"] != first["results"][0]["cav_accuracy"]["runs"]
+
+
+def test_another_seed_gives_other_runs(cnn):
+    g, randoms, targets = sets(104, n_random=6, size=20)
+    concept = planted_clips(20, g)
+    first = run_tcav(cnn, LAYER, {"c": concept}, randoms, targets, TCAVConfig(runs=6, seed=5)).to_dict()
+    other = run_tcav(cnn, LAYER, {"c": concept}, randoms, targets, TCAVConfig(runs=6, seed=6)).to_dict()
+    assert other["results"][0]["cav_accuracy"]["runs"] != first["results"][0]["cav_accuracy"]["runs"]
 
 
 def test_changed_clips_under_the_same_name_change_the_result(cnn):
@@ -125,20 +132,41 @@ def test_changed_clips_under_the_same_name_change_the_result(cnn):
     assert np.mean(again.row("c", LAYER, 0).tcav) < np.mean(before.row("c", LAYER, 0).tcav)
 
 
-def test_result_is_json_ready_with_bonferroni_over_all_tests(cnn):
-    import json
-
+@pytest.fixture(scope="module")
+def two_of_each(cnn):
+    """TCAV of 2 concepts at 2 layers for 2 classes, 4 runs: the result as JSON and the progress
+    fractions it reported."""
     g, randoms, targets = sets(106, n_random=4, size=20)
     targets[1] = random_clips(30, g)
     fractions = []
     result = run_tcav(cnn, [LAYER, "relu2"], {"p": planted_clips(20, g), "q": random_clips(20, g)}, randoms,
                       targets, TCAVConfig(runs=4), progress=fractions.append)
-    d = json.loads(json.dumps(result.to_dict()))
+    return json.loads(json.dumps(result.to_dict())), fractions
+
+
+def test_result_is_json_ready_with_a_row_per_concept_layer_and_class(two_of_each):
+    d, _ = two_of_each
     assert d["n_tests"] == 2 * 2 * 2 and len(d["results"]) == 8
+
+
+def test_p_values_are_bonferroni_adjusted_over_all_tests(two_of_each):
+    d, _ = two_of_each
     row = d["results"][0]
     assert row["p_adjusted"] == pytest.approx(min(1.0, row["p"] * 8))
-    assert any("fewer than 20" in w for w in row["warnings"])  # 4 runs
+
+
+def test_fewer_than_twenty_runs_are_warned_about(two_of_each):
+    d, _ = two_of_each
+    assert any("fewer than 20" in w for w in d["results"][0]["warnings"])  # 4 runs
+
+
+def test_progress_climbs_to_one(two_of_each):
+    _, fractions = two_of_each
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_the_result_times_each_step(two_of_each):
+    d, _ = two_of_each
     assert set(d["timings"]) >= {"activations", "cavs", "gradients", "stats", "total"}
 
 

@@ -12,7 +12,8 @@ import torch
 from ..audio import log_mel
 from ..bundle import Bundle, BundleError, load_bundle, read_corpus, write_embeddings_section
 from ..data import load_features, read_collection
-from . import aisfx, tags
+from .. import aisfx_network
+from . import tags
 from .embedder import Embedder, decode_clips, space_model_id
 from .measure import measure_spaces
 from .registry import SPACES
@@ -54,7 +55,7 @@ def _spaces_to_keep(bundle: Bundle, previous: dict, corpus, wanted: list[str], m
                 continue
         if s == "tags" and "tags" not in previous:
             continue
-        if s == "aisfx" and not aisfx.available():
+        if s == "aisfx" and not aisfx_network.available():
             untouched.append(s)
             continue
         kept.append(s)
@@ -123,11 +124,11 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
     corpus = read_corpus(bundle.path)
     if not corpus:
         raise BundleError(f"The bundle at {bundle.path} has no corpus; add one first (auralens bundle add-corpus).")
-    wanted = list(dict.fromkeys(spaces)) if spaces else [s for s in SPACES if s != "aisfx" or aisfx.available()]
+    wanted = list(dict.fromkeys(spaces)) if spaces else [s for s in SPACES if s != "aisfx" or aisfx_network.available()]
     unknown = [s for s in wanted if s not in SPACES]
     if unknown:
         raise ValueError(f"Unknown space(s) {', '.join(unknown)}; the spaces are {', '.join(SPACES)}.")
-    if "aisfx" in wanted and not aisfx.available():
+    if "aisfx" in wanted and not aisfx_network.available():
         raise ValueError("The aisfx space needs its weights: pip install --no-deps aisfx==0.1.2")
     model_id = space_model_id(bundle)
     if model_id is None:
@@ -152,7 +153,7 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
         tags_meta = {k: v for k, v in previous["tags"].items() if k not in ("config", "weights")}
     held = [s for s in SPACES if s in wanted or s in kept]
     embedder = Embedder(bundle, device, tags_model=tags_model,
-                        aisfx_encoder=aisfx.load_encoder(device) if "aisfx" in held else None)
+                        aisfx_encoder=aisfx_network.load_encoder(device) if "aisfx" in held else None)
     log(f"embedding {len(corpus)} corpus clips in {len(wanted)} spaces: {', '.join(wanted)}"
         + (f" (kept as stored: {', '.join(kept)})" if kept else ""))
     raw = embedder.raw(corpus_samples, wanted, progress=progress)
@@ -175,7 +176,7 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
 
     built = {s: {"description": SPACES[s].description, "dim": int(vectors[s].shape[1]),
                  "file": space_file(s), "standardised": SPACES[s].standardised,
-                 "quality": quality[s], **({"credit": aisfx.CREDIT} if s == "aisfx" else {})} for s in held}
+                 "quality": quality[s], **({"credit": aisfx_network.CREDIT} if s == "aisfx" else {})} for s in held}
     meta = {
         "format": FORMAT, "ids": [c.id for c in corpus], "model": embedder.model_id,
         "model_sha256": fingerprint if any(SPACES[s].needs == "model" for s in held) else None,

@@ -9,6 +9,7 @@ from tqdm import tqdm
 from ..audio import load_audio, log_mel
 from ..bundle import Bundle
 from ..kinds import kind_named
+from .. import aisfx_network
 from . import aisfx, learned, pitch, profile, tags, timbre
 from .registry import SPACES
 
@@ -42,7 +43,7 @@ class Embedder:
     """
 
     def __init__(self, bundle: Bundle, device="cpu", model_id: str | None = None,
-                 tags_model: tags.TagsModel | None = None, aisfx_encoder: aisfx.AisfxEncoder | None = None,
+                 tags_model: tags.TagsModel | None = None, aisfx_encoder: aisfx_network.AisfxEncoder | None = None,
                  models: dict[str, nn.Module] | None = None):
         self.bundle, self.device = bundle, torch.device(device)
         if model_id is None:

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 
 from ..bundle import Bundle, BundleError, load_bundle, read_corpus
-from . import aisfx
+from .. import aisfx_network
 from .embedder import Embedder
 from .index import NeighbourIndex
 from .registry import SPACES
@@ -170,8 +170,8 @@ def load_spaces(bundle: Bundle | str | Path | None = None, device="cpu",
     tags_model = read_tags_model(bundle, meta) if "tags" in meta["spaces"] else None
     unavailable, encoder = {}, None
     if "aisfx" in meta["spaces"]:
-        if aisfx.available():
-            encoder = aisfx.load_encoder(device)
+        if aisfx_network.available():
+            encoder = aisfx_network.load_encoder(device)
         else:
             unavailable["aisfx"] = "its weights are not installed: pip install --no-deps aisfx==0.1.2"
     model_id = meta.get("model")

@@ -23,6 +23,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..aisfx_network import AisfxEncoder, blocks, features_from_log_mel, mel_adapter
+from ..audio import AudioConfig
+
 KIND = "latent-prototypes"  # the model family's name in a bundle (see auralens.models.kinds)
 
 
@@ -83,7 +86,7 @@ class PretrainedAisfxEncoder(nn.Module):
     """Log-mel ``(B, F, T)`` -> the pretrained aiSFX embedding z ``(B, 512)``, never trained.
 
     The bundle's mel power is mapped onto the network's 96 bands and levelled as its peak
-    normalisation would (see :func:`auralens.models.embeddings.aisfx.features_from_log_mel`), cut into
+    normalisation would (see :func:`auralens.models.aisfx_network.features_from_log_mel`), cut into
     100-frame blocks (a 2 s clip is one block, padded with silence); z is the network's vector
     averaged over the blocks. Its weights are the aisfx package's checkpoint, stored in the
     bundle with the rest of the model, so a bundle does not need the package to run.
@@ -93,9 +96,6 @@ class PretrainedAisfxEncoder(nn.Module):
 
     def __init__(self, cfg: LatentConfig):
         super().__init__()
-        from ..audio import AudioConfig
-        from ..embeddings.aisfx import AisfxEncoder, mel_adapter
-
         if cfg.audio is None:
             raise ValueError("The aisfx encoder needs the bundle's audio settings (LatentConfig.audio).")
         self.audio = AudioConfig.from_dict(cfg.audio)
@@ -107,8 +107,6 @@ class PretrainedAisfxEncoder(nn.Module):
         return super().train(False)  # batch-norm statistics stay the pretrained ones
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from ..embeddings.aisfx import blocks, features_from_log_mel
-
         b = blocks(features_from_log_mel(x, self.audio, self.adapter))  # (B, n, 100, 96)
         B, n = b.shape[:2]
         # 16 blocks at a time: on CPU larger batches of its wide activations run slower per block

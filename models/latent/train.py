@@ -418,7 +418,7 @@ def settings_for(model_cfg: LatentConfig, cfg: LatentTrainConfig) -> LatentTrain
 def load_pretrained_encoder(model: LatentPrototypeModel) -> None:
     """Put the aisfx package's checkpoint into a model with the aisfx encoder; raises
     FileNotFoundError (with the install line) when the package is not installed."""
-    from ..embeddings.aisfx import checkpoint_path, read_checkpoint
+    from ..aisfx_network import checkpoint_path, read_checkpoint
 
     path = checkpoint_path()
     if path is None:

@@ -20,7 +20,7 @@ from ..bundle import (CORPUS_DIR, Bundle, ModelEntry, NearestClip, best_clips, n
                       write_model_card, write_nearest_clips)
 from ..checkpoints import Checkpoint, TrainingInterrupted, checkpoint_folder
 from ..data import FeatureSet, load_features, read_collection
-from ..embeddings.aisfx import available as aisfx_available
+from ..aisfx_network import available as aisfx_available
 from ..evaluate import evaluate_model
 from ..kinds import kind_named
 from ..latent.evaluate import decoded_metrics, embed_clips, reconstruction_errors

@@ -1,0 +1,117 @@
+"""Plain helpers the test modules share: waiting with a bound, the API's upload and job calls,
+servers on a free port, the SoundFont the corpus tests render with, one torch thread.
+
+Fixtures live in ``conftest.py``; synthetic sounds in ``sounds.py``; small models and training
+settings in ``small_models.py``; the concept tests' spectrograms and models in
+``concept_models.py``.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import uvicorn
+
+from .sounds import SR
+
+T = TypeVar("T")
+
+
+# -- waiting ----------------------------------------------------------------------------------
+def wait_until(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
+    """Call ``condition()`` every ``interval`` seconds until it returns a true value, and return
+    that value. After ``timeout`` seconds fail with an ``AssertionError`` that says it waited for
+    ``what`` (e.g. ``"the server to start"``) and for how long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}, in vain")
+        time.sleep(interval)
+
+
+# -- the API ----------------------------------------------------------------------------------
+def wav_bytes(samples: np.ndarray, sr: int = SR, subtype: str = "PCM_16") -> bytes:
+    """``samples`` ``(n,)`` or ``(n, channels)`` at ``sr`` Hz as the bytes of a WAV file."""
+    buf = io.BytesIO()
+    sf.write(buf, samples, sr, format="WAV", subtype=subtype)
+    return buf.getvalue()
+
+
+def upload(client, data: bytes, name: str = "clip.wav"):
+    """POST ``data`` as a file called ``name`` to ``/api/clips``; returns the response."""
+    return client.post("/api/clips", files={"file": (name, data, "application/octet-stream")})
+
+
+def wait_for_job(client, job_id: str, timeout: float = 300.0) -> dict:
+    """Follow ``/api/jobs/{job_id}`` until the job is done or failed (at most ``timeout``
+    seconds); returns the job's last state."""
+
+    def finished():
+        job = client.get(f"/api/jobs/{job_id}").json()
+        return job if job["status"] in ("done", "failed") else None
+
+    return wait_until(finished, timeout, f"job {job_id} to finish", interval=0.1)
+
+
+# -- servers ----------------------------------------------------------------------------------
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on at the moment."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(app, port: int | None = None, timeout: float = 30.0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on 127.0.0.1:``port`` (a free one when ``None``);
+    yields the base URL once the server listens (fails after ``timeout`` seconds) and stops the
+    server on leaving."""
+    port = free_port() if port is None else port
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, timeout, f"the server on port {port} to start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+# -- the SoundFont ----------------------------------------------------------------------------
+SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+FLUIDSYNTH_READY = shutil.which("fluidsynth") is not None and SOUNDFONT.is_file()
+
+
+def needs_fluidsynth(test):
+    """Mark a test as rendering with fluidsynth and FluidR3_GM; skip it when they are missing."""
+    test = pytest.mark.fluidsynth(test)
+    return pytest.mark.skipif(
+        not FLUIDSYNTH_READY, reason="needs the fluidsynth program and FluidR3_GM.sf2"
+    )(test)
+
+
+# -- torch ------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block: on a busy 2-core machine, two threads
+    contending for small convolutions are several times slower than one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
