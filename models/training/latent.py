@@ -72,6 +72,7 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
     (0.97, 0.9)
     """
     encoder = resolve_encoder(options.encoder, train_cfg)
+    model_id = options.model_id
     started = time.perf_counter()
     dev = pick_device(run.device)
     table = read_collection(data, seed=train_cfg.seed)
@@ -87,7 +88,7 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
         bundle.entry(options.judge)  # fail now, not after training, when there is no such model
     model_cfg = latent_config(len(classes), feats["train"], run.audio, options, encoder)
     train_cfg = settings_for(model_cfg, train_cfg)  # what is recorded is what applied
-    checkpoint = Checkpoint(checkpoint_folder(out, options.model_id))
+    checkpoint = Checkpoint(checkpoint_folder(out, model_id))
     earlier = checkpoint.trained_seconds()
     model, history = train_latent(feats["train"], feats["val"], model_cfg, train_cfg, checkpoint.folder, dev,
                                   run.progress)
@@ -95,7 +96,6 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
         raise TrainingInterrupted(f"Training stopped after {history.epoch} autoencoder epochs (the epoch limit); "
                                   f"run the same command again to resume from {checkpoint.folder}.")
 
-    model_id = options.model_id
     rel = store_weights(model, out, model_id, options.half_precision)
     nearest = store_nearest_clips(out, model_id, model, history, feats["train"], table.root, run.audio)
     log = history.prototype_log
