@@ -54,7 +54,7 @@ def test_default_bundle_ships_a_latent_model_that_recognises_its_test_split_and_
 
 
 def test_default_bundle_ships_latent_prototypes_with_both_renderings(bundle):
-    from auralens.models.latent import prototype_log_mel, read_nearest_clips
+    from auralens.models.latent import prototype_log_mel
 
     model = bundle.load_model("latent")
     assert prototype_log_mel(model).shape == (model.cfg.n_prototypes, 128, model.cfg.frames)
