@@ -39,6 +39,9 @@ class ModelEntry:
 
 @dataclass
 class Bundle:
+    """A bundle as its ``bundle.json`` describes it; ``extra`` holds the records of what was added
+    to it (``evaluations``, ``corpus``, ``concepts``, ``embeddings``) as they are stored."""
+
     path: Path
     name: str
     audio: AudioConfig
