@@ -199,7 +199,7 @@ def mel_adapter(audio) -> np.ndarray:
     import librosa
     from scipy.optimize import nnls
 
-    from ..audio.features import mel_filterbank
+    from .audio.features import mel_filterbank
 
     cfg = AisfxConfig()
     ours = mel_filterbank(audio).astype(np.float64)  # (n_mels, bins)

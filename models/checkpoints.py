@@ -12,7 +12,8 @@ with the weights of an uninterrupted one. The folder holds
                             and ``torch_rng`` (torch's global one)
 
 Trainers that write into a bundle keep a model's checkpoint in ``<bundle>/checkpoints/<model id>``
-(:func:`checkpoint_folder`) and remove it once the model is stored (:meth:`Checkpoint.remove`).
+(:func:`auralens.models.bundle.checkpoint_folder`) and remove it once the model is stored
+(:meth:`Checkpoint.remove`).
 
 Examples
 --------
@@ -42,11 +43,6 @@ H = TypeVar("H")
 
 class TrainingInterrupted(RuntimeError):
     """Training stopped before its end (the epoch limit); its checkpoint resumes it."""
-
-
-def checkpoint_folder(bundle: Path, model_id: str) -> Path:
-    """The folder of the checkpoint of model ``model_id`` training into the bundle at ``bundle``."""
-    return Path(bundle) / "checkpoints" / model_id
 
 
 @dataclass(frozen=True)

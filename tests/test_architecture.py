@@ -42,9 +42,27 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
     return found
 
 
+def _relative_targets(name: str, path: Path) -> set[str]:
+    """The modules the relative imports of ``name`` point at (``from ..x import y`` -> ``pkg.x``)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            up = package.split(".")[: len(package.split(".")) - node.level + 1]
+            out.add(".".join(up + ([node.module] if node.module else [])))
+    return out
+
+
 def _graph() -> dict[str, set[str]]:
     modules = _modules()
     return {name: _imports(name, path, set(modules)) for name, path in modules.items()}
+
+
+def test_every_relative_import_names_a_module_of_the_project():
+    modules = _modules()
+    missing = {(name, target) for name, path in modules.items() for target in _relative_targets(name, path)
+               if target not in modules}
+    assert not missing
 
 
 def test_nothing_in_models_imports_the_server_or_the_page():

@@ -7,6 +7,7 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
+from auralens.models.latent import KIND
 from auralens.server.app import create_app
 
 from .helpers import upload, wait_for_job, wav_bytes

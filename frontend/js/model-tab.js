@@ -52,7 +52,7 @@ function spacesTable(spaces, together) {
         el("td", {}, "–"), el("td", {}, "–"), el("td", {}, percent(together.accuracy))) : null));
 }
 
-function prototypeCard(modelId, p, corpusNames) {
+function prototypeCard(info, p, corpusNames) {
   const canvas = drawSpectrogram(el("canvas", {
     class: "thumb", role: "img", "aria-label": `Spectrum of the ${pretty(p.label)} prototype`,
   }), p.spectrogram);
@@ -72,7 +72,7 @@ function prototypeCard(modelId, p, corpusNames) {
   return el("article", { class: "card prototype", dataset: { index: p.index } },
     el("h3", {}, pretty(p.label), el("span", { class: "muted" }, ` prototype ${p.index}`)),
     canvas, sounds, best,
-    p.renderings.length ? null : el("button", { type: "button", onclick: () => openWhatIf(modelId, p) }, "What if…"));
+    info.shows.what_if ? el("button", { type: "button", onclick: () => openWhatIf(info.id, p) }, "What if…") : null);
 }
 
 export function createModelTab(panel, context) {
@@ -119,7 +119,7 @@ export function createModelTab(panel, context) {
     const prototypes = await withBusy(status, "Loading the prototypes…",
       () => getJSON(`/api/models/${encodeURIComponent(modelId)}/prototypes`));
     if (!prototypes) return;
-    clear(grid, prototypes.map((p) => prototypeCard(modelId, p, corpusNames)));
+    clear(grid, prototypes.map((p) => prototypeCard(info, p, corpusNames)));
     shown = modelId;
   }
   context.onModel((id) => { if (!panel.hidden) render(id).catch((e) => showMessage(e.message)); else shown = null; });

@@ -25,7 +25,7 @@ from ..audio import load_audio, log_mel
 from ..data import read_collection
 from ..metrics import model_errors
 from .format import load_bundle
-from .layout import CORPUS_DIR
+from .layout import BEST_CLIPS, CORPUS_DIR
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,32 @@ def read_corpus(bundle_path: Path) -> list[CorpusClip]:
 
 
 def best_clips(bundle_path: Path) -> dict[str, list[list[str]]]:
-    path = Path(bundle_path) / CORPUS_DIR / "best_clips.json"
+    """Per model id, the ids of the corpus clips each prototype explains best (best first)."""
+    path = Path(bundle_path) / CORPUS_DIR / BEST_CLIPS
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def best_explained(model, features: list[torch.Tensor], clip_ids: list[str], n_best: int = 3) -> list[list[str]]:
+    """For each of ``model``'s K prototypes, the ids of the ``n_best`` clips it explains best.
+
+    ``features``: the clips' ``(F, T)`` log-mels, named by ``clip_ids``. Returns K lists of
+    ``n_best`` ids, the smallest reconstruction error (or distance) first.
+    """
+    errors = model_errors(model, features, next(model.parameters()).device)  # (N, K)
+    order = torch.argsort(errors, dim=0)[:n_best]  # (n_best, K)
+    return [[clip_ids[int(i)] for i in order[:, k]] for k in range(errors.shape[1])]
+
+
+def refresh_best_clips(bundle, model_id: str, model) -> None:
+    """When the bundle has a listening corpus, name the clips each prototype of ``model`` (the
+    bundle's model ``model_id``) explains best in it, keeping the other models' lists."""
+    clips = read_corpus(bundle.path)
+    if not clips:
+        return
+    features = [log_mel(load_audio(c.path, bundle.audio.sample_rate).samples, bundle.audio) for c in clips]
+    best = best_clips(bundle.path)
+    best[model_id] = best_explained(model, features, [c.id for c in clips])
+    write_bytes_atomic(bundle.path / CORPUS_DIR / BEST_CLIPS, json.dumps(best).encode())
 
 
 def add_corpus(bundle_path: str | Path, data: str | Path, per_class: int = 12, split: str = "test",
@@ -97,12 +121,9 @@ def add_corpus(bundle_path: str | Path, data: str | Path, per_class: int = 12, s
             writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-    best = {}
-    for model_id in bundle.models:
-        errors = model_errors(bundle.load_model(model_id), features)  # (N, K)
-        order = torch.argsort(errors, dim=0)[:n_best]  # (n_best, K)
-        best[model_id] = [[rows[int(i)]["id"] for i in order[:, k]] for k in range(errors.shape[1])]
-    write_bytes_atomic(root / "best_clips.json", json.dumps(best).encode())
+    ids = [row["id"] for row in rows]
+    best = {model_id: best_explained(bundle.load_model(model_id), features, ids, n_best) for model_id in bundle.models}
+    write_bytes_atomic(root / BEST_CLIPS, json.dumps(best).encode())
     bundle.extra["corpus"] = {"clips": len(rows), "per_class": per_class, "split": split,
                               "source": str(Path(data).resolve())}
     bundle.save()

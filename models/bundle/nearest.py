@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from ..atomic import write_bytes_atomic
-from ..audio import AudioConfig, load_audio, log_mel
+from ..audio import AudioConfig, load_audio
 from .layout import MODELS_DIR, NEAREST_DIR, NEAREST_INDEX
 
 
@@ -82,8 +81,3 @@ def read_nearest_clips(bundle_path: Path, model_id: str) -> list[NearestClip]:
 def nearest_clip_audio(bundle_path: Path, clip: NearestClip, config: AudioConfig = AudioConfig()) -> np.ndarray:
     """The stored nearest clip as samples ``(n,)`` float32 at ``config.sample_rate``."""
     return load_audio(Path(bundle_path) / clip.file, config.sample_rate).samples
-
-
-def nearest_clip_log_mel(bundle_path: Path, clip: NearestClip, config: AudioConfig = AudioConfig()) -> torch.Tensor:
-    """The stored nearest clip's log-mel ``(F, T)``, for display beside the decoded prototype."""
-    return log_mel(nearest_clip_audio(bundle_path, clip, config), config)

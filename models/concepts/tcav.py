@@ -533,7 +533,7 @@ def hear_concept(model: nn.Module, layer: str, direction: torch.Tensor, clips: C
     x, _ = fit_length(clips, n_frames or common_length(clips))
     ds = [tensor_digest(c) for c in x]
     distinct = dict(zip(ds, x))
-    probe = Probe.of(model, [layer], x[:1], time_mean, batch_size, cache or ConceptCache(max_bytes=0))
+    probe = Probe.of(model, [layer], x[:1], time_mean, batch_size, cache if cache is not None else ConceptCache(max_bytes=0))
     with eval_mode(model):
         acts = activations(probe, distinct, lambda f: None)[layer]
     if acts.shape[1] != direction.numel():

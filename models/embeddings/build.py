@@ -9,12 +9,13 @@ from typing import Callable
 
 import torch
 
+from .. import aisfx_network
 from ..audio import log_mel
 from ..bundle import Bundle, BundleError, load_bundle, read_corpus, write_embeddings_section
 from ..data import load_features, read_collection
-from .. import aisfx_network
 from . import tags
 from .embedder import Embedder, decode_clips, space_model_id
+from .index import APPROXIMATE_ABOVE
 from .measure import measure_spaces
 from .registry import SPACES
 from .standardise import finish, standardisation
@@ -182,7 +183,7 @@ def build_embeddings(bundle_path: str | Path | None = None, data: str | Path | N
         "model_sha256": fingerprint if any(SPACES[s].needs == "model" for s in held) else None,
         "spaces": {s: built[s] if s in built else previous["spaces"][s] for s in SPACES if s in built or s in untouched},
         "probes": probes, "quality_protocol": protocol,
-        "index": {"kind": "exact (FAISS flat inner product)", "approximate_above": 100_000},
+        "index": {"kind": "exact (FAISS flat inner product)", "approximate_above": APPROXIMATE_ABOVE},
         "build": {"device": str(device), "wall_time_s": round(time.perf_counter() - started, 1),
                   "data": str(Path(data).resolve()) if data is not None else None, "seed": seed},
     }

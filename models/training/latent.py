@@ -7,18 +7,16 @@ probe) and writes the bundle's entry and model card.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from ..atomic import write_bytes_atomic
-from ..audio import AudioConfig, load_audio, log_mel
-from ..bundle import (CORPUS_DIR, Bundle, ModelEntry, NearestClip, best_clips, new_or_existing_bundle, read_corpus,
-                      write_model_card, write_nearest_clips)
-from ..checkpoints import Checkpoint, TrainingInterrupted, checkpoint_folder
+from ..audio import AudioConfig
+from ..bundle import (LATENT_WEIGHTS, Bundle, ModelEntry, NearestClip, checkpoint_folder, new_or_existing_bundle,
+                      refresh_best_clips, weights_path, write_model_card, write_nearest_clips)
+from ..checkpoints import Checkpoint, TrainingInterrupted
 from ..data import FeatureSet, load_features, read_collection
 from ..aisfx_network import available as aisfx_available
 from ..evaluate import evaluate_model
@@ -26,7 +24,6 @@ from ..kinds import kind_named
 from ..latent.evaluate import decoded_metrics, embed_clips, reconstruction_errors
 from ..latent.model import KIND, LatentConfig, LatentPrototypeModel
 from ..latent.train import History, LatentTrainConfig, settings_for, train_latent
-from ..metrics import model_errors
 from ..runtime import pick_device
 from ..weights import write_weights
 from .record import RunOptions, readable, training_record
@@ -119,7 +116,7 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
     stored = bundle.load_model(model_id, device=dev)  # the metrics are those of what was written
     entry.metrics = latent_metrics(bundle, stored, feats, options.judge, train_cfg.seed, dev)
     bundle.save()
-    _refresh_best_clips(bundle, model_id, stored)
+    refresh_best_clips(bundle, model_id, stored)
     write_model_card(bundle)
     checkpoint.remove()
     return entry
@@ -153,7 +150,7 @@ def latent_config(n_classes: int, train: FeatureSet, audio: AudioConfig, options
 def store_weights(model: LatentPrototypeModel, out: Path, model_id: str, half_precision: bool) -> str:
     """Write the model's weights into the bundle (encoder and decoder as float16 when
     ``half_precision``); returns their path in the bundle (``models/<model id>/model.safetensors``)."""
-    rel = f"models/{model_id}/model.safetensors"
+    rel = weights_path(model_id, LATENT_WEIGHTS)
     (out / rel).parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if half_precision and k.startswith(HALF_PRECISION_PREFIXES) and v.is_floating_point()
              else v for k, v in model.state_dict().items()}
@@ -230,16 +227,3 @@ def _embedding_probe(S, y, S_test, y_test, seed: int) -> float:
 
     clf = LogisticRegression(max_iter=2000, random_state=seed).fit(S.numpy(), y.numpy())
     return float((clf.predict(S_test.numpy()) == y_test.numpy()).mean()) if len(y_test) else 0.0
-
-
-def _refresh_best_clips(bundle: Bundle, model_id: str, model) -> None:
-    """When the bundle has a listening corpus, name each new prototype's best clips in it."""
-    clips = read_corpus(bundle.path)
-    if not clips:
-        return
-    features = [log_mel(load_audio(c.path, bundle.audio.sample_rate).samples, bundle.audio) for c in clips]
-    errors = model_errors(model, features, next(model.parameters()).device)  # (N, K)
-    order = torch.argsort(errors, dim=0)[:3]  # (3, K)
-    best = best_clips(bundle.path)
-    best[model_id] = [[clips[int(i)].id for i in order[:, k]] for k in range(errors.shape[1])]
-    write_bytes_atomic(bundle.path / CORPUS_DIR / "best_clips.json", json.dumps(best).encode())

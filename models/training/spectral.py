@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from .. import distributed
-from ..bundle import Bundle, ModelEntry, new_or_existing_bundle, write_model_card
-from ..checkpoints import Checkpoint, TrainingInterrupted, checkpoint_folder
+from ..bundle import Bundle, ModelEntry, checkpoint_folder, new_or_existing_bundle, weights_path, write_model_card
+from ..checkpoints import Checkpoint, TrainingInterrupted
 from ..data import FeatureSet, load_features, read_collection
 from ..evaluate import evaluate_model
 from ..metrics import SUMMARY
@@ -80,7 +80,7 @@ def train_prototypes_into_bundle(
 def store_stages(workdir: Path, out: Path, model_id: str) -> dict[str, str]:
     """Copy each curriculum stage's weights from the run's folder into the bundle at ``out``;
     returns stage -> path in the bundle (``models/<model id>/<stage>.safetensors``)."""
-    stage_paths = {stage: f"models/{model_id}/{stage}.safetensors" for stage in STAGES}
+    stage_paths = {stage: weights_path(model_id, f"{stage}.safetensors") for stage in STAGES}
     for stage, rel in stage_paths.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(stage_weights(workdir, stage), out / rel)
