@@ -40,7 +40,7 @@ def from_corpus(root: Path, concept: str, target: str, config: AudioConfig):
         rows = list(csv.DictReader(f))
     sets: dict[str, list[Path]] = {}
     for r in rows:
-        sets.setdefault(r["concept"], []).append(root / r["path"])
+        sets.setdefault(r["concept"], []).append(root / "concepts" / r["path"])
     randoms = [features(sets[f"random_{i:02d}"], config) for i in range(20)]
     with open(root / "manifest.csv", newline="") as f:
         targets = [root / r["path"] for r in csv.DictReader(f) if r["label"] == target and r["split"] == "test"][:50]

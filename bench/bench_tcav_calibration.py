@@ -61,7 +61,7 @@ def main() -> None:
     with open(args.data / "concepts" / "manifest.csv", newline="") as f:
         sets: dict[str, list[Path]] = {}
         for r in csv.DictReader(f):
-            sets.setdefault(r["concept"], []).append(args.data / r["path"])
+            sets.setdefault(r["concept"], []).append(args.data / "concepts" / r["path"])
     randoms = [features(sets[f"random_{i:02d}"], config) for i in range(20)]
     planted = {name: features(paths[:30], config) for name, paths in sets.items() if not name.startswith("random_")}
     with open(args.data / "manifest.csv", newline="") as f:
