@@ -25,6 +25,10 @@ BASE=${AURALENS_BASE:-auralens-base:bookworm}
 SUITE=bookworm
 
 say() { echo "build-local: $*" >&2; }
+# one clean-up for whatever the script made, however it ends
+scratch=() server=
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; [ ${#scratch[@]} -gt 0 ] && rm -rf "${scratch[@]}"; true; }
+trap cleanup EXIT
 fail() { say "$*"; exit 2; }
 
 docker info >/dev/null 2>&1 || fail "no Docker engine answers (start one: dockerd &, or systemctl start docker)."
@@ -41,8 +45,9 @@ mirror() {
 build_base() {
   command -v debootstrap >/dev/null || fail "debootstrap is missing (apt-get install debootstrap)."
   [ "$(id -u)" = 0 ] || fail "making the base image needs root (debootstrap)."
-  local root started
+  local root started pip_index
   root=$(mktemp -d)
+  scratch+=("$root")
   started=$(date +%s)
   say "making the stand-in base image $BASE from Debian $SUITE ($(mirror))"
   debootstrap --variant=minbase --include=python3,python3-pip,python3-venv,python-is-python3,ca-certificates \
@@ -53,25 +58,24 @@ build_base() {
     echo "[global]"
     echo "cert = /etc/ssl/certs/ca-certificates.crt"
     echo "break-system-packages = true"  # the image's Python is pip's alone, as in python:3.11-slim
-    index=$(pip config get global.index-url 2>/dev/null || true)
-    case "$index" in http*) echo "index-url = $index" ;; esac
+    pip_index=${PIP_INDEX_URL:-$(python3 -m pip config get global.index-url 2>/dev/null || true)}
+    case "$pip_index" in http*) echo "index-url = $pip_index" ;; esac
   } > "$root/etc/pip.conf"
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/tmp/*
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'ENV LANG=C.UTF-8' \
     -c 'CMD ["python3"]' - "$BASE" >/dev/null
-  rm -rf "$root"
   say "base image ready in $(( $(date +%s) - started )) s"
 }
 
 # A CPU build of torch that pip here finds on disk, for the base's Python (3.11), if any.
 local_torch() {
   local dirs
-  dirs="${PIP_FIND_LINKS:-} $(pip config get global.find-links 2>/dev/null || true)"
+  dirs="${PIP_FIND_LINKS:-} $(python3 -m pip config get global.find-links 2>/dev/null || true)"
   for d in $dirs; do
     d=${d#file://}
-    ls "$d"/torch-*+cpu-cp311-cp311-*linux*_x86_64.whl 2>/dev/null | sort -V | tail -n 1
-  done | tail -n 1
+    if [ -d "$d" ]; then find "$d" -maxdepth 1 -name 'torch-*+cpu-cp311-cp311-*linux*_x86_64.whl'; fi
+  done | sort -V | tail -n 1
 }
 
 docker image inspect "$BASE" >/dev/null 2>&1 || build_base
@@ -80,6 +84,7 @@ args=(--network host -f docker/Dockerfile --build-arg "BASE_IMAGE=$BASE" -t "$TA
 wheel=$(local_torch)
 if [ -n "$wheel" ] && [ "$(uname -m)" = x86_64 ]; then
   index=$(mktemp -d)
+  scratch+=("$index")
   mkdir -p "$index/simple/torch"
   ln -s "$wheel" "$index/simple/torch/$(basename "$wheel")"
   printf '<html><body><a href="%s">%s</a></body></html>\n' "$(basename "$wheel" | sed 's/+/%2B/')" \
@@ -87,8 +92,9 @@ if [ -n "$wheel" ] && [ "$(uname -m)" = x86_64 ]; then
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   python3 -m http.server --bind 127.0.0.1 --directory "$index" "$port" >/dev/null 2>&1 &
   server=$!
-  trap 'kill $server 2>/dev/null; rm -rf "$index"' EXIT
-  for _ in $(seq 1 50); do python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/simple/torch/')" 2>/dev/null && break; sleep 0.1; done
+  answers() { python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/simple/torch/')" 2>/dev/null; }
+  for _ in $(seq 1 50); do answers && break; sleep 0.1; done
+  answers || fail "the loopback index of $(basename "$wheel") did not start."
   say "torch from $(basename "$wheel") (on this machine)"
   args+=(--build-arg "TORCH_INDEX=http://127.0.0.1:$port/simple")
 fi

@@ -71,7 +71,7 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
     ranked = sorted(found["prototypes"], key=lambda p: p["error"])
     rank = {p["index"]: i + 1 for i, p in enumerate(ranked)}
     kind = kind_of(model)
-    decoded = not kind.shows.reconstructions
+    decoded = kind.shows.decoded_prototypes
     if decoded:  # no reconstruction of the clip: the prototypes as the decoder renders them
         plan = {"decoded": [p["index"] for p in ranked]}
     else:

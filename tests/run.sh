@@ -5,7 +5,7 @@
 #     chromium                        - the end-to-end tests drive the page in a real browser
 #     docker.io, debootstrap,         - the container tests build the image (docker/build-local.sh),
 #     docker-compose                    run it and compose.yaml; the engine (dockerd) is started
-#                                       here when none answers
+#                                       here when none answers, and left running
 #   Python: this package with its [test] extras, editable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,8 @@ if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1 && ! docker info >/d
   echo "starting the Docker engine (dockerd; its log: /var/log/auralens-dockerd.log)"
   nohup dockerd >/var/log/auralens-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || echo "the Docker engine did not start (see /var/log/auralens-dockerd.log);" \
+    "the container tests will be skipped" >&2
 fi
 
 python -m pip install -q --disable-pip-version-check -e ".[test]"

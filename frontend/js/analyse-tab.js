@@ -248,7 +248,7 @@ export function createAnalyseTab(panel, context) {
     chooser.open = false;
     clear(result);
     rendering = withBusy(result, "Loading the analysis…", async () => {
-      const a = await getJSON(`/api/analyses/${encodeURIComponent(analysisId)}`);
+      const a = await getJSON(analysisPath(analysisId));
       if (a.model !== context.modelId && bundle.models.some((m) => m.id === a.model)) context.setModel(a.model);
       await renderAnalysis(a);
       document.body.dataset.analysis = a.id;

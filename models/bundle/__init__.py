@@ -30,7 +30,7 @@ Weights are safetensors only: loading a bundle never unpickles and never runs co
 """
 from .card import write_embeddings_section, write_model_card
 from .concepts import add_concepts, read_concept_sets
-from .corpus import CorpusClip, add_corpus, best_clips, best_explained, read_corpus, refresh_best_clips
+from .corpus import CorpusClip, add_corpus, best_clips, read_corpus, refresh_best_clips
 from .format import BUNDLE_FORMAT, DEFAULT_BUNDLE, Bundle, BundleError, ModelEntry, load_bundle, new_or_existing_bundle
 from .layout import CORPUS_DIR, EMBEDDINGS_DIR, LATENT_WEIGHTS, TAGS_WEIGHTS, checkpoint_folder, weights_path
 from .nearest import NearestClip, nearest_clip_audio, read_nearest_clips, write_nearest_clips
@@ -38,7 +38,7 @@ from .nearest import NearestClip, nearest_clip_audio, read_nearest_clips, write_
 __all__ = [
     "write_embeddings_section", "write_model_card",
     "add_concepts", "read_concept_sets",
-    "CorpusClip", "add_corpus", "best_clips", "best_explained", "read_corpus", "refresh_best_clips",
+    "CorpusClip", "add_corpus", "best_clips", "read_corpus", "refresh_best_clips",
     "BUNDLE_FORMAT", "DEFAULT_BUNDLE", "Bundle", "BundleError", "ModelEntry", "load_bundle", "new_or_existing_bundle",
     "CORPUS_DIR", "EMBEDDINGS_DIR", "LATENT_WEIGHTS", "TAGS_WEIGHTS", "checkpoint_folder", "weights_path",
     "NearestClip", "nearest_clip_audio", "read_nearest_clips", "write_nearest_clips",

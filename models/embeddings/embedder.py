@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from ..audio import load_audio, log_mel
 from ..bundle import Bundle
-from ..kinds import kind_named
+from ..kinds import kinds_showing
 from .. import aisfx_network
 from . import aisfx, learned, pitch, profile, tags, timbre
 from .registry import SPACES
@@ -17,7 +17,8 @@ from .registry import SPACES
 def space_model_id(bundle: Bundle) -> str | None:
     """The model of the ``learned`` and ``prototype-profile`` spaces: the bundle's first model
     whose kind gives them (a spectral prototype model); None without one."""
-    return next((m.id for m in bundle.models.values() if kind_named(m.kind).shows.embedding_spaces), None)
+    giving = {kind.name for kind in kinds_showing("embedding_spaces")}
+    return next((m.id for m in bundle.models.values() if m.kind in giving), None)
 
 
 def decode_clips(paths, sample_rate: int, progress: bool, desc: str) -> list[np.ndarray]:

@@ -156,8 +156,6 @@ class Output:
 
 
 class LatentPrototypeModel(nn.Module):
-    kind = KIND
-
     def __init__(self, cfg: LatentConfig):
         super().__init__()
         self.cfg = cfg

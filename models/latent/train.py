@@ -34,6 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from .. import aisfx_network
 from ..checkpoints import Checkpoint
 from ..data import FeatureSet
 from ..runtime import pick_device
@@ -418,11 +419,9 @@ def settings_for(model_cfg: LatentConfig, cfg: LatentTrainConfig) -> LatentTrain
 def load_pretrained_encoder(model: LatentPrototypeModel) -> None:
     """Put the aisfx package's checkpoint into a model with the aisfx encoder; raises
     FileNotFoundError (with the install line) when the package is not installed."""
-    from ..aisfx_network import checkpoint_path, read_checkpoint
-
-    path = checkpoint_path()
+    path = aisfx_network.checkpoint_path()
     if path is None:
         raise FileNotFoundError("The aisfx encoder needs the aisfx package's weights: "
                                 "pip install --no-deps aisfx==0.1.2")
-    model.encoder.net.load_state_dict(read_checkpoint(path))
+    model.encoder.net.load_state_dict(aisfx_network.read_checkpoint(path))
 

@@ -143,8 +143,6 @@ class Output:
 
 
 class PrototypeModel(nn.Module):
-    kind = KIND
-
     def __init__(self, cfg: PrototypeConfig):
         super().__init__()
         self.cfg = cfg

@@ -20,7 +20,7 @@ from ..checkpoints import Checkpoint, TrainingInterrupted
 from ..data import FeatureSet, load_features, read_collection
 from ..aisfx_network import available as aisfx_available
 from ..evaluate import evaluate_model
-from ..kinds import kind_named
+from ..kinds import KINDS
 from ..latent.evaluate import decoded_metrics, embed_clips, reconstruction_errors
 from ..latent.model import KIND, LatentConfig, LatentPrototypeModel
 from ..latent.train import History, LatentTrainConfig, settings_for, train_latent
@@ -176,7 +176,7 @@ def judge_of(bundle: Bundle, judge: str | None, device) -> tuple[str | None, tor
     judge_id = None
     if judge == "auto":
         judge_id = next((e.id for e in bundle.models.values()
-                         if e.kind != KIND and kind_named(e.kind).supervised(e.config)), None)
+                         if e.kind != KIND and e.kind in KINDS and KINDS[e.kind].supervised(e.config)), None)
     elif judge:
         judge_id = bundle.entry(judge).id
     return judge_id, (bundle.load_model(judge_id, device=device) if judge_id is not None else None)
@@ -190,8 +190,8 @@ def latent_metrics(bundle: Bundle, stored: LatentPrototypeModel, feats: dict[str
     held_out = "test" if len(feats["test"]) else "val"
     final = evaluate_model(stored, feats[held_out], device)
     judge_id, judge_model = judge_of(bundle, judge, device)
-    decoded = decoded_metrics(stored, feats[held_out], device,
-                              judge_model and (lambda data: evaluate_model(judge_model, data, device)))
+    judge_figures = (lambda data: evaluate_model(judge_model, data, device)) if judge_model is not None else None
+    decoded = decoded_metrics(stored, feats[held_out], device, judge_figures)
     if judge_id is not None:
         decoded["judge"]["model"] = judge_id
     probe = _embedding_probe(embed_clips(stored, feats["train"].features, device), feats["train"].targets,

@@ -158,11 +158,12 @@ async def decoded_audio(state: AppState, model_id: str, k: int, rendering: str) 
     cached = state.renders.get(key)
     if cached is None:
         if rendering == "nearest":
-            nearest = {c.prototype: c for c in state.nearest_clips(model_id)}
-            if k not in nearest:
-                raise NotFound(f"The bundle keeps no nearest training clip for prototype {k}.")
-            work = lambda: encode_wav(torch.as_tensor(nearest_clip_audio(state.bundle.path, nearest[k], cfg)),
-                                      cfg.sample_rate)
+            def work():  # on a worker: the first call reads the bundle's index of nearest clips
+                nearest = {c.prototype: c for c in state.nearest_clips(model_id)}
+                if k not in nearest:
+                    raise NotFound(f"The bundle keeps no nearest training clip for prototype {k}.")
+                return encode_wav(torch.as_tensor(nearest_clip_audio(state.bundle.path, nearest[k], cfg)),
+                                  cfg.sample_rate)
             cached = state.renders.put(key, await state.run(work))
         else:
             cached = await state.run(decoded_prototype_wav, state, model_id, k)
