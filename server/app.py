@@ -17,21 +17,26 @@ from auralens.frontend import STATIC_DIR
 from auralens.models.runtime import pick_device
 
 from . import __version__
+from .accounts import Sessions, WhoIsAsking, secret_key
 from .config import Settings, default_data_dir
 from .errors import DomainError, domain_error, method_not_allowed, validation_error
+from .routers import accounts as accounts_routes
 from .routers import analyses, clips, concepts, jobs, models, neighbours
 from .schemas import Health
+from .security import RequestGuard, content_security_policy, inline_script_hashes
 from .state import AppState
 
 
 def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir: str | Path | None = None,
-               max_upload_mb: float = Settings.max_upload_mb, max_seconds: float = Settings.max_seconds) -> FastAPI:
+               max_upload_mb: float = Settings.max_upload_mb, max_seconds: float = Settings.max_seconds,
+               allowed_hosts: tuple[str, ...] = Settings.allowed_hosts, accounts: bool = Settings.accounts) -> FastAPI:
     """Build the app around a bundle (default: the one shipped in the package); models load
     once, here, onto the chosen device. ``data_dir`` (default :func:`default_data_dir`),
-    ``max_upload_mb`` and ``max_seconds`` are the :class:`~auralens.server.config.Settings` of
-    the same names."""
+    ``max_upload_mb``, ``max_seconds``, ``allowed_hosts`` and ``accounts`` are the
+    :class:`~auralens.server.config.Settings` of the same names."""
     chosen = str(pick_device(device))
-    settings = Settings(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb, max_seconds)
+    settings = Settings(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb, max_seconds,
+                        allowed_hosts=tuple(allowed_hosts), accounts=accounts)
     state = AppState(bundle, chosen, settings)
 
     @asynccontextmanager
@@ -46,6 +51,9 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, method_not_allowed)
+    app.state.sessions = Sessions(lambda: state.storage, secret_key(settings.data_dir)) if accounts else None
+    app.add_middleware(WhoIsAsking, sessions=app.state.sessions)
+    app.add_middleware(RequestGuard, allowed_hosts=settings.allowed_hosts)  # outermost: refuses first
 
     @app.get("/api/health", response_model=Health, tags=["health"])
     def health() -> Health:
@@ -57,10 +65,13 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
 
     @app.get("/docs", include_in_schema=False)
     def docs():
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title="auralens API",
+        page = get_swagger_ui_html(openapi_url=app.openapi_url, title="auralens API",
                                    swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/api/docs-assets/swagger-ui.css",
                                    swagger_favicon_url="/api/docs-assets/favicon-32x32.png")
+        # its one inline script (starting Swagger UI) is allowed by its hash, no other
+        page.headers["Content-Security-Policy"] = content_security_policy(inline_script_hashes(page.body.decode()))
+        return page
 
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -76,6 +87,7 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     app.include_router(jobs.router)
     app.include_router(concepts.router)
     app.include_router(neighbours.router)
+    app.include_router(accounts_routes.router)
     # the page: its files at fixed places, so that every other path is the API's to answer
     # (a wrong method on an API path gets the router's 405 with its Allow header)
     app.mount("/js", StaticFiles(directory=STATIC_DIR / "js"), name="frontend-js")
@@ -83,6 +95,10 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     @app.get("/", include_in_schema=False)
     def page():
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/login", include_in_schema=False)
+    def login_page():
+        return FileResponse(STATIC_DIR / "login.html", media_type="text/html")
 
     @app.get("/style.css", include_in_schema=False)
     def stylesheet():

@@ -25,6 +25,12 @@ class Settings:
     workers: int = 2  # model work runs on these threads, one job at a time each, one core each
     queue_size: int = 64  # model work waiting or running; beyond: 503 with Retry-After
     pending_jobs: int = 16  # long jobs waiting or running; beyond: 503 with Retry-After
+    # host names (no port; IPv6 in brackets) the server answers to; others get a 400, so that a
+    # page on a name that resolves here (DNS rebinding) cannot reach it; "*" answers to all
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
+    # sign-in required (accounts made with `auralens users add`); off, everyone is one local
+    # user - `auralens serve` turns it on when it listens beyond this machine
+    accounts: bool = False
 
     @property
     def max_upload_bytes(self) -> int:

@@ -13,6 +13,8 @@ from typing import Annotated, NamedTuple
 import torch.nn as nn
 from fastapi import Depends, Path, Request
 
+from .accounts import User
+from .errors import Unauthorized
 from .state import AppState, LoadedModel
 
 PROTOTYPE_INDEX = Path(..., description="prototype index, 0 to K-1")
@@ -32,6 +34,18 @@ def get_state(request: Request) -> AppState:
 
 
 State = Annotated[AppState, Depends(get_state)]
+
+
+def current_user(request: Request) -> User:
+    """Who is asking, as :class:`~auralens.server.accounts.WhoIsAsking` found: the signed-in
+    user, or the built-in local user on a server without accounts."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        raise Unauthorized("Sign in first: this server has accounts.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
 
 
 async def model_in_path(model_id: str, state: State) -> LoadedModel:

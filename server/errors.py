@@ -40,6 +40,14 @@ class UnsupportedMedia(DomainError):
     """A file that is not audio in a format we read (415)."""
 
 
+class Unauthorized(DomainError):
+    """Nobody signed in, or a wrong name or password, on a server with accounts (401)."""
+
+
+class Forbidden(DomainError):
+    """Something the asker may see but not change (another user's shared concept) (403)."""
+
+
 class Busy(DomainError):
     """The server has as much work waiting as it takes; ``retry_after`` seconds is a fair wait (503)."""
 
@@ -48,7 +56,8 @@ class Busy(DomainError):
         self.retry_after = retry_after
 
 
-STATUS = {NotFound: 404, Invalid: 422, Conflict: 409, TooLarge: 413, UnsupportedMedia: 415, Busy: 503}
+STATUS = {NotFound: 404, Invalid: 422, Conflict: 409, TooLarge: 413, UnsupportedMedia: 415, Busy: 503,
+          Unauthorized: 401, Forbidden: 403}
 
 
 class ErrorDetail(BaseModel):

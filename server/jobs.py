@@ -17,7 +17,7 @@ from typing import Callable
 import torch
 
 from .errors import Busy, DomainError
-from .storage import Storage
+from .storage import LOCAL_OWNER, Storage
 
 log = logging.getLogger("auralens.jobs")
 
@@ -35,7 +35,7 @@ class JobFailed(Exception):
 class Jobs:
     """A bounded queue of long jobs run one after another on a dedicated thread.
 
-    ``submit(kind, params, work)`` stores the job and queues ``work(progress)``; ``work``
+    ``submit(kind, params, work, owner)`` stores user ``owner``'s job and queues ``work(progress)``; ``work``
     returns a JSON-able result and may call ``progress(fraction)`` as it goes. A
     :class:`JobFailed`, a domain error (:mod:`auralens.server.errors`) or a ``ValueError`` ends
     the job with its message; anything else with a generic message (and the traceback in the
@@ -51,20 +51,21 @@ class Jobs:
         if n:
             log.warning("%d job(s) left unfinished by the previous run marked failed", n)
 
-    def submit(self, kind: str, params: dict, work: Work) -> str:
+    def submit(self, kind: str, params: dict, work: Work, owner: str = LOCAL_OWNER) -> str:
         if not self._slots.acquire(blocking=False):
             raise Busy("The server already has as many long jobs waiting as it takes; try again in a minute.",
                        retry_after=30)
         try:
-            job_id = self.storage.add_job(kind, params)
+            job_id = self.storage.add_job(kind, params, owner)
             self._executor.submit(self._run, job_id, work)
         except BaseException:
             self._slots.release()
             raise
         return job_id
 
-    def get(self, job_id: str) -> dict | None:
-        job = self.storage.job(job_id)
+    def get(self, job_id: str, owner: str | None = None) -> dict | None:
+        """A job by id (with ``owner``: only that user's), its progress live while it runs."""
+        job = self.storage.job(job_id, owner)
         if job is not None and job["status"] == "running" and job_id in self._live:
             job["progress"] = self._live[job_id]
         return job

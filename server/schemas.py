@@ -179,6 +179,11 @@ class ConceptIn(BaseModel):
     name: str = Field(min_length=1, max_length=80, description="e.g. 'muted brass'")
     description: str = Field("", max_length=500, description="what the examples have in common")
     clip_ids: list[str] = Field(description="at least 20 example clips (uploads or corpus clips)", max_length=500)
+    shared: bool = Field(False, description="other users of the server can see and test it (not change it)")
+
+
+class ConceptSharing(BaseModel):
+    shared: bool = Field(description="other users of the server can see and test it (not change it)")
 
 
 class ConceptClip(BaseModel):
@@ -192,8 +197,11 @@ class Concept(BaseModel):
     description: str
     builtin: bool = Field(description="shipped with the bundle (its clips are stored as features, not audio)")
     n_clips: int
-    clip_ids: list[str] = Field(description="the example clips of a user's concept")
+    clip_ids: list[str] = Field(description="the example clips of a user's concept (for its owner only)")
     created: str | None = None
+    owner: str | None = Field(None, description="the name of the user who made it (none: built in, or the local user)")
+    shared: bool = Field(False, description="other users can see and test it")
+    mine: bool = Field(False, description="made by the user asking (who alone may change or delete it)")
 
 
 class TCAVRequest(BaseModel):

@@ -156,11 +156,12 @@ class AppState:
         return ClipRef(clip.id, clip.origin, clip.name, clip.duration_s, clip.sample_rate,
                        self.storage.audio_path(clip.sha256, clip.ext))
 
-    def find_clip(self, clip_id: str) -> ClipRef:
-        """An upload or a corpus clip by id; an unknown id is :class:`NotFound`."""
+    def find_clip(self, clip_id: str, owner: str | None = None) -> ClipRef:
+        """An upload or a corpus clip by id; an unknown id is :class:`NotFound`, and so is, with
+        ``owner``, another user's upload."""
         if clip_id in self.corpus:
             return self.corpus[clip_id]
-        stored = self.storage.clip(clip_id)
+        stored = self.storage.clip(clip_id, owner)
         if stored is None:
             raise NotFound(f"There is no clip '{clip_id}'.")
         return self.upload_ref(stored)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from auralens.models.atomic import atomic_path
 
+from .names import name_key
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
     id TEXT PRIMARY KEY,
@@ -62,7 +64,40 @@ CREATE TABLE IF NOT EXISTS concepts (
     created TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS clips_created ON clips(created);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,              -- as the user wrote it (cleaned)
+    name_key TEXT NOT NULL UNIQUE,   -- what it looks like (names.name_key): one account per look
+    password TEXT NOT NULL,          -- an argon2 hash
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,             -- a random token, carried signed in the session cookie
+    user_id TEXT NOT NULL,
+    created TEXT NOT NULL
+);
 """
+
+# Added to databases made before accounts (ALTER TABLE ... ADD COLUMN): whose each row is, a
+# user's concept shared with the others or not, and its name's look for uniqueness. Rows made
+# before accounts belong to the built-in local user.
+LOCAL_OWNER = "local"
+COLUMNS = {
+    "clips": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'"},
+    "analyses": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'"},
+    "jobs": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'"},
+    "concepts": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'", "shared": "INTEGER NOT NULL DEFAULT 0",
+                 "name_key": "TEXT"},
+}
+INDEXES = """
+CREATE INDEX IF NOT EXISTS clips_owner_created ON clips(owner, created);
+CREATE UNIQUE INDEX IF NOT EXISTS concepts_owner_name ON concepts(owner, name_key);
+"""
+CLIP_FIELDS = "id, origin, name, sha256, ext, duration_s, sample_rate, channels, created"
+
+
+class NameTaken(Exception):
+    """The owner already has a concept of that name (or one that looks the same)."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +135,24 @@ class Storage:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._add_columns()
         self.removed_leftovers = self._remove_leftovers()
+
+    def _add_columns(self) -> None:
+        """Bring a database made by an earlier version up to :data:`COLUMNS` (additive only)."""
+        for table, columns in COLUMNS.items():
+            have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            for column, decl in columns.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        rows = self._db.execute("SELECT id, owner, name FROM concepts WHERE name_key IS NULL ORDER BY created, id")
+        taken = {(r[0], r[1]) for r in self._db.execute("SELECT owner, name_key FROM concepts WHERE name_key IS NOT NULL")}
+        for row in rows.fetchall():  # concepts named before names were unique keep their names
+            key = name_key(row["name"])
+            key = key if (row["owner"], key) not in taken else f"{key}\x00{row['id']}"
+            taken.add((row["owner"], key))
+            self._db.execute("UPDATE concepts SET name_key = ? WHERE id = ?", (key, row["id"]))
+        self._db.executescript(INDEXES)
 
     def _remove_leftovers(self) -> int:
         """Delete temporary files a crash left behind mid-write (no row ever points at them)."""
@@ -133,8 +185,9 @@ class Storage:
         return self.root / "audio" / sha256[:2] / f"{sha256}.{ext}"
 
     def add_upload(self, data: bytes, name: str, ext: str, duration_s: float, sample_rate: int,
-                   channels: int) -> StoredClip:
-        """Keep an uploaded file (already validated as audio) and return its new clip record.
+                   channels: int, owner: str = LOCAL_OWNER) -> StoredClip:
+        """Keep an uploaded file (already validated as audio) of user ``owner`` and return its
+        new clip record.
 
         ``ext`` is the audio format's usual extension (``wav``, ``flac``, ``ogg``, ``mp3``),
         chosen by the caller from the decoded format, never from the client's file name.
@@ -147,34 +200,40 @@ class Storage:
         clip = StoredClip(new_id("u"), "upload", name[:200], sha, ext, float(duration_s), int(sample_rate),
                           int(channels), _now())
         with self._transaction() as db:
-            db.execute("INSERT INTO clips VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute(f"INSERT INTO clips ({CLIP_FIELDS}, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (clip.id, clip.origin, clip.name, clip.sha256, clip.ext, clip.duration_s,
-                        clip.sample_rate, clip.channels, clip.created))
+                        clip.sample_rate, clip.channels, clip.created, owner))
         return clip
 
-    def clip(self, clip_id: str) -> StoredClip | None:
-        rows = self._query("SELECT * FROM clips WHERE id = ?", (clip_id,))
+    def clip(self, clip_id: str, owner: str | None = None) -> StoredClip | None:
+        """An upload by id; with ``owner``, only that user's (another's is None, as if absent)."""
+        rows = self._query(f"SELECT {CLIP_FIELDS} FROM clips WHERE id = ? AND (? IS NULL OR owner = ?)",
+                           (clip_id, owner, owner))
         return StoredClip(**dict(rows[0])) if rows else None
 
-    def clips(self, limit: int = 50, offset: int = 0) -> list[StoredClip]:
-        """Uploaded clips, newest first."""
-        rows = self._query("SELECT * FROM clips ORDER BY created DESC, id LIMIT ? OFFSET ?", (limit, offset))
+    def clips(self, limit: int = 50, offset: int = 0, owner: str | None = None) -> list[StoredClip]:
+        """Uploaded clips (with ``owner``: that user's), newest first."""
+        rows = self._query(f"SELECT {CLIP_FIELDS} FROM clips WHERE (? IS NULL OR owner = ?) "
+                           "ORDER BY created DESC, id LIMIT ? OFFSET ?", (owner, owner, limit, offset))
         return [StoredClip(**dict(r)) for r in rows]
 
-    def count_clips(self) -> int:
-        return self._query("SELECT COUNT(*) FROM clips")[0][0]
+    def count_clips(self, owner: str | None = None) -> int:
+        return self._query("SELECT COUNT(*) FROM clips WHERE (? IS NULL OR owner = ?)", (owner, owner))[0][0]
 
     # -- analyses ----------------------------------------------------------------------------
-    def add_analysis(self, clip_id: str, model: str, bundle: str, body: dict) -> str:
-        """Store an analysis (a JSON-able dict) and return its permanent id."""
+    def add_analysis(self, clip_id: str, model: str, bundle: str, body: dict, owner: str = LOCAL_OWNER) -> str:
+        """Store an analysis (a JSON-able dict) of user ``owner`` and return its permanent id."""
         analysis_id = new_id("a")
         with self._transaction() as db:
-            db.execute("INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?)",
-                       (analysis_id, clip_id, model, bundle, _now(), json.dumps(body)))
+            db.execute("INSERT INTO analyses (id, clip_id, model, bundle, created, body, owner) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (analysis_id, clip_id, model, bundle, _now(), json.dumps(body), owner))
         return analysis_id
 
-    def analysis(self, analysis_id: str) -> dict | None:
-        rows = self._query("SELECT * FROM analyses WHERE id = ?", (analysis_id,))
+    def analysis(self, analysis_id: str, owner: str | None = None) -> dict | None:
+        """An analysis by id; with ``owner``, only that user's."""
+        rows = self._query("SELECT * FROM analyses WHERE id = ? AND (? IS NULL OR owner = ?)",
+                           (analysis_id, owner, owner))
         if not rows:
             return None
         row = rows[0]
@@ -182,12 +241,13 @@ class Storage:
                 "created": row["created"], **json.loads(row["body"])}
 
     # -- jobs --------------------------------------------------------------------------------
-    def add_job(self, kind: str, params: dict) -> str:
+    def add_job(self, kind: str, params: dict, owner: str = LOCAL_OWNER) -> str:
         job_id = new_id("j")
         now = _now()
         with self._transaction() as db:
-            db.execute("INSERT INTO jobs VALUES (?, ?, 'queued', 0, ?, NULL, NULL, ?, ?)",
-                       (job_id, kind, json.dumps(params), now, now))
+            db.execute("INSERT INTO jobs (id, kind, status, progress, params, result, error, created, updated, owner) "
+                       "VALUES (?, ?, 'queued', 0, ?, NULL, NULL, ?, ?, ?)",
+                       (job_id, kind, json.dumps(params), now, now, owner))
         return job_id
 
     def update_job(self, job_id: str, status: str, progress: float, result: dict | None = None,
@@ -196,11 +256,13 @@ class Storage:
             db.execute("UPDATE jobs SET status = ?, progress = ?, result = ?, error = ?, updated = ? WHERE id = ?",
                        (status, progress, None if result is None else json.dumps(result), error, _now(), job_id))
 
-    def job(self, job_id: str) -> dict | None:
-        rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    def job(self, job_id: str, owner: str | None = None) -> dict | None:
+        """A job by id; with ``owner``, only that user's."""
+        rows = self._query("SELECT * FROM jobs WHERE id = ? AND (? IS NULL OR owner = ?)", (job_id, owner, owner))
         if not rows:
             return None
         row = dict(rows[0])
+        row.pop("owner")
         row["params"] = json.loads(row["params"])
         row["result"] = None if row["result"] is None else json.loads(row["result"])
         return row
@@ -213,25 +275,93 @@ class Storage:
             return cur.rowcount
 
     # -- concepts ----------------------------------------------------------------------------
-    def add_concept(self, name: str, description: str, clip_ids: list[str]) -> dict:
+    def add_concept(self, name: str, description: str, clip_ids: list[str], owner: str = LOCAL_OWNER,
+                    shared: bool = False) -> dict:
+        """Store user ``owner``'s concept; :class:`NameTaken` when they have one whose name looks
+        the same (:func:`~auralens.server.names.name_key`), even when asked at the same moment."""
         concept = {"id": new_id("k"), "name": name, "description": description, "clip_ids": list(clip_ids),
                    "created": _now()}
-        with self._transaction() as db:
-            db.execute("INSERT INTO concepts VALUES (?, ?, ?, ?, ?)",
-                       (concept["id"], name, description, json.dumps(concept["clip_ids"]), concept["created"]))
-        return concept
+        try:
+            with self._transaction() as db:
+                db.execute("INSERT INTO concepts (id, name, description, clip_ids, created, owner, shared, name_key) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (concept["id"], name, description, json.dumps(concept["clip_ids"]), concept["created"],
+                            owner, int(shared), name_key(name)))
+        except sqlite3.IntegrityError:
+            raise NameTaken(name) from None
+        return self.concept(concept["id"])
+
+    _CONCEPTS = ("SELECT concepts.id, concepts.name, description, clip_ids, concepts.created, owner, shared, "
+                 "users.name AS owner_name FROM concepts LEFT JOIN users ON users.id = concepts.owner ")
 
     def _concept(self, row) -> dict:
-        return {**dict(row), "clip_ids": json.loads(row["clip_ids"])}
+        return {**dict(row), "clip_ids": json.loads(row["clip_ids"]), "shared": bool(row["shared"])}
 
-    def concepts(self) -> list[dict]:
-        """The user's concepts, oldest first."""
-        return [self._concept(r) for r in self._query("SELECT * FROM concepts ORDER BY created, id")]
+    def concepts(self, owner: str | None = None) -> list[dict]:
+        """Users' concepts (with ``owner``: theirs and those others share), oldest first; each
+        with its ``owner`` id, ``owner_name`` (None for the local user) and ``shared``."""
+        rows = self._query(self._CONCEPTS + "WHERE ? IS NULL OR owner = ? OR shared "
+                           "ORDER BY concepts.created, concepts.id", (owner, owner))
+        return [self._concept(r) for r in rows]
 
-    def concept(self, concept_id: str) -> dict | None:
-        rows = self._query("SELECT * FROM concepts WHERE id = ?", (concept_id,))
+    def concept(self, concept_id: str, owner: str | None = None) -> dict | None:
+        """A concept by id; with ``owner``, only one that user owns or that is shared."""
+        rows = self._query(self._CONCEPTS + "WHERE concepts.id = ? AND (? IS NULL OR owner = ? OR shared)",
+                           (concept_id, owner, owner))
         return self._concept(rows[0]) if rows else None
 
-    def delete_concept(self, concept_id: str) -> bool:
+    def share_concept(self, concept_id: str, owner: str, shared: bool) -> bool:
+        """Share user ``owner``'s concept with the others, or stop; False when it is not theirs."""
         with self._transaction() as db:
-            return db.execute("DELETE FROM concepts WHERE id = ?", (concept_id,)).rowcount > 0
+            return db.execute("UPDATE concepts SET shared = ? WHERE id = ? AND owner = ?",
+                              (int(shared), concept_id, owner)).rowcount > 0
+
+    def delete_concept(self, concept_id: str, owner: str | None = None) -> bool:
+        """Delete a concept (with ``owner``: only theirs)."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM concepts WHERE id = ? AND (? IS NULL OR owner = ?)",
+                              (concept_id, owner, owner)).rowcount > 0
+
+    # -- users and their sessions ------------------------------------------------------------
+    def add_user(self, name: str, key: str, password_hash: str) -> str | None:
+        """A new account; its id, or None when an account's name already looks like ``key``."""
+        user_id = new_id("user")
+        try:
+            with self._transaction() as db:
+                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)", (user_id, name, key, password_hash, _now()))
+        except sqlite3.IntegrityError:
+            return None
+        return user_id
+
+    def users(self) -> list[dict]:
+        """Every account (id, name, password hash, created), oldest first."""
+        return [dict(r) for r in self._query("SELECT id, name, password, created FROM users ORDER BY created, id")]
+
+    def user_named(self, key: str) -> dict | None:
+        """The account whose name looks like ``key`` (a :func:`~auralens.server.names.name_key`)."""
+        rows = self._query("SELECT id, name, password, created FROM users WHERE name_key = ?", (key,))
+        return dict(rows[0]) if rows else None
+
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE users SET password = ? WHERE id = ?", (password_hash, user_id))
+
+    def remove_user(self, user_id: str) -> None:
+        """Delete an account and end its sessions; what it made stays, reachable by nobody."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+    def add_session(self, session_id: str, user_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?)", (session_id, user_id, _now()))
+
+    def session_user(self, session_id: str) -> dict | None:
+        """The account (id, name) a session belongs to, None when the session has ended."""
+        rows = self._query("SELECT users.id, users.name FROM sessions JOIN users ON users.id = sessions.user_id "
+                           "WHERE sessions.id = ?", (session_id,))
+        return dict(rows[0]) if rows else None
+
+    def end_session(self, session_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))

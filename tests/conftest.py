@@ -37,7 +37,7 @@ def write_audio(tmp_path):
 def client(tmp_path_factory):
     """The app on the default bundle through FastAPI's TestClient, with a data folder of its own,
     shared by the tests of one module."""
-    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as c:
+    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data")), base_url="http://localhost") as c:
         yield c
 
 

@@ -15,7 +15,7 @@ from .sounds import SR, harmonic_tone
 @pytest.fixture
 def client(tmp_path):
     """A fresh app for each test (the tests count uploads), with limits small enough to reach."""
-    with TestClient(create_app(device="cpu", data_dir=tmp_path / "data", max_upload_mb=5, max_seconds=30)) as c:
+    with TestClient(create_app(device="cpu", data_dir=tmp_path / "data", max_upload_mb=5, max_seconds=30), base_url="http://localhost") as c:
         yield c
 
 
@@ -114,10 +114,10 @@ def test_bad_reconstruction_queries_are_refused(client):
 
 
 def test_clips_and_analyses_survive_a_restart(tmp_path):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as first:
+    with TestClient(create_app(device="cpu", data_dir=tmp_path), base_url="http://localhost") as first:
         clip = upload(first, wav_bytes(harmonic_tone(220.0, 1.0))).json()
         a = first.post("/api/analyses", json={"clip_id": clip["id"]}).json()
-    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as second:
+    with TestClient(create_app(device="cpu", data_dir=tmp_path), base_url="http://localhost") as second:
         assert second.get(f"/api/clips/{clip['id']}").status_code == 200
         assert second.get(f"/api/analyses/{a['id']}").json() == a
 

@@ -51,9 +51,9 @@ def test_a_users_concept_is_kept_listed_and_deletable(client):
 
 
 def test_concepts_survive_a_restart(tmp_path):
-    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as first:
+    with TestClient(create_app(device="cpu", data_dir=tmp_path), base_url="http://localhost") as first:
         concept = first.post("/api/concepts", json={"name": "low", "clip_ids": corpus_ids(first, 20)}).json()
-    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as second:
+    with TestClient(create_app(device="cpu", data_dir=tmp_path), base_url="http://localhost") as second:
         assert second.get(f"/api/concepts/{concept['id']}").json() == concept
 
 

@@ -135,6 +135,6 @@ def test_a_job_cut_off_by_a_restart_is_reported_as_failed_after_it(tmp_path):
     job_id = storage.add_job("export", {"analysis_id": "a-x"})
     storage.update_job(job_id, "running", 0.4)
     storage.close()
-    with TestClient(create_app(device="cpu", data_dir=tmp_path)) as client:
+    with TestClient(create_app(device="cpu", data_dir=tmp_path), base_url="http://localhost") as client:
         job = client.get(f"/api/jobs/{job_id}").json()
     assert job["status"] == "failed" and "restarted" in job["error"]

@@ -18,7 +18,7 @@ from .sounds import timbre_tone
 def client(latent_bundle, tmp_path_factory):
     """The app on a bundle that holds only the small latent model of three timbres."""
     app = create_app(device="cpu", bundle=latent_bundle.bundle, data_dir=tmp_path_factory.mktemp("data"))
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 

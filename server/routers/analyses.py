@@ -11,7 +11,7 @@ from auralens.models.audio import spectrogram_for_display
 from auralens.models.kinds import kind_of
 from auralens.models.prototypes.analysis import transforms_in_units
 
-from ..deps import State
+from ..deps import CurrentUser, State
 from ..errors import COMMON, NotFound
 from ..exports import export_analysis, export_path
 from ..renders import prerender, reconstruction, reconstruction_wavs
@@ -24,38 +24,38 @@ PROTOTYPE = Path(..., ge=0, description="prototype index, 0 to K-1")
 STAGE = Query("filters", description="raw prototype, + gain, + pitch shift, + filters (cumulative)")
 
 
-def stored_analysis(state: AppState, analysis_id: str) -> dict:
-    found = state.storage.analysis(analysis_id)
+def stored_analysis(state: AppState, analysis_id: str, owner: str) -> dict:
+    found = state.storage.analysis(analysis_id, owner)
     if found is None:
         raise NotFound(f"There is no analysis '{analysis_id}'.")
     return found
 
 
 @router.post("", status_code=201, response_model=Analysis)
-async def create_analysis(request: AnalysisRequest, state: State) -> Analysis:
+async def create_analysis(request: AnalysisRequest, state: State, user: CurrentUser) -> Analysis:
     """Analyse a clip with a model of the bundle; the result is kept under a permanent id."""
-    clip = state.find_clip(request.clip_id)
+    clip = state.find_clip(request.clip_id, user.id)
     model_id, model = state.model(request.model)
     analyse = kind_of(model).analyse
     body = await state.run(lambda: analyse(model, state.clip_features(clip), state.bundle.classes, state.bundle.audio))
-    analysis_id = state.storage.add_analysis(clip.id, model_id, state.bundle.name, body)
-    found = stored_analysis(state, analysis_id)
+    analysis_id = state.storage.add_analysis(clip.id, model_id, state.bundle.name, body, user.id)
+    found = stored_analysis(state, analysis_id, user.id)
     if clip.duration_s <= 30:  # long clips: render on demand only
         state.run_when_idle(lambda: prerender(state, found))
     return Analysis(**found)
 
 
 @router.get("/{analysis_id}", response_model=Analysis)
-def get_analysis(analysis_id: str, state: State) -> Analysis:
+def get_analysis(analysis_id: str, state: State, user: CurrentUser) -> Analysis:
     """An analysis made earlier (a permalink: it survives restarts)."""
-    return Analysis(**stored_analysis(state, analysis_id))
+    return Analysis(**stored_analysis(state, analysis_id, user.id))
 
 
 @router.get("/{analysis_id}/reconstructions/{k}", response_model=Reconstruction)
 async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE, *,
-                             state: State) -> Reconstruction:
+                             state: State, user: CurrentUser) -> Reconstruction:
     """The clip as prototype ``k`` re-creates it at a stage, with the transformations over time."""
-    found = stored_analysis(state, analysis_id)
+    found = stored_analysis(state, analysis_id, user.id)
 
     def work():
         model, clip, x, rec, tr = reconstruction(state, found, k, stage)
@@ -77,10 +77,10 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE, *,
-                               state: State) -> Response:
+                               state: State, user: CurrentUser) -> Response:
     """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS; the gain applied
     is in the ``X-Gain-Db`` header."""
-    found = stored_analysis(state, analysis_id)
+    found = stored_analysis(state, analysis_id, user.id)
     cached = state.renders.get((analysis_id, k, stage))
     if cached is None:
         cached = (await state.run(reconstruction_wavs, state, found, [(k, stage)]))[0]
@@ -89,21 +89,21 @@ async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stag
 
 
 @router.post("/{analysis_id}/export", status_code=202, response_model=JobStarted)
-def start_export(analysis_id: str, state: State) -> JobStarted:
+def start_export(analysis_id: str, state: State, user: CurrentUser) -> JobStarted:
     """Package the analysis for a paper or a colleague: a ZIP with the analysis as JSON (model
     version and settings included), the clip, and its reconstructions as WAV files. Rendering
     takes seconds, so this starts a job; when it is done its result holds the download URL."""
-    found = stored_analysis(state, analysis_id)
+    found = stored_analysis(state, analysis_id, user.id)
     job_id = state.jobs.submit("export", {"analysis_id": analysis_id},
-                               lambda progress: export_analysis(state, found, progress))
+                               lambda progress: export_analysis(state, found, progress), owner=user.id)
     return JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}")
 
 
 @router.get("/{analysis_id}/export.zip", response_class=FileResponse,
             responses={200: {"content": {"application/zip": {}}}})
-def download_export(analysis_id: str, state: State) -> FileResponse:
+def download_export(analysis_id: str, state: State, user: CurrentUser) -> FileResponse:
     """The export built by ``POST /api/analyses/{id}/export``."""
-    stored_analysis(state, analysis_id)
+    stored_analysis(state, analysis_id, user.id)
     path = export_path(state, analysis_id)
     if not path.is_file():
         raise NotFound(f"This analysis has not been exported yet; POST /api/analyses/{analysis_id}/export first.")

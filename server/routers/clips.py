@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from auralens.models.audio import AudioError, UnsupportedAudio, encode_wav, load_audio, spectrogram_for_display
 
 from ..clip_ref import ClipRef
-from ..deps import State
+from ..deps import CurrentUser, State
 from ..errors import COMMON, UPLOAD, Invalid, TooLarge, UnsupportedMedia
 from ..schemas import Clip, ClipDetail, ClipList
 
@@ -26,7 +26,7 @@ def clip_out(clip: ClipRef) -> Clip:
 @router.post("", status_code=201, response_model=Clip,
              responses=UPLOAD)
 async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/Vorbis, Opus or MP3"),
-                      *, state: State) -> Clip:
+                      *, state: State, user: CurrentUser) -> Clip:
     """Upload a recording. It is checked (decodable, not empty, not silent, not too long) and kept."""
     limit = state.settings.max_upload_bytes
     data = await file.read(limit + 1)
@@ -41,7 +41,7 @@ async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/V
     ext = EXTENSIONS.get(audio.source_format, audio.source_format.lower())
     name = (file.filename or "recording").rsplit("/", 1)[-1]
     clip = state.storage.add_upload(data, name, ext, audio.duration_s, audio.source_sample_rate,
-                                    audio.source_channels)
+                                    audio.source_channels, owner=user.id)
     return clip_out(state.upload_ref(clip))
 
 
@@ -52,15 +52,15 @@ def list_clips(origin: Literal["corpus", "upload"] | None = Query(None, descript
                split: Literal["train", "val", "test"] | None = Query(None, description="split of corpus clips"),
                limit: int = Query(50, ge=1, le=500, description="clips per page"),
                offset: int = Query(0, ge=0, le=1_000_000_000, description="clips to skip"),
-               *, state: State) -> ClipList:
-    """Corpus clips (filtered by class, tag and split) then uploads (newest first): one id space."""
+               *, state: State, user: CurrentUser) -> ClipList:
+    """Corpus clips (filtered by class, tag and split) then the asker's uploads (newest first): one id space."""
     corpus = [] if origin == "upload" else [c for c in state.corpus.values() if _matches(c, label, tag, split)]
     uploads_wanted = origin != "corpus" and label is None and tag is None and split is None
-    n_uploads = state.storage.count_clips() if uploads_wanted else 0
+    n_uploads = state.storage.count_clips(user.id) if uploads_wanted else 0
     page = [clip_out(c) for c in corpus[offset:offset + limit]]
     if uploads_wanted and len(page) < limit:
         start = max(0, offset - len(corpus))
-        page += [clip_out(state.upload_ref(c)) for c in state.storage.clips(limit - len(page), start)]
+        page += [clip_out(state.upload_ref(c)) for c in state.storage.clips(limit - len(page), start, user.id)]
     return ClipList(total=len(corpus) + n_uploads, clips=page)
 
 
@@ -77,9 +77,9 @@ def _matches(clip: ClipRef, label: str | None, tag: str | None, split: str | Non
 
 
 @router.get("/{clip_id}", response_model=ClipDetail)
-async def get_clip(clip_id: str, state: State) -> ClipDetail:
+async def get_clip(clip_id: str, state: State, user: CurrentUser) -> ClipDetail:
     """One clip with its spectrogram (seconds, Hz, dB)."""
-    clip = state.find_clip(clip_id)
+    clip = state.find_clip(clip_id, user.id)
     features = await state.run(state.clip_features, clip)
     spectrogram = spectrogram_for_display(features, state.bundle.audio)
     return ClipDetail(**clip_out(clip).model_dump(), spectrogram=spectrogram)
@@ -87,9 +87,9 @@ async def get_clip(clip_id: str, state: State) -> ClipDetail:
 
 @router.get("/{clip_id}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def clip_audio(clip_id: str, state: State) -> Response:
+async def clip_audio(clip_id: str, state: State, user: CurrentUser) -> Response:
     """The clip as 16-bit WAV at the bundle's sample rate, at its own level."""
-    clip = state.find_clip(clip_id)
+    clip = state.find_clip(clip_id, user.id)
     audio = await state.run(state.clip_audio, clip)
     data, _ = encode_wav(audio.samples, audio.sample_rate, peak_dbfs=None)
     return Response(data, media_type="audio/wav")

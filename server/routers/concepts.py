@@ -7,10 +7,13 @@ from fastapi import APIRouter, Response
 from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
 
 from ..concept_jobs import discovery_job, tcav_job
-from ..deps import State
-from ..errors import COMMON, Conflict, Invalid, NotFound
-from ..schemas import Concept, ConceptIn, DiscoveryRequest, JobStarted, TCAVRequest
+from ..accounts import User
+from ..deps import CurrentUser, State
+from ..errors import COMMON, Conflict, Forbidden, Invalid, NotFound
+from ..names import clean_name, name_key
+from ..schemas import Concept, ConceptIn, ConceptSharing, DiscoveryRequest, JobStarted, TCAVRequest
 from ..state import AppState
+from ..storage import NameTaken
 
 router = APIRouter(tags=["concepts"], responses=COMMON)
 MIN_CLIPS = 20
@@ -23,58 +26,97 @@ def builtin_concepts(state: AppState) -> list[dict]:
             for key, s in state.concept_index["sets"].items() if s["kind"] == "concept"]
 
 
-def user_concept(c: dict) -> dict:
-    return {**c, "builtin": False, "n_clips": len(c["clip_ids"])}
+def user_concept(c: dict, user: User) -> dict:
+    """A stored concept as ``user`` sees it: whose it is, and whether it is theirs."""
+    return {**{k: v for k, v in c.items() if k != "owner_name"}, "builtin": False, "n_clips": len(c["clip_ids"]),
+            "owner": c["owner_name"], "mine": c["owner"] == user.id}
 
 
-def find_concept(state: AppState, concept_id: str) -> dict:
+def find_concept(state: AppState, concept_id: str, user: User) -> dict:
+    """A built-in concept, or a stored one ``user`` may see (theirs or shared); else NotFound."""
     for c in builtin_concepts(state):
         if c["id"] == concept_id:
             return c
-    found = state.storage.concept(concept_id)
+    found = state.storage.concept(concept_id, user.id)
     if found is None:
         raise NotFound(f"There is no concept '{concept_id}'.")
-    return user_concept(found)
+    return user_concept(found, user)
 
 
 def out(c: dict) -> Concept:
-    return Concept(**{k: v for k, v in c.items() if k != "key"})
+    """A concept for the API: the clips of the asker's own only."""
+    return Concept(**{**{k: v for k, v in c.items() if k != "key"},
+                      "clip_ids": c["clip_ids"] if c.get("mine") else []})
+
+
+def own_concept(state: AppState, concept_id: str, user: User, doing: str) -> dict:
+    """A concept ``user`` may change: a built-in one is a Conflict, another user's a Forbidden."""
+    found = find_concept(state, concept_id, user)
+    if found["builtin"]:
+        raise Conflict(f"Built-in concepts belong to the bundle and cannot be {doing}.")
+    if not found["mine"]:
+        raise Forbidden(f"The concept '{found['name']}' belongs to {found['owner'] or 'another user'}; "
+                        f"only they can change it.")
+    return found
 
 
 @router.get("/api/concepts", response_model=list[Concept])
-def list_concepts(state: State) -> list[Concept]:
-    """The concept library: the bundle's built-in concepts, then the users' own."""
-    return [out(c) for c in builtin_concepts(state)] + [out(user_concept(c)) for c in state.storage.concepts()]
+def list_concepts(state: State, user: CurrentUser) -> list[Concept]:
+    """The concept library: the bundle's built-in concepts, then the asker's own and those
+    other users share."""
+    return ([out(c) for c in builtin_concepts(state)]
+            + [out(user_concept(c, user)) for c in state.storage.concepts(user.id)])
 
 
 @router.post("/api/concepts", status_code=201, response_model=Concept)
-def create_concept(concept: ConceptIn, state: State) -> Concept:
-    """Define a concept from at least 20 example clips (uploads or corpus clips)."""
+def create_concept(concept: ConceptIn, state: State, user: CurrentUser) -> Concept:
+    """Define a concept from at least 20 example clips (uploads or corpus clips). Its name is
+    cleaned (NFKC, invisible characters removed, spaces collapsed) and must not look like a
+    built-in concept's or another of the asker's concepts' (letters of other scripts that look
+    Latin, case and underscores aside)."""
     ids = list(dict.fromkeys(concept.clip_ids))
     if len(ids) < MIN_CLIPS:
         raise Invalid(f"A concept needs at least {MIN_CLIPS} different example clips "
                       f"(for a trustworthy test); this one has {len(ids)}.")
-    missing = [i for i in ids if i not in state.corpus and state.storage.clip(i) is None]
+    missing = [i for i in ids if i not in state.corpus and state.storage.clip(i, user.id) is None]
     if missing:
         raise Invalid(f"These clips do not exist: {', '.join(missing[:5])}{' and more' if len(missing) > 5 else ''}.")
-    name = concept.name.strip()
-    if any(c["name"].lower() == name.lower() for c in builtin_concepts(state) + state.storage.concepts()):
-        raise Conflict(f"There is already a concept called '{name}'; choose another name.")
-    return out(user_concept(state.storage.add_concept(name, concept.description.strip(), ids)))
+    name = clean_name(concept.name)
+    if not 1 <= len(name) <= 80:
+        raise Invalid("A concept's name needs 1 to 80 visible characters.")
+    builtin = next((c for c in builtin_concepts(state) if name_key(c["name"]) == name_key(name)), None)
+    if builtin is not None:
+        raise Conflict(f"'{name}' is, or looks like, the built-in concept '{builtin['name']}'; choose another name.")
+    try:
+        stored = state.storage.add_concept(name, concept.description.strip(), ids, owner=user.id,
+                                           shared=concept.shared)
+    except NameTaken:
+        raise Conflict(f"You already have a concept called '{name}' (or one that looks the same); "
+                       f"choose another name.") from None
+    return out(user_concept(stored, user))
 
 
 @router.get("/api/concepts/{concept_id}", response_model=Concept)
-def get_concept(concept_id: str, state: State) -> Concept:
-    return out(find_concept(state, concept_id))
+def get_concept(concept_id: str, state: State, user: CurrentUser) -> Concept:
+    return out(find_concept(state, concept_id, user))
+
+
+@router.patch("/api/concepts/{concept_id}", response_model=Concept,
+              responses={403: {"description": "another user's concept"}, 409: {"description": "a built-in concept"}})
+def share_concept(concept_id: str, sharing: ConceptSharing, state: State, user: CurrentUser) -> Concept:
+    """Share one of your concepts with the server's other users (they can see and test it,
+    not change it), or stop sharing it."""
+    own_concept(state, concept_id, user, "shared")
+    state.storage.share_concept(concept_id, user.id, sharing.shared)
+    return out(find_concept(state, concept_id, user))
 
 
 @router.delete("/api/concepts/{concept_id}", status_code=204, response_class=Response,
-               responses={409: {"description": "a built-in concept"}})
-def delete_concept(concept_id: str, state: State) -> Response:
-    """Remove a user's concept (its clips stay)."""
-    if find_concept(state, concept_id)["builtin"]:
-        raise Conflict("Built-in concepts belong to the bundle and cannot be deleted.")
-    state.storage.delete_concept(concept_id)
+               responses={403: {"description": "another user's concept"}, 409: {"description": "a built-in concept"}})
+def delete_concept(concept_id: str, state: State, user: CurrentUser) -> Response:
+    """Remove one of your concepts (its clips stay)."""
+    own_concept(state, concept_id, user, "deleted")
+    state.storage.delete_concept(concept_id, user.id)
     return Response(status_code=204)
 
 
@@ -87,14 +129,14 @@ def _layers(state: AppState, model, names: list[str]) -> None:
 
 
 @router.post("/api/tcav", status_code=202, response_model=JobStarted)
-def start_tcav(request: TCAVRequest, state: State) -> JobStarted:
+def start_tcav(request: TCAVRequest, state: State, user: CurrentUser) -> JobStarted:
     """Test concepts against classes with TCAV: scores with a random baseline, p-values and a
     verdict per (concept, layer, class). Runs as a job; the job's result holds the scores."""
     model_id, model = state.model_showing(request.model, "concept_tests", "Concept testing")
     if not state.concept_sets:
         raise Invalid("This bundle has no target clips for concept testing "
                       "(add them with `auralens bundle add-concepts`).")
-    concepts = [find_concept(state, cid) for cid in dict.fromkeys(request.concepts)]
+    concepts = [find_concept(state, cid, user) for cid in dict.fromkeys(request.concepts)]
     classes = list(dict.fromkeys(request.classes or state.bundle.classes))
     unknown = [c for c in classes if c not in state.bundle.classes]
     if unknown:
@@ -104,12 +146,12 @@ def start_tcav(request: TCAVRequest, state: State) -> JobStarted:
     params = {"concepts": [c["id"] for c in concepts], "classes": classes, "layers": layers, "runs": request.runs,
               "seed": request.seed, "model": model_id}
     job_id = state.jobs.submit("tcav", params, lambda progress: tcav_job(
-        state, model, model_id, concepts, classes, layers, request.runs, request.seed, progress))
+        state, model, model_id, concepts, classes, layers, request.runs, request.seed, progress), owner=user.id)
     return JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}")
 
 
 @router.post("/api/discoveries", status_code=202, response_model=JobStarted)
-def start_discovery(request: DiscoveryRequest, state: State) -> JobStarted:
+def start_discovery(request: DiscoveryRequest, state: State, user: CurrentUser) -> JobStarted:
     """Find concepts without labels: NMF of a layer's activations on the corpus clips of the
     chosen classes. Runs as a job; the result lists each concept with its playable excerpts."""
     model_id, model = state.model_showing(request.model, "concept_tests", "Concept testing")
@@ -125,5 +167,5 @@ def start_discovery(request: DiscoveryRequest, state: State) -> JobStarted:
                       f"non-negative one (a ReLU), e.g. {DEFAULT_DISCOVERY_LAYERS[0]}.")
     params = {"classes": classes, "layer": layer, "rank": request.rank, "seed": request.seed, "model": model_id}
     job_id = state.jobs.submit("discovery", params, lambda progress: discovery_job(
-        state, model, model_id, classes, layer, request.rank, request.seed, progress))
+        state, model, model_id, classes, layer, request.rank, request.seed, progress), owner=user.id)
     return JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..deps import State
+from ..deps import CurrentUser, State
 from ..errors import COMMON, NotFound
 from ..schemas import Job
 
@@ -11,10 +11,10 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=COMMON)
 
 
 @router.get("/{job_id}", response_model=Job)
-def get_job(job_id: str, state: State) -> Job:
+def get_job(job_id: str, state: State, user: CurrentUser) -> Job:
     """Status (queued, running, done, failed), progress from 0 to 1, and the result or the
     reason it failed."""
-    job = state.jobs.get(job_id)
+    job = state.jobs.get(job_id, user.id)
     if job is None:
         raise NotFound(f"There is no job '{job_id}'.")
     return Job(**job)

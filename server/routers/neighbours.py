@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from auralens.models.embeddings import UnknownWords
 
-from ..deps import State
+from ..deps import CurrentUser, State
 from ..errors import COMMON, Invalid, NotFound
 from ..schemas import EmbeddingSpace, NeighbourClip
 from ..state import AppState
@@ -49,11 +49,11 @@ def list_spaces(state: State) -> list[EmbeddingSpace]:
 async def neighbours(clip_id: str,
                      space: str = Query("timbre", description="an embedding space (see GET /api/spaces)"),
                      k: int = Query(10, ge=1, le=100, description="how many neighbours"),
-                     *, state: State) -> list[NeighbourClip]:
+                     *, state: State, user: CurrentUser) -> list[NeighbourClip]:
     """The ``k`` corpus clips nearest to a clip (a corpus clip or an upload) in one space,
     nearest first; a corpus clip is not its own neighbour."""
     spaces = spaces_of(state)
-    clip = state.find_clip(clip_id)
+    clip = state.find_clip(clip_id, user.id)
     if space not in spaces.names:
         why = spaces.unavailable.get(space)
         missing = f"There is no space '{space}'; there are: {', '.join(spaces.names)}."
