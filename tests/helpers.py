@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -89,6 +92,59 @@ def served(app, port: int | None = None, timeout: float = 30.0) -> Iterator[str]
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def serve_process(data_dir: Path, *options: str, timeout: float = 120.0) -> Iterator[str]:
+    """Run ``auralens serve`` with ``options`` on a free port of 127.0.0.1 in a process of its
+    own (one torch thread), keeping its data in ``data_dir`` and its messages in
+    ``data_dir/../serve.log``; yields the base URL once it answers ``/api/health`` and stops the
+    process on leaving."""
+    import httpx
+
+    port = free_port()
+    log = Path(data_dir).parent / "serve.log"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "auralens.server.cli", "serve", "--port", str(port),
+                                    "--device", "cpu", "--data-dir", str(data_dir), *options],
+                                   env={**os.environ, "OMP_NUM_THREADS": "1"}, stderr=stderr)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers():
+        if process.poll() is not None:
+            raise AssertionError(f"auralens serve ended: {log.read_text()}")
+        try:
+            return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(answers, timeout, "auralens serve to answer", interval=0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- the browser ------------------------------------------------------------------------------
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, which tests/run.sh installs
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """Debian's headless Chromium driven by Playwright; yields the browser."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # -- the SoundFont ----------------------------------------------------------------------------
