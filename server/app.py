@@ -92,13 +92,15 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     # (a wrong method on an API path gets the router's 405 with its Allow header)
     app.mount("/js", StaticFiles(directory=STATIC_DIR / "js"), name="frontend-js")
 
+    # the pages are asked for again each time (no-cache), so that a browser whose session has
+    # ended is sent to sign in rather than shown a page kept from before
     @app.get("/", include_in_schema=False)
     def page():
-        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/login", include_in_schema=False)
     def login_page():
-        return FileResponse(STATIC_DIR / "login.html", media_type="text/html")
+        return FileResponse(STATIC_DIR / "login.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/style.css", include_in_schema=False)
     def stylesheet():

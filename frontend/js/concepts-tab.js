@@ -26,8 +26,9 @@ export function createConceptsTab(panel, context) {
     library = await getJSON("/api/concepts");
     clear(libraryList, library.map((c) => el("li", { dataset: { concept: c.id } },
       el("strong", {}, c.name), c.builtin ? el("span", { class: "badge" }, "built in") : null,
+      c.owner && !c.mine ? el("span", { class: "badge" }, `shared by ${c.owner}`) : null,
       el("span", { class: "muted" }, ` ${c.n_clips} clips${c.description ? " · " + c.description : ""}`),
-      c.builtin ? null : el("button", { type: "button", class: "quiet-button", "aria-label": `Delete the concept ${c.name}`,
+      c.builtin || !c.mine ? null : el("button", { type: "button", class: "quiet-button", "aria-label": `Delete the concept ${c.name}`,
         onclick: async () => {
           const r = await fetch(`/api/concepts/${encodeURIComponent(c.id)}`, { method: "DELETE" });
           if (!r.ok) showMessage((await r.json()).detail); else { showMessage(`“${c.name}” deleted.`, "info"); refresh(); }
@@ -65,10 +66,11 @@ export function createConceptsTab(panel, context) {
     updateCount();
   }
   pickClass.addEventListener("change", loadPickList);
+  const shareBox = el("input", { type: "checkbox", id: "concept-shared" });
   const createStatus = el("div");
   const createButton = el("button", { type: "button", id: "concept-create", onclick: async () => {
     const made = await withBusy(createStatus, "Saving the concept…", () => postJSON("/api/concepts",
-      { name: nameInput.value, description: descInput.value, clip_ids: [...chosen] }));
+      { name: nameInput.value, description: descInput.value, clip_ids: [...chosen], shared: shareBox.checked }));
     if (made) {
       showMessage(`Concept “${made.name}” saved with ${made.n_clips} clips.`, "info");
       chosen.clear(); nameInput.value = ""; descInput.value = "";
@@ -129,7 +131,8 @@ export function createConceptsTab(panel, context) {
     el("section", {}, el("h2", {}, "The concept library"), libraryList),
     el("details", { class: "box", id: "concept-maker" }, el("summary", {}, "Make a concept from example clips"),
       el("div", { class: "toolbar" }, el("label", { for: "concept-name" }, "Name "), nameInput,
-        el("label", { for: "concept-description" }, "Description "), descInput),
+        el("label", { for: "concept-description" }, "Description "), descInput,
+        el("label", { for: "concept-shared", class: "accounts-only" }, shareBox, " share it with the server's other users")),
       el("div", { class: "toolbar" }, el("label", { for: "concept-pick-class" }, "Show "), pickClass, count, createButton),
       createStatus, pickList),
     el("section", {}, el("h2", {}, "Test concepts against the model (TCAV)"),

@@ -38,6 +38,7 @@ function signInForm(form) {
 async function whoIsSignedIn(header) {
   const session = await getJSON("/api/session");
   if (!session.accounts || !session.user) return;
+  document.body.dataset.accounts = "true"; // shows what only a shared server has (sharing concepts)
   const signOut = el("button", { type: "button", id: "sign-out", onclick: async () => {
     await send("DELETE");
     location.replace("/login");
