@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from ..accounts import SESSION_COOKIE, SESSION_DAYS, check_password
 from ..deps import State
 from ..errors import COMMON, Conflict, Unauthorized
+from ..state import AppState
 
 router = APIRouter(prefix="/api/session", tags=["accounts"], responses=COMMON)
 
@@ -27,7 +28,7 @@ class SessionOut(BaseModel):
     user: UserOut | None = Field(description="who is signed in (the local user without accounts)")
 
 
-def session_out(request: Request, state) -> SessionOut:
+def session_out(request: Request, state: AppState) -> SessionOut:
     user = request.state.user
     return SessionOut(accounts=state.settings.accounts, user=UserOut(id=user.id, name=user.name) if user else None)
 
@@ -38,7 +39,8 @@ def who_is_asking(request: Request, state: State) -> SessionOut:
     return session_out(request, state)
 
 
-@router.post("", response_model=SessionOut, responses={401: {"description": "a wrong name or password"}})
+@router.post("", response_model=SessionOut, responses={401: {"description": "a wrong name or password"},
+                                                       409: {"description": "a server without accounts"}})
 def sign_in(body: SignIn, request: Request, response: Response, state: State) -> SessionOut:
     """Sign in with a name and password; the session is an http-only cookie."""
     if not state.settings.accounts:
