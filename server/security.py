@@ -111,12 +111,15 @@ def _authority(scheme: str, netloc: str) -> str:
 def foreign_origin(headers: Headers, scheme: str) -> str | None:
     """Who, other than the server's own page, asks for this request: the other site's origin
     (or a phrase naming it) when the browser says the request comes from another origin, else
-    None. Requests without ``Sec-Fetch-Site`` and ``Origin`` (command-line clients, scripts)
-    are nobody else's."""
+    None. A browser's ``Sec-Fetch-Site`` (which no page can set) decides; without it (older
+    browsers) the ``Origin`` must be the server's own (its Host header). Requests with neither
+    (command-line clients, scripts) are nobody else's."""
     origin = headers.get("origin")
     site = headers.get("sec-fetch-site")
     if site in ("cross-site", "same-site"):
         return origin or f"a {site} page"
+    if site in ("same-origin", "none"):  # the page itself, or the person (typed, bookmarked)
+        return None
     if origin is None:
         return None
     if origin == "null":  # a sandboxed frame, a file:// page, a redirect across origins

@@ -204,6 +204,11 @@ def test_signing_in_without_accounts_says_there_are_none(client):
     assert r.status_code == 409 and "no accounts" in r.json()["detail"]
 
 
+def test_signing_out_without_accounts_changes_nothing(client):
+    assert client.delete("/api/session").status_code == 204
+    assert client.get("/api/session").json()["user"]["name"] == "local"
+
+
 # -- concept names ----------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["vibr\u0430to", "\uff56\uff49\uff42\uff52\uff41\uff54\uff4f", "Stac\u200bcato",
                                   "high_register", "HIGH  REGISTER", "\u0455taccato"])

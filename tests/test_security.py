@@ -60,6 +60,12 @@ def test_a_page_without_an_origin_is_refused(client):
     assert r.status_code == 403 and "sandboxed" in r.json()["detail"]
 
 
+def test_the_browsers_word_decides_behind_a_proxy_that_renames_the_host(client):
+    r = client.post("/api/clips", files={"file": ("mine.wav", CLIP)},
+                    headers={"Origin": "https://lab.example.org", "Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 201
+
+
 def test_an_upload_from_the_page_itself_is_accepted(client):
     r = client.post("/api/clips", files={"file": ("mine.wav", CLIP)},
                     headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"})
