@@ -60,10 +60,13 @@ class AccountError(ValueError):
 
 
 def user_name(raw: str) -> str:
-    """A cleaned account name; :class:`AccountError` when it is not 1-40 letters, digits, ``_ . @ -``."""
+    """A cleaned account name; :class:`AccountError` when it is not 1-40 letters, digits, ``_ . @ -``,
+    or is the local user's."""
     name = clean_name(raw)
     if not USER_NAME.fullmatch(name):
         raise AccountError(f"A user name is 1 to 40 letters, digits or _ . @ - (not {name[:60]!r}).")
+    if name_key(name) == name_key(LOCAL_USER.name):
+        raise AccountError(f"The name {name!r} is the built-in local user's; choose another.")
     return name
 
 

@@ -146,7 +146,8 @@ class Storage:
                 if column not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
         rows = self._db.execute("SELECT id, owner, name FROM concepts WHERE name_key IS NULL ORDER BY created, id")
-        taken = {(r[0], r[1]) for r in self._db.execute("SELECT owner, name_key FROM concepts WHERE name_key IS NOT NULL")}
+        taken = {(r[0], r[1]) for r in
+                 self._db.execute("SELECT owner, name_key FROM concepts WHERE name_key IS NOT NULL")}
         for row in rows.fetchall():  # concepts named before names were unique keep their names
             key = name_key(row["name"])
             key = key if (row["owner"], key) not in taken else f"{key}\x00{row['id']}"

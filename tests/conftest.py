@@ -36,8 +36,9 @@ def write_audio(tmp_path):
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     """The app on the default bundle through FastAPI's TestClient, with a data folder of its own,
-    shared by the tests of one module."""
-    with TestClient(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data")), base_url="http://localhost") as c:
+    shared by the tests of one module; it asks as ``localhost`` (a host name the app answers to)."""
+    app = create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 

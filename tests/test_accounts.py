@@ -64,7 +64,8 @@ def alices_things(alice):
     clip = upload(alice, wav_bytes(harmonic_tone(196.0, 1.0)), "alice.wav").json()
     analysis = alice.post("/api/analyses", json={"clip_id": clip["id"]}).json()
     private = alice.post("/api/concepts", json={"name": "my secret", "clip_ids": [clip["id"]] + corpus_ids(alice, 19)})
-    shared = alice.post("/api/concepts", json={"name": "bright brass", "shared": True, "clip_ids": corpus_ids(alice, 20)})
+    shared = alice.post("/api/concepts", json={"name": "bright brass", "shared": True,
+                                               "clip_ids": corpus_ids(alice, 20)})
     owner = alice.get("/api/session").json()["user"]["id"]
     job = alice.app.state.auralens.storage.add_job("export", {"analysis_id": analysis["id"]}, owner=owner)
     return {"clip_id": clip["id"], "analysis_id": analysis["id"], "concept_id": private.json()["id"],
@@ -98,7 +99,8 @@ def test_signing_in_sets_an_http_only_same_site_cookie(nobody):
 
 
 def test_a_cookie_served_over_https_is_secure(app):
-    r = TestClient(app, base_url="https://localhost").post("/api/session", json={"name": "bob", "password": PASSWORDS["bob"]})
+    over_https = TestClient(app, base_url="https://localhost")
+    r = over_https.post("/api/session", json={"name": "bob", "password": PASSWORDS["bob"]})
     assert "Secure" in r.headers["set-cookie"]
 
 
@@ -189,7 +191,8 @@ def test_sharing_a_concept_shows_it_to_the_others(alice, bob):
 
 def test_two_users_may_give_concepts_the_same_name(alice, bob):
     for client in (alice, bob):
-        assert client.post("/api/concepts", json={"name": "warm strings", "clip_ids": corpus_ids(client, 20)}).status_code == 201
+        made = client.post("/api/concepts", json={"name": "warm strings", "clip_ids": corpus_ids(client, 20)})
+        assert made.status_code == 201
 
 
 # -- the local user ---------------------------------------------------------------------------
@@ -218,7 +221,8 @@ def test_look_alikes_of_built_in_concept_names_are_refused(client, name):
 
 
 def test_a_concept_name_is_stored_cleaned(client):
-    r = client.post("/api/concepts", json={"name": "  \ufeffmuted\u200d \u00a0 \uff42rass ", "clip_ids": corpus_ids(client, 20)})
+    r = client.post("/api/concepts", json={"name": "  \ufeffmuted\u200d \u00a0 \uff42rass ",
+                                           "clip_ids": corpus_ids(client, 20)})
     assert r.status_code == 201 and r.json()["name"] == "muted brass"
 
 
@@ -244,7 +248,8 @@ def test_a_database_from_before_accounts_opens_with_its_rows_the_local_users(tmp
             created TEXT NOT NULL);
         CREATE TABLE concepts (id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL,
             clip_ids TEXT NOT NULL, created TEXT NOT NULL);
-        INSERT INTO clips VALUES ('u-old', 'upload', 'old.wav', 'ab', 'wav', 1.0, 22050, 1, '2026-01-01T00:00:00+00:00');
+        INSERT INTO clips VALUES ('u-old', 'upload', 'old.wav', 'ab', 'wav', 1.0, 22050, 1,
+                                  '2026-01-01T00:00:00+00:00');
         INSERT INTO concepts VALUES ('k-1', 'twice', '', '[]', '2026-01-01T00:00:00+00:00');
         INSERT INTO concepts VALUES ('k-2', 'Twice', '', '[]', '2026-01-02T00:00:00+00:00');
     """)
@@ -269,8 +274,9 @@ def test_users_are_added_from_stdin_listed_and_removed(monkeypatch, tmp_path, ca
     assert users(monkeypatch, tmp_path, "list") == 0 and capsys.readouterr().out == ""
 
 
-@pytest.mark.parametrize("name, password, says", [("dana", "short", "8 to 1024"), ("has space", "long enough pw", "1 to 40"),
-                                                  ("d\u0430na", "long enough pw", "already")])
+@pytest.mark.parametrize("name, password, says", [
+    ("dana", "short", "8 to 1024"), ("has space", "long enough pw", "1 to 40"),
+    ("d\u0430na", "long enough pw", "already"), ("LOCAL", "long enough pw", "local user")])
 def test_a_bad_user_is_refused_in_one_line_with_exit_2(monkeypatch, tmp_path, capsys, name, password, says):
     add_user(Storage(tmp_path), "dana", "the first one's password")
     assert users(monkeypatch, tmp_path, "add", name, stdin=password + "\n") == 2

@@ -15,7 +15,8 @@ from .sounds import SR, harmonic_tone
 @pytest.fixture
 def client(tmp_path):
     """A fresh app for each test (the tests count uploads), with limits small enough to reach."""
-    with TestClient(create_app(device="cpu", data_dir=tmp_path / "data", max_upload_mb=5, max_seconds=30), base_url="http://localhost") as c:
+    app = create_app(device="cpu", data_dir=tmp_path / "data", max_upload_mb=5, max_seconds=30)
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 

@@ -43,8 +43,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, server, request):
+    # bypass_csp: Playwright's wait_for_function evaluates its predicate with eval, which the
+    # page's Content-Security-Policy forbids (test_cross_site_browser.py checks every tab under it)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server,
-                                  permissions=["microphone"])
+                                  permissions=["microphone"], bypass_csp=True)
     page = context.new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))

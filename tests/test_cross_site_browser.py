@@ -1,6 +1,6 @@
-"""Another site's page in a real Chromium cannot plant uploads in, or frame, the local server:
-``auralens serve`` on 127.0.0.1 (no accounts), and a second origin on another port serving the
-attacker's page."""
+"""Another site's page in a real Chromium cannot plant uploads in, or frame, the local server,
+and the page itself works under its Content-Security-Policy: ``auralens serve`` on 127.0.0.1
+(no accounts), and a second origin on another port serving the attacker's page."""
 import base64
 import contextlib
 import http.server
@@ -107,4 +107,38 @@ def test_another_site_cannot_frame_the_page(browser, server, attacker):
     })""", f"{server}/")
     framed = [f for f in page.frames if f != page.main_frame]
     assert framed and not framed[0].url.startswith(server)  # Chromium shows its error page instead
+    page.close()
+
+
+WATCH_CSP = """document.addEventListener("securitypolicyviolation",
+    (e) => (window.violations = window.violations || []).push(`${e.violatedDirective} ${e.blockedURI}`));"""
+
+
+def test_every_tab_works_under_the_content_security_policy(browser, server, tmp_path):
+    clip = tmp_path / "tone.wav"
+    clip.write_bytes(wav_bytes(harmonic_tone(330.0, 1.5)))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(120_000)
+    page.add_init_script(WATCH_CSP)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server}/")
+    page.wait_for_selector("#prototype-grid .card")
+    page.click("text=Which classes it confuses")
+    page.wait_for_selector("#confusion .main-svg")
+    page.goto(f"{server}/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.set_input_files("#file-input", str(clip))
+    page.wait_for_selector("#curves .main-svg")
+    page.goto(f"{server}/#/neighbours")
+    page.wait_for_selector("#neighbour-clip option", state="attached")
+    page.goto(f"{server}/#/concepts")
+    page.wait_for_selector("#tcav-run")
+    page.click("#tcav-run")
+    page.wait_for_selector("#tcav-result .main-svg")
+    violations = page.evaluate("window.violations || []")  # the tabs share one document
+    page.goto(f"{server}/docs")
+    page.wait_for_selector(".opblock")
+    violations += page.evaluate("window.violations || []")
+    assert violations == [] and errors == []
     page.close()
