@@ -33,8 +33,9 @@ def run_serve(args) -> int:
         n_users = len(storage.users())
         storage.close()
         if not n_users:
+            instead = " (or serve on 127.0.0.1)" if args.accounts == "auto" else ""
             print(f"auralens: error: serving on {args.host} needs accounts, and {data_dir} has none; make one "
-                  f"with `auralens users add NAME --data-dir {data_dir}` (or serve on 127.0.0.1)", file=sys.stderr)
+                  f"with `auralens users add NAME --data-dir {data_dir}`{instead}", file=sys.stderr)
             return 2
     elif not is_loopback(args.host):  # --accounts off
         print(f"auralens: warning: no accounts on {args.host}: whoever reaches this port can see, change and "
