@@ -26,6 +26,8 @@ from ..latent.model import KIND, LatentConfig, LatentPrototypeModel
 from ..latent.train import History, LatentTrainConfig, settings_for, train_latent
 from ..runtime import pick_device
 from ..weights import write_weights
+from ..corpus.sources import refuse_unheard_check
+from .augmentation import augment_training, resolve_augmentation
 from .record import RunOptions, readable, training_record
 
 HALF_PRECISION_PREFIXES = ("encoder.", "decoder.")  # stored as float16: halves the bundle's share
@@ -76,9 +78,12 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
     classes = table.labels
     if len(table.subset("train")) == 0:
         raise ValueError(f"The collection at {data} has no training clips.")
+    refuse_unheard_check({r.source for r in table.subset("train").records})
     # all clips in one call: the feature cache of a collection then holds every split at once
     feats = by_split(load_features(table, run.audio, classes, cache_dir=run.cache_dir, on_error=run.on_error,
                                    progress=run.progress))
+    feats["train"], augmented = augment_training(
+        feats["train"], resolve_augmentation(run.augmentation, data), run.audio, train_cfg.seed, run.progress)
     out = Path(out)
     bundle = new_or_existing_bundle(out, out.name, run.audio, classes)
     if options.judge not in (None, "auto"):
@@ -110,6 +115,7 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
         "encoder": ("the pretrained aiSFX network (Ma and Lerch, CC BY 4.0), frozen"
                     if encoder == "aisfx" else "trained here"),
         "weights_dtype": "float16 encoder and decoder" if options.half_precision else "float32",
+        "audio_augmentation": augmented,
     })
     entry = ModelEntry(id=model_id, kind=KIND, config=model_cfg.to_dict(), weights=rel, stages={}, training=training)
     bundle.models[model_id] = entry
