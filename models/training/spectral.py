@@ -48,7 +48,7 @@ def train_prototypes_into_bundle(
     feats = {s: load_features(t, run.audio, classes, cache_dir=run.cache_dir, on_error=run.on_error,
                               progress=progress)
              for s, t in splits.items()}
-    feats["train"], augmented = augment_training(
+    train, augmented = augment_training(
         feats["train"], resolve_augmentation(run.augmentation, data), run.audio, train_cfg.seed, progress)
     model_id = model_id or ("prototypes" if train_cfg.supervised else "clusters")
     out = Path(out)
@@ -58,7 +58,7 @@ def train_prototypes_into_bundle(
                                 fmin=run.audio.fmin, fmax=run.audio.mel_fmax, temperature_init=temperature_init)
     checkpoint = Checkpoint(checkpoint_folder(out, model_id))
     earlier = checkpoint.trained_seconds()
-    model, history = train_prototypes(feats["train"], feats["val"], model_cfg, train_cfg, checkpoint.folder, dev,
+    model, history = train_prototypes(train, feats["val"], model_cfg, train_cfg, checkpoint.folder, dev,
                                       progress)
     if not ctx.is_main:
         return None  # rank 0 evaluates and writes the bundle
