@@ -162,6 +162,7 @@ def render_notes(
         "-O", "float", "-T", "wav", "-F", str(wav_path),
         "-o", f"audio.period-size={BLOCK_SAMPLES}",
         "-o", "synth.cpu-cores=1",
+        "-o", "synth.dynamic-sample-loading=1",  # load only the samples played: 3x faster with .sf3
         "-o", "synth.chorus.active=0",
         "-o", "synth.reverb.active=1",
         "-o", "synth.reverb.room-size=0.2",
