@@ -157,3 +157,21 @@ def test_a_labelled_folder_with_a_notes_file_gives_its_records_notes(write_audio
     records = {r.path.name: r for r in read_collection(tmp_path / "mine").records}
     assert [n.pitch for n in records["a.wav"].notes] == [67, 69] and records["b.wav"].notes == ()
     assert records["a.wav"].source == ""
+
+
+@needs_second_edition
+def test_the_build_records_the_augmentation_asked_for_with_switched_off_kinds_off(tmp_path):
+    import json
+
+    from auralens.models.training.augmentation import resolve_augmentation
+
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "auralens.server.cli", "corpus", "build", "--soundfont",
+                             str(OPL3_SOUNDFONT), "--out", str(out), "--per-class", "1", "--melodies", "0",
+                             "--negatives", "0", "--concept-size", "0", "--no", "room", "codec", "--quiet"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    kinds = json.loads((out / "augmentation.json").read_text())["kinds"]
+    assert kinds == {"room": False, "eq": True, "noise": True, "level": True, "codec": False}
+    assert resolve_augmentation("corpus", out).kinds == kinds
+    assert "train-time augmentation: eq, noise, level" in result.stdout

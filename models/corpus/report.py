@@ -121,7 +121,8 @@ class BuildReport:
                 noun = "pitch" if len(pitches) == 1 else "pitches"
                 by_class.append(f"{label} {count} at {noun} {_pitch_ranges(pitches)}")
             lines.append(
-                f"  silent renders (peak < {SILENCE_DBFS:.0f} dBFS) dropped and redrawn: "
+                f"  silent renders (peak < {SILENCE_DBFS:.0f} dBFS) and phrases on keys without "
+                f"a sample dropped and redrawn: "
                 f"{len(self.redrawn)} ({'; '.join(by_class)})"
             )
         else:
