@@ -29,8 +29,8 @@ import numpy as np
 import soundfile
 from tqdm import tqdm
 
-from auralens.models.corpus.classes import Instrument
-from auralens.models.corpus.draws import Phrase, draw_phrase, stream_rng
+from auralens.models.corpus.classes import REVERB_VALUES, VELOCITY_DYNAMICS, VIBRATO_VALUES, Instrument
+from auralens.models.corpus.draws import HELD_MS_RANGE, NOTE_CLIP_MS, Phrase, draw_phrase, stream_rng
 from auralens.models.corpus.files import write_clip, write_csv_atomic
 from auralens.models.corpus.midi import MidiNote
 from auralens.models.corpus.render import SAMPLE_RATE, SILENCE_DBFS, peak_dbfs, render_notes
@@ -148,7 +148,7 @@ def draw_drum_loop(rng: np.random.Generator) -> DrumLoop:
             hits.append(int(rng.choice((CRASH, RIDE))))
         notes.extend(MidiNote(at, key, int(rng.integers(50, 121)), 80) for key in hits)
     notes = notes or [MidiNote(0, KICK, 100, 80)]
-    return DrumLoop(tuple(notes), clip_ms, tempo, int(rng.choice((0, 40, 100))))
+    return DrumLoop(tuple(notes), clip_ms, tempo, int(rng.choice(REVERB_VALUES)))
 
 
 def draw_other_program(rng: np.random.Generator, single: bool) -> Phrase:
@@ -162,11 +162,11 @@ def draw_other_program(rng: np.random.Generator, single: bool) -> Phrase:
     if not single:
         return draw_phrase(instrument, rng)
     pitch = int(rng.integers(instrument.low, instrument.high + 1))
-    held = int(rng.integers(300, 1801))
-    velocity = int(rng.choice((40, 64, 90, 120)))
+    held = int(rng.integers(HELD_MS_RANGE[0], HELD_MS_RANGE[1] + 1))
+    velocity = int(rng.choice(tuple(VELOCITY_DYNAMICS)))
     return Phrase(
         instrument.name, instrument.program, (MidiNote(0, pitch, velocity, held),),
-        int(rng.choice((0, 90))), int(rng.choice((0, 40, 100))), 2000, "", False, "steady",
+        int(rng.choice(VIBRATO_VALUES)), int(rng.choice(REVERB_VALUES)), NOTE_CLIP_MS, "", False, "steady",
     )
 
 
