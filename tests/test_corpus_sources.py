@@ -175,3 +175,18 @@ def test_the_build_records_the_augmentation_asked_for_with_switched_off_kinds_of
     assert kinds == {"room": False, "eq": True, "noise": True, "level": True, "codec": False}
     assert resolve_augmentation("corpus", out).kinds == kinds
     assert "train-time augmentation: eq, noise, level" in result.stdout
+
+
+def test_training_refuses_timgm6mb_clips_in_its_train_split(write_audio, tmp_path):
+    from auralens.models.prototypes.train import TrainConfig
+    from auralens.models.training.record import RunOptions
+    from auralens.models.training.spectral import train_prototypes_into_bundle
+
+    from .sounds import harmonic_tone
+
+    write_audio("check/flute/a.wav", harmonic_tone(440.0, 0.5))
+    (tmp_path / "check" / "manifest.csv").write_text("path,label,split,soundfont\nflute/a.wav,flute,train,TimGM6mb\n")
+    with pytest.raises(ValueError, match="unheard check"):
+        train_prototypes_into_bundle(tmp_path / "check", tmp_path / "bundle", TrainConfig(),
+                                     run=RunOptions(device="cpu", progress=False))
+    assert not (tmp_path / "bundle").exists()
