@@ -4,6 +4,9 @@ A collection is either a labelled folder (``<root>/<label>/<file>``) or a manife
 (``path,label[,split][,tag columns...]``, paths relative to the CSV). A folder that holds a
 ``manifest.csv`` is read through it. Clips without a split get one from
 :func:`auralens.models.corpus.splits.assign_splits` (70 % train, 10 % val, 20 % test per class).
+A ``soundfont`` column names each clip's source. A ``notes.csv`` beside the manifest (or in
+the labelled folder) annotates the clips' notes (``path,onset,offset,pitch,velocity``, times in
+seconds): each record then carries its notes. Sources and notes are optional everywhere.
 
 Features are computed once and kept in a cache file keyed by the audio settings and each
 file's path, size and modification time, so that later epochs and later runs read no audio.
@@ -15,7 +18,7 @@ import csv
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,7 @@ from tqdm import tqdm
 
 from .atomic import atomic_path
 from .audio import AudioConfig, AudioError, LogMel, load_audio
+from .corpus.files import NOTES_COLUMNS, NOTES_FILE
 from .corpus.splits import SPLITS, assign_splits
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3"}
@@ -36,13 +40,31 @@ class DatasetError(ValueError):
 
 
 @dataclass(frozen=True)
+class NoteEvent:
+    """One annotated note of a clip: on at ``onset`` and off at ``offset`` seconds from the
+    clip's start, MIDI ``pitch`` and ``velocity``."""
+
+    onset: float
+    offset: float
+    pitch: int
+    velocity: int
+
+
+@dataclass(frozen=True)
 class ClipRecord:
-    """One clip of a collection: where it is, its class, its split and its tags."""
+    """One clip of a collection: where it is, its class, its split, its tags and - when the
+    collection has a notes sidecar - its notes in time order."""
 
     path: Path
     label: str
     split: str
     tags: dict = field(default_factory=dict, hash=False, compare=False)
+    notes: tuple[NoteEvent, ...] = field(default=(), hash=False, compare=False)
+
+    @property
+    def source(self) -> str:
+        """The sample set that played the clip (the ``soundfont`` column; "" when not given)."""
+        return str(self.tags.get("soundfont") or "")
 
 
 @dataclass
@@ -92,10 +114,45 @@ def read_collection(source: str | Path, seed: int = 0) -> ClipTable:
     if not source.exists():
         raise DatasetError(f"There is no folder or file at {source}.")
     if source.is_file():
-        return _read_manifest(source, seed)
-    if (source / "manifest.csv").is_file():
-        return _read_manifest(source / "manifest.csv", seed)
-    return _read_folder(source, seed)
+        table = _read_manifest(source, seed)
+    elif (source / "manifest.csv").is_file():
+        table = _read_manifest(source / "manifest.csv", seed)
+    else:
+        table = _read_folder(source, seed)
+    sidecar = table.root / NOTES_FILE
+    if not sidecar.is_file():
+        return table
+    notes = read_notes(sidecar)
+    return ClipTable(table.root, [replace(r, notes=notes.get(r.path.resolve(), ())) for r in table.records],
+                     table.has_splits)
+
+
+def read_notes(path: str | Path) -> dict[Path, tuple[NoteEvent, ...]]:
+    """The notes sidecar at ``path``: resolved clip path -> its notes sorted by onset.
+
+    Paths in the file are relative to its folder. Raises :class:`DatasetError` for a file
+    that lacks a column or holds a value that is no number.
+
+    Examples
+    --------
+    >>> notes = read_notes("corpus/notes.csv")                 # doctest: +SKIP
+    >>> notes[Path("corpus/flute/flute_0000.flac").resolve()]  # doctest: +SKIP
+    (NoteEvent(onset=0.0, offset=0.871, pitch=81, velocity=64),)
+    """
+    path = Path(path)
+    out: dict[Path, list[NoteEvent]] = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = set(NOTES_COLUMNS) - set(reader.fieldnames or [])
+        if missing:
+            raise DatasetError(f"The notes file {path} lacks the column(s) {', '.join(sorted(missing))}.")
+        for line, row in enumerate(reader, start=2):
+            try:
+                event = NoteEvent(float(row["onset"]), float(row["offset"]), int(row["pitch"]), int(row["velocity"]))
+            except (TypeError, ValueError):
+                raise DatasetError(f"The notes file {path}, line {line}, holds a value that is no number.") from None
+            out.setdefault((path.parent / row["path"]).resolve(), []).append(event)
+    return {clip: tuple(sorted(events, key=lambda e: (e.onset, e.pitch))) for clip, events in out.items()}
 
 
 def _read_folder(root: Path, seed: int) -> ClipTable:

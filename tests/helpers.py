@@ -160,6 +160,18 @@ def needs_fluidsynth(test):
     )(test)
 
 
+# a second, small SoundFont (Debian opl3-soundfont) for builds from several sample sets, and
+# espeak-ng for the speech of the negatives
+OPL3_SOUNDFONT = Path("/usr/share/sounds/sf2/OPL-3_FM_128M.sf2")
+SECOND_EDITION_READY = FLUIDSYNTH_READY and OPL3_SOUNDFONT.is_file() and shutil.which("espeak-ng") is not None
+
+
+def needs_second_edition(test):
+    """Skip a test when the OPL-3 SoundFont or espeak-ng is missing (tests/run.sh installs them)."""
+    test = needs_fluidsynth(test)
+    return pytest.mark.skipif(not SECOND_EDITION_READY, reason="needs opl3-soundfont and espeak-ng")(test)
+
+
 # -- torch ------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def one_torch_thread() -> Iterator[None]:

@@ -2,6 +2,7 @@
 # Install everything the tests need, then run them. Extra arguments go to pytest.
 #   Debian packages (installed with apt-get when missing and running as root):
 #     fluidsynth, fluid-soundfont-gm  - render the test corpora
+#     opl3-soundfont, espeak-ng       - a second sample set and the speech of the negatives
 #     chromium                        - the end-to-end tests drive the page in a real browser
 #     docker.io, debootstrap,         - the container tests build the image (docker/build-local.sh),
 #     docker-compose                    run it and compose.yaml; the engine (dockerd) is started
@@ -13,6 +14,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
+[ -f /usr/share/sounds/sf2/OPL-3_FM_128M.sf2 ] || missing+=(opl3-soundfont)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "$(id -u)" = 0 ]; then  # the container tests need root for the engine and debootstrap
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)

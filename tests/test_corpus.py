@@ -82,6 +82,7 @@ def test_manifests_have_the_contract_columns_and_every_path_exists(corpus):
     assert CORPUS_COLUMNS == (
         "path", "label", "split", "pitch", "velocity", "duration", "vibrato", "reverb",
         "family", "register", "dynamics", "articulation",
+        "soundfont", "clip", "n_notes", "motion", "shape",
     )
 
 
@@ -269,7 +270,7 @@ def test_rebuild_in_place_replaces_the_earlier_clips(tmp_path):
     build_corpus(SOUNDFONT, tmp_path, per_class=3, **options)
     report = build_corpus(SOUNDFONT, tmp_path, per_class=1, audio_format="wav", **options)
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    assert files == ["manifest.csv", "oboe/oboe_0000.wav"]
+    assert files == ["manifest.csv", "notes.csv", "oboe/oboe_0000.wav"]
     assert report.n_clips == 1
 
 

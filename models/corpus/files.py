@@ -15,8 +15,16 @@ TAG_COLUMNS = (
     "pitch", "velocity", "duration", "vibrato", "reverb",
     "family", "register", "dynamics", "articulation",
 )
-CORPUS_COLUMNS = ("path", "label", "split", *TAG_COLUMNS)
-CONCEPT_COLUMNS = ("path", "concept", "label", *TAG_COLUMNS)
+# Second edition: the clip's source, whether it is a single note or a melody, and the melody's
+# number of notes, motion (stepwise/leaping) and dynamics shape (steady/crescendo/diminuendo).
+CLIP_COLUMNS = ("soundfont", "clip", "n_notes", "motion", "shape")
+CORPUS_COLUMNS = ("path", "label", "split", *TAG_COLUMNS, *CLIP_COLUMNS)
+CONCEPT_COLUMNS = ("path", "concept", "label", *TAG_COLUMNS, *CLIP_COLUMNS)
+# The sidecar beside a manifest: one row per note of every clip (times in seconds from the
+# clip's start, `offset` the note-off); auralens.models.data reads it.
+NOTES_FILE = "notes.csv"
+NOTES_COLUMNS = ("path", "onset", "offset", "pitch", "velocity")
+AUGMENTATION_FILE = "augmentation.json"  # the train-time augmentation a build asks for
 PCM16_FULL_SCALE = 32767
 
 

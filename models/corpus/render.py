@@ -1,7 +1,11 @@
-"""Render many single-note clips in one run of the `fluidsynth` program.
+"""Render many clips - single notes, phrases, drum loops - in one run of the `fluidsynth` program.
 
-The notes are laid out one per time slot in a Standard MIDI File, rendered once (so the
-SoundFont loads once) to a float WAV file, and each slot's first 2.0 s is cut out.
+The clips are laid out one per time slot in a Standard MIDI File, rendered once (so the
+SoundFont loads once) to a float WAV file, and each slot's first `clip_ms` is cut out.
+
+A clip to render is any object with `program`, `notes` (a tuple of `midi.MidiNote`),
+`vibrato` (CC1), `reverb` (CC91), `clip_ms`, `channel` and `bank`: `draws.Note`,
+`draws.Phrase`, `negatives.DrumLoop`.
 """
 
 from __future__ import annotations
@@ -9,13 +13,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
-from auralens.models.corpus.draws import Note
-from auralens.models.corpus.midi import NoteSlot, write_midi
+from auralens.models.corpus.draws import HELD_MS_RANGE, Note, Phrase
+from auralens.models.corpus.midi import MidiNote, NoteSlot, write_midi
 
 SAMPLE_RATE = 22_050
 CLIP_SECONDS = 2.0
@@ -46,6 +51,8 @@ SLOT_GRID_MS = 1280
 # 16-bit step (-90.3 dBFS): nothing bleeds into the next clip.
 SLOT_MS = 3 * SLOT_GRID_MS
 SLOT_MS_BY_PROGRAM = {46: 7 * SLOT_GRID_MS}  # harp
+# A phrase's slot leaves its last note the same room after note-off as a single note has
+# after the longest held note, and grows by whole grid steps.
 
 
 def find_fluidsynth() -> str:
@@ -85,13 +92,17 @@ def check_soundfont(path: str | Path) -> Path:
     with path.open("rb") as file:
         header = file.read(12)
     if header[:4] != b"RIFF" or header[8:12] != b"sfbk":
-        raise ValueError(f"{path} is not a SoundFont 2 (.sf2) file")
+        raise ValueError(f"{path} is not a SoundFont (.sf2 or .sf3) file")
     return path
 
 
-def slot_ms(note: Note) -> int:
-    """Length in milliseconds of the time slot that renders `note` (see SLOT_MS)."""
-    return SLOT_MS_BY_PROGRAM.get(note.instrument.program, SLOT_MS)
+def slot_ms(clip: Note | Phrase) -> int:
+    """Length in milliseconds of the time slot that renders `clip` (see SLOT_MS): a note's
+    program's slot, longer by whole grid steps for a clip whose last note-off comes later."""
+    base = SLOT_MS_BY_PROGRAM.get(clip.program, SLOT_MS) if clip.channel != 9 else SLOT_MS
+    last_off = max(note.onset_ms + note.held_ms for note in clip.notes)
+    needed = last_off + base - HELD_MS_RANGE[1]
+    return max(base, -(-needed // SLOT_GRID_MS) * SLOT_GRID_MS)
 
 
 def peak_dbfs(clip: np.ndarray) -> float:
@@ -105,21 +116,31 @@ def peak_dbfs(clip: np.ndarray) -> float:
     return float(20 * np.log10(peak)) if peak > 0 else float("-inf")
 
 
-def render_notes(
-    notes: Sequence[Note], soundfont: str | Path, workdir: str | Path, fluidsynth: str | None = None
-) -> np.ndarray:
-    """Render each note as a 2.0 s mono clip with one `fluidsynth` run.
+def clip_samples(clip: Note | Phrase) -> int:
+    """Length of a clip in samples at 22 050 Hz (a note: 44 100)."""
+    return clip.clip_ms * SAMPLE_RATE // 1000
 
-    Inputs: `notes` to render, `soundfont` a .sf2 file, `workdir` an existing directory for
-    the MIDI and WAV files of the run (removed afterwards), `fluidsynth` the program (found
-    on PATH when None). Output: float32 array of shape (len(notes), 44100), 22 050 Hz,
-    note onset at sample 0, full scale 1.0, stereo render averaged to mono.
+
+def render_notes(
+    notes: Sequence[Note | Phrase], soundfont: str | Path, workdir: str | Path,
+    fluidsynth: str | None = None, slot: int | None = None,
+) -> list[np.ndarray]:
+    """Render each clip (a note, a phrase, a drum loop) as a mono clip with one `fluidsynth` run.
+
+    Inputs: `notes` the clips to render, `soundfont` a .sf2 or .sf3 file, `workdir` an existing
+    directory for the MIDI and WAV files of the run (removed afterwards), `fluidsynth` the
+    program (found on PATH when None), `slot` a slot length in ms for every clip, a multiple of
+    `SLOT_GRID_MS` (None: `slot_ms` of each; shorter slots only for dry clips, whose sound the
+    next slot's All Sound Off cuts). Output: one float32 array per clip, of shape
+    (`clip_samples(clip)`,) - 44 100 for a note - at 22 050 Hz, the clip's time 0 at sample 0,
+    full scale 1.0, stereo render averaged to mono. Later notes of a phrase start within one
+    64-sample block (2.9 ms) of their written onset.
 
     Example:
         >>> sf2 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
         >>> clips = render_notes([Note("flute", 69, 90, 1000, 0, 40)], sf2, "/tmp")
-        >>> clips.shape
-        (1, 44100)
+        >>> clips[0].shape
+        (44100,)
     """
     program = fluidsynth or find_fluidsynth()
     workdir = Path(workdir)
@@ -128,11 +149,10 @@ def render_notes(
         starts_ms.append(now_ms)
         slots.append(
             NoteSlot(
-                now_ms, note.instrument.program, note.pitch, note.velocity,
-                note.held_ms, note.vibrato, note.reverb,
+                now_ms, note.program, note.notes, note.vibrato, note.reverb, note.channel, note.bank
             )
         )
-        now_ms += slot_ms(note)
+        now_ms += slot or slot_ms(note)
     midi_path = workdir / "notes.mid"
     wav_path = workdir / "notes.wav"
     write_midi(slots, now_ms, midi_path)
@@ -142,6 +162,7 @@ def render_notes(
         "-O", "float", "-T", "wav", "-F", str(wav_path),
         "-o", f"audio.period-size={BLOCK_SAMPLES}",
         "-o", "synth.cpu-cores=1",
+        "-o", "synth.dynamic-sample-loading=1",  # load only the samples played: 3x faster with .sf3
         "-o", "synth.chorus.active=0",
         "-o", "synth.reverb.active=1",
         "-o", "synth.reverb.room-size=0.2",
@@ -158,13 +179,59 @@ def render_notes(
             raise RuntimeError(
                 f"fluidsynth failed (exit status {result.returncode}): {result.stderr.strip()}"
             )
-        clips = np.empty((len(notes), CLIP_SAMPLES), dtype=np.float32)
+        clips = []
         with soundfile.SoundFile(wav_path) as rendered:
-            for row, start_ms in enumerate(starts_ms):
+            for note, start_ms in zip(notes, starts_ms):
                 rendered.seek(start_ms * SAMPLE_RATE // 1000 + BLOCK_SAMPLES)
-                frames = rendered.read(CLIP_SAMPLES, dtype="float32", always_2d=True)
-                clips[row] = frames.mean(axis=1)
+                frames = rendered.read(clip_samples(note), dtype="float32", always_2d=True)
+                clips.append(frames.mean(axis=1))
     finally:
         midi_path.unlink(missing_ok=True)
         wav_path.unlink(missing_ok=True)
     return clips
+
+
+PROBE_VELOCITY, PROBE_HELD_MS, PROBE_CLIP_MS = 64, 300, 1000
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """One key of one instrument, played dry for a short clip (see `playable_keys`)."""
+
+    label: str
+    program: int
+    notes: tuple[MidiNote, ...]
+    vibrato: int = 0
+    reverb: int = 0
+    clip_ms: int = PROBE_CLIP_MS
+    channel: int = 0
+    bank: int = 0
+
+
+def playable_keys(
+    instruments: Sequence, soundfont: str | Path, workdir: str | Path, fluidsynth: str | None = None
+) -> dict[str, frozenset[int]]:
+    """The keys of each instrument's range that `soundfont` has a sample for.
+
+    Renders every key once (velocity 64, held 0.3 s, dry, 1.28 s slots) in one `fluidsynth` run and keeps
+    those whose clip peaks at or above `SILENCE_DBFS`. Output: class name -> MIDI pitches.
+    Phrases are drawn again when one of their keys is missing, so that every annotated note
+    sounds.
+
+    Example:
+        >>> from auralens.models.corpus.classes import instrument_named
+        >>> keys = playable_keys([instrument_named("contrabass")], "/usr/share/sounds/sf2/FluidR3_GM.sf2", "/tmp")
+        >>> max(keys["contrabass"])
+        57
+    """
+    probes = [
+        _Probe(instrument.name, instrument.program, (MidiNote(0, pitch, PROBE_VELOCITY, PROBE_HELD_MS),))
+        for instrument in instruments
+        for pitch in range(instrument.low, instrument.high + 1)
+    ]
+    clips = render_notes(probes, soundfont, workdir, fluidsynth, slot=SLOT_GRID_MS)
+    keys: dict[str, set[int]] = {instrument.name: set() for instrument in instruments}
+    for probe, clip in zip(probes, clips):
+        if peak_dbfs(clip) >= SILENCE_DBFS:
+            keys[probe.label].add(probe.notes[0].pitch)
+    return {name: frozenset(pitches) for name, pitches in keys.items()}

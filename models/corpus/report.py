@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,11 +23,23 @@ def _pitch_ranges(pitches: set[int]) -> str:
 
 
 class Redraw(NamedTuple):
-    """A silent render that was dropped and redrawn: its class, pitch and why."""
+    """A silent render that was dropped and redrawn: its class, pitch, why, and its SoundFont."""
 
     label: str
     pitch: int
     reason: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SourceCounts:
+    """What one SoundFont gave a build: `clips` (of which `melodies`), by split, and how many
+    draws were dropped and redrawn (`redrawn`, concept-set clips included)."""
+
+    clips: int
+    melodies: int
+    splits: dict[str, int]
+    redrawn: int
 
 
 @dataclass
@@ -38,7 +50,10 @@ class BuildReport:
     `n_concept_clips` clips in `concept_sets` and `random_sets`, `concept_size` each;
     `redrawn` the silent renders that were dropped and redrawn; `peak_dbfs_min` and
     `peak_dbfs_max` the quietest and loudest clip peaks (dBFS) at render gain `gain`,
-    `n_clipped` the clips that reached full scale; `fluidsynth_runs`; `seconds` wall time.
+    `n_clipped` the clips that reached full scale; `fluidsynth_runs`; `seconds` wall time;
+    `sources` what each SoundFont gave (by source name, in build order); `negatives` clips per
+    kind of sound that is no class; `augmentation` the train-time augmentation recorded for
+    the corpus (None: none); `check_corpus` whether every clip is in the test split.
     """
 
     out: Path
@@ -59,6 +74,10 @@ class BuildReport:
     fluidsynth_runs: int
     seconds: float
     gain: float = RENDER_GAIN
+    sources: dict[str, SourceCounts] = field(default_factory=dict)
+    negatives: dict[str, int] = field(default_factory=dict)
+    augmentation: dict | None = None
+    check_corpus: bool = False
 
     def redrawn_per_class(self) -> dict[str, int]:
         """Silent renders dropped and redrawn, by class (classes with none left out).
@@ -85,8 +104,16 @@ class BuildReport:
         lines = [
             f"orchestra16: {self.n_clips} clips, {per_class}, {len(self.clips_per_class)} "
             f"classes, {self.audio_format}, seed {self.seed} -> {self.out}",
-            "  splits: " + ", ".join(f"{s} {self.split_counts.get(s, 0)}" for s in SPLITS),
+            "  splits: " + ", ".join(f"{s} {self.split_counts.get(s, 0)}" for s in SPLITS)
+            + (" (a check corpus: never to be trained on)" if self.check_corpus else ""),
         ]
+        for name, counts in self.sources.items():
+            lines.append(
+                f"  {name}: {counts.clips} clips ({counts.clips - counts.melodies} notes, "
+                f"{counts.melodies} melodies; "
+                + ", ".join(f"{s} {counts.splits.get(s, 0)}" for s in SPLITS)
+                + f"), {counts.redrawn} draws dropped and redrawn"
+            )
         if self.redrawn:
             by_class = []
             for label, count in self.redrawn_per_class().items():
@@ -94,7 +121,8 @@ class BuildReport:
                 noun = "pitch" if len(pitches) == 1 else "pitches"
                 by_class.append(f"{label} {count} at {noun} {_pitch_ranges(pitches)}")
             lines.append(
-                f"  silent renders (peak < {SILENCE_DBFS:.0f} dBFS) dropped and redrawn: "
+                f"  silent renders (peak < {SILENCE_DBFS:.0f} dBFS) and phrases on keys without "
+                f"a sample dropped and redrawn: "
                 f"{len(self.redrawn)} ({'; '.join(by_class)})"
             )
         else:
@@ -112,12 +140,21 @@ class BuildReport:
             )
         else:
             lines.append("  concept sets: none")
+        if self.negatives:
+            lines.append(
+                f"  negatives (no class): {sum(self.negatives.values())} ("
+                + ", ".join(f"{kind} {n}" for kind, n in self.negatives.items()) + ")"
+            )
+        if self.augmentation is not None:
+            used = [kind for kind, on in self.augmentation["kinds"].items() if on]
+            lines.append(f"  train-time augmentation: {', '.join(used) or 'none'} (augmentation.json)")
         lines.append(
             f"  clip peaks {self.peak_dbfs_min:.1f} to {self.peak_dbfs_max:.1f} dBFS at render "
             f"gain {self.gain}; {self.n_clipped} clipped at full scale"
         )
         lines.append(
-            f"  {self.fluidsynth_runs} fluidsynth runs ({self.soundfont.name}), "
+            f"  {self.fluidsynth_runs} fluidsynth runs "
+            f"({', '.join(self.sources) if self.sources else self.soundfont.name}), "
             f"{self.seconds:.1f} s"
         )
         return "\n".join(lines)

@@ -26,6 +26,8 @@ from ..latent.model import KIND, LatentConfig, LatentPrototypeModel
 from ..latent.train import History, LatentTrainConfig, settings_for, train_latent
 from ..runtime import pick_device
 from ..weights import write_weights
+from ..corpus.sources import refuse_unheard_check
+from .augmentation import augment_training, resolve_augmentation
 from .record import RunOptions, readable, training_record
 
 HALF_PRECISION_PREFIXES = ("encoder.", "decoder.")  # stored as float16: halves the bundle's share
@@ -76,25 +78,28 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
     classes = table.labels
     if len(table.subset("train")) == 0:
         raise ValueError(f"The collection at {data} has no training clips.")
+    refuse_unheard_check({r.source for r in table.subset("train").records})
     # all clips in one call: the feature cache of a collection then holds every split at once
     feats = by_split(load_features(table, run.audio, classes, cache_dir=run.cache_dir, on_error=run.on_error,
                                    progress=run.progress))
+    train, augmented = augment_training(
+        feats["train"], resolve_augmentation(run.augmentation, data), run.audio, train_cfg.seed, run.progress)
     out = Path(out)
     bundle = new_or_existing_bundle(out, out.name, run.audio, classes)
     if options.judge not in (None, "auto"):
         bundle.entry(options.judge)  # fail now, not after training, when there is no such model
-    model_cfg = latent_config(len(classes), feats["train"], run.audio, options, encoder)
+    model_cfg = latent_config(len(classes), train, run.audio, options, encoder)
     train_cfg = settings_for(model_cfg, train_cfg)  # what is recorded is what applied
     checkpoint = Checkpoint(checkpoint_folder(out, model_id))
     earlier = checkpoint.trained_seconds()
-    model, history = train_latent(feats["train"], feats["val"], model_cfg, train_cfg, checkpoint.folder, dev,
+    model, history = train_latent(train, feats["val"], model_cfg, train_cfg, checkpoint.folder, dev,
                                   run.progress)
     if not history.finished:
         raise TrainingInterrupted(f"Training stopped after {history.epoch} autoencoder epochs (the epoch limit); "
                                   f"run the same command again to resume from {checkpoint.folder}.")
 
     rel = store_weights(model, out, model_id, options.half_precision)
-    nearest = store_nearest_clips(out, model_id, model, history, feats["train"], table.root, run.audio)
+    nearest = store_nearest_clips(out, model_id, model, history, train, table.root, run.audio)
     log = history.prototype_log
     epochs = {
         "epochs": history.epoch, "prototype_epochs": history.prototype_epochs,
@@ -110,6 +115,7 @@ def train_latent_into_bundle(data: str | Path, out: str | Path, train_cfg: Laten
         "encoder": ("the pretrained aiSFX network (Ma and Lerch, CC BY 4.0), frozen"
                     if encoder == "aisfx" else "trained here"),
         "weights_dtype": "float16 encoder and decoder" if options.half_precision else "float32",
+        "audio_augmentation": augmented,
     })
     entry = ModelEntry(id=model_id, kind=KIND, config=model_cfg.to_dict(), weights=rel, stages={}, training=training)
     bundle.models[model_id] = entry

@@ -11,6 +11,7 @@ import torch
 
 from .. import distributed
 from ..audio import AudioConfig
+from ..augment import AugmentConfig
 from ..data import FeatureSet
 
 
@@ -24,6 +25,9 @@ class RunOptions:
     progress: bool = True  # progress bars
     audio: AudioConfig = AudioConfig()  # the bundle's audio settings (a new bundle takes them)
     command: str | None = None  # the command recorded in the bundle (None: this process's arguments)
+    # train-time augmentation of the waveforms (an AugmentConfig; "corpus": what the
+    # collection's augmentation.json asks for, if it has one; None: none)
+    augmentation: AugmentConfig | str | None = None
 
 
 def readable(log: list[dict], digits: int = 5) -> list[dict]:

@@ -14,6 +14,8 @@ from ..metrics import SUMMARY
 from ..prototypes.model import KIND, PrototypeConfig, PrototypeModel
 from ..prototypes.train import TrainConfig, stage_weights, train_prototypes
 from ..prototypes.transforms import STAGES
+from ..corpus.sources import refuse_unheard_check
+from .augmentation import augment_training, resolve_augmentation
 from .record import RunOptions, readable, training_record
 
 
@@ -42,9 +44,12 @@ def train_prototypes_into_bundle(
     splits = {s: table.subset(s) for s in ("train", "val", "test")}
     if len(splits["train"]) == 0:
         raise ValueError(f"The collection at {data} has no training clips.")
+    refuse_unheard_check({r.source for r in splits["train"].records})
     feats = {s: load_features(t, run.audio, classes, cache_dir=run.cache_dir, on_error=run.on_error,
                               progress=progress)
              for s, t in splits.items()}
+    train, augmented = augment_training(
+        feats["train"], resolve_augmentation(run.augmentation, data), run.audio, train_cfg.seed, progress)
     model_id = model_id or ("prototypes" if train_cfg.supervised else "clusters")
     out = Path(out)
     bundle = new_or_existing_bundle(out, out.name, run.audio, classes)
@@ -53,7 +58,7 @@ def train_prototypes_into_bundle(
                                 fmin=run.audio.fmin, fmax=run.audio.mel_fmax, temperature_init=temperature_init)
     checkpoint = Checkpoint(checkpoint_folder(out, model_id))
     earlier = checkpoint.trained_seconds()
-    model, history = train_prototypes(feats["train"], feats["val"], model_cfg, train_cfg, checkpoint.folder, dev,
+    model, history = train_prototypes(train, feats["val"], model_cfg, train_cfg, checkpoint.folder, dev,
                                       progress)
     if not ctx.is_main:
         return None  # rank 0 evaluates and writes the bundle
@@ -68,6 +73,7 @@ def train_prototypes_into_bundle(
         training=training_record(train_cfg, data, feats, {"epochs": history.epoch, "history": readable(history.log)},
                                  history.calls, time.perf_counter() - started + earlier, model, dev, run.command),
     )
+    entry.training["audio_augmentation"] = augmented
     bundle.models[model_id] = entry
     held_out = "test" if len(feats["test"]) else "val"
     entry.metrics = stage_metrics(bundle, model_id, model, held_out, feats[held_out], dev)

@@ -11,6 +11,29 @@ def _in_calls(training: dict) -> str:
     return f", {training['calls']} calls" if training.get("calls", 1) > 1 else ""
 
 
+def _augmentation(args):
+    """``--audio-augment``: "corpus" (what the collection asks for), "none", or kinds to use."""
+    from auralens.models.augment import AugmentConfig
+
+    choice = args.audio_augment
+    if choice == ["corpus"]:
+        return "corpus"
+    if choice == ["none"]:
+        return None
+    return AugmentConfig(views=args.augment_views).only(choice)
+
+
+def _add_augmentation_options(parser) -> None:
+    from auralens.models.augment import KINDS
+
+    parser.add_argument("--audio-augment", nargs="+", default=["corpus"], metavar="KIND",
+                        help="train-time augmentation of the clips' audio: corpus (default: what the collection's "
+                             "augmentation.json asks for; none when it has none), none, or kinds among "
+                             + ", ".join(KINDS))
+    parser.add_argument("--augment-views", type=int, default=1,
+                        help="augmented copies of each training clip with --audio-augment KIND... (default 1)")
+
+
 def run_prototypes(args) -> int:
     from auralens.models.prototypes.train import TrainConfig
     from auralens.models.runtime import keep_freed_memory
@@ -26,7 +49,8 @@ def run_prototypes(args) -> int:
     entry = train_prototypes_into_bundle(
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
         temperature_init=args.temperature_init,
-        run=RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet))
+        run=RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet,
+                       augmentation=_augmentation(args)))
     if entry is None:  # another process of a torchrun launch: rank 0 reports
         return 0
     m = entry.metrics
@@ -56,7 +80,8 @@ def run_latent(args) -> int:
         args.data, args.out, cfg,
         LatentOptions(protos_per_class=args.protos_per_class, model_id=args.model_id, latent_dim=args.latent_dim,
                       judge=None if args.judge == "none" else args.judge, encoder=args.encoder),
-        RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet))
+        RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet,
+                   augmentation=_augmentation(args)))
     m, d = entry.metrics, entry.metrics["decoded"]
     print(f"model '{entry.id}' saved in {args.out} after {entry.training['epochs']} autoencoder and "
           f"{entry.training['prototype_epochs']} prototype epochs ({entry.training['wall_time_s']:.0f} s"
@@ -100,6 +125,7 @@ def add_commands(sub) -> None:
     protos.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     protos.add_argument("--compile", action="store_true",
                         help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")
+    _add_augmentation_options(protos)
     protos.set_defaults(func=run_prototypes)
 
     latent = train.add_parser("latent", help="latent prototypes in an autoencoder's space, heard through its decoder")
@@ -135,4 +161,5 @@ def add_commands(sub) -> None:
                         help="model of the bundle that also classifies decoded clips (auto: the first "
                              "supervised spectral prototype model; none: no judge)")
     latent.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    _add_augmentation_options(latent)
     latent.set_defaults(func=run_latent)
