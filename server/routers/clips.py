@@ -24,7 +24,7 @@ def clip_out(clip: ClipRef) -> Clip:
 
 
 @router.post("", status_code=201, response_model=Clip,
-             responses=UPLOAD)
+             responses=UPLOAD, form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 64 * 1024})
 async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/Vorbis, Opus or MP3"),
                       *, state: State) -> Clip:
     """Upload a recording. It is checked (decodable, not empty, not silent, not too long) and kept."""
@@ -41,7 +41,7 @@ async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/V
     ext = EXTENSIONS.get(audio.source_format, audio.source_format.lower())
     name = (file.filename or "recording").rsplit("/", 1)[-1]
     clip = state.storage.add_upload(data, name, ext, audio.duration_s, audio.source_sample_rate,
-                                    audio.source_channels)
+                                    audio.source_channels, canonical=(audio.samples, audio.sample_rate))
     return clip_out(state.upload_ref(clip))
 
 

@@ -9,8 +9,10 @@ from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYE
 from ..concept_jobs import discovery_job, tcav_job
 from ..deps import State
 from ..errors import COMMON, Conflict, Invalid, NotFound
+from ..names import clean_name, name_key
 from ..schemas import Concept, ConceptIn, DiscoveryRequest, JobStarted, TCAVRequest
 from ..state import AppState
+from ..storage import NameTaken
 
 router = APIRouter(tags=["concepts"], responses=COMMON)
 MIN_CLIPS = 20
@@ -57,10 +59,19 @@ def create_concept(concept: ConceptIn, state: State) -> Concept:
     missing = [i for i in ids if i not in state.corpus and state.storage.clip(i) is None]
     if missing:
         raise Invalid(f"These clips do not exist: {', '.join(missing[:5])}{' and more' if len(missing) > 5 else ''}.")
-    name = concept.name.strip()
-    if any(c["name"].lower() == name.lower() for c in builtin_concepts(state) + state.storage.concepts()):
-        raise Conflict(f"There is already a concept called '{name}'; choose another name.")
-    return out(user_concept(state.storage.add_concept(name, concept.description.strip(), ids)))
+    name = clean_name(concept.name)
+    if not name:
+        raise Invalid("A concept needs a name with at least one visible character.")
+    key = name_key(name)
+    taken = Conflict(f"There is already a concept called '{name}' (or one that reads the same); "
+                     "choose another name.")
+    if any(name_key(c["name"]) == key for c in builtin_concepts(state) + state.storage.concepts()):
+        raise taken
+    try:
+        stored = state.storage.add_concept(name, concept.description.strip(), ids, name_key=key)
+    except NameTaken:  # created at the same moment by another request
+        raise taken from None
+    return out(user_concept(stored))
 
 
 @router.get("/api/concepts/{concept_id}", response_model=Concept)
