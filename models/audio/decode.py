@@ -72,7 +72,7 @@ def _open(source: AudioSource):
 
 
 def _too_long(seconds: float | None, max_seconds: float) -> AudioTooLong:
-    length = "longer than the limit" if seconds is None else f"{_describe_seconds(seconds)} long; the limit is"
+    length = "longer than the limit of" if seconds is None else f"{_describe_seconds(seconds)} long; the limit is"
     return AudioTooLong(f"The clip is {length} {_describe_seconds(max_seconds)}. Cut it shorter and try again.")
 
 
