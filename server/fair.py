@@ -3,8 +3,8 @@
 Each piece of work belongs to an *asker* (a user, or a client address: see
 :func:`auralens.server.deps.asker_key`) and a *lane* within it (the connection it came on).
 Whenever a thread falls free it takes, of the work waiting, the oldest of the asker that has the
-least running, and within that asker of the lane that has the least running - so a newcomer
-never waits behind a queue that someone else filled. Long work (a rendering, a long clip) never
+least running (of those, the one served longest ago), and within that asker of the lane that has
+the least running - so a newcomer never waits behind a queue that someone else filled. Long work (a rendering, a long clip) never
 takes the last free thread, which stays for the short requests of everyone else.
 
 The queue is bounded in all (``capacity``) and per asker (``share``); beyond either,
@@ -57,6 +57,8 @@ class FairQueue:
         self._running_long = 0
         self._running = 0
         self._seq = itertools.count()
+        self._dispatches = itertools.count()
+        self._last: dict[str, int] = {}  # asker or lane -> when it last had work started
         self._closing = False
         self._initializer = initializer
         self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True) for i in range(workers)]
@@ -107,8 +109,10 @@ class FairQueue:
         candidates = [w for w in self._waiting if self._eligible(w)]
         if not candidates:
             return None
-        work = min(candidates, key=lambda w: (self._running_askers[w.asker], self._running_lanes[w.lane], w.seq))
+        work = min(candidates, key=lambda w: (self._running_askers[w.asker], self._last.get(w.asker, -1),
+                                              self._running_lanes[w.lane], self._last.get(w.lane, -1), w.seq))
         self._waiting.remove(work)
+        self._last[work.asker] = self._last[work.lane] = next(self._dispatches)
         self._running += 1
         self._running_askers[work.asker] += 1
         self._running_lanes[work.lane] += 1

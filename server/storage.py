@@ -13,6 +13,7 @@ no row ever names a missing or half-written file. Paths never come from clients.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import secrets
 import sqlite3
@@ -181,8 +182,10 @@ class Storage:
         """Keep an upload's decoded mono audio ``samples`` ``(n,)`` at ``sample_rate`` Hz at
         ``path`` (its :meth:`canonical_path`), so that it is decoded once."""
         if not path.is_file():
+            buf = io.BytesIO()  # encoded first: written by Python, a full disk is a plain OSError
+            sf.write(buf, samples, int(sample_rate), format="WAV", subtype="FLOAT")
             with atomic_path(path) as tmp:
-                sf.write(tmp, samples, int(sample_rate), format="WAV", subtype="FLOAT")
+                tmp.write_bytes(buf.getbuffer())
 
     def add_upload(self, data: bytes, name: str, ext: str, duration_s: float, sample_rate: int,
                    channels: int, canonical: tuple[np.ndarray, int] | None = None) -> StoredClip:
@@ -196,11 +199,19 @@ class Storage:
         self._check_intact()
         sha = hashlib.sha256(data).hexdigest()
         path = self.audio_path(sha, ext)
-        if not path.is_file():  # the same bytes uploaded twice share one file
-            with atomic_path(path) as tmp:
-                tmp.write_bytes(data)
-        if canonical is not None:
-            self.keep_canonical(self.canonical_path(sha, canonical[1]), *canonical)
+        written = []
+        try:
+            if not path.is_file():  # the same bytes uploaded twice share one file
+                with atomic_path(path) as tmp:
+                    tmp.write_bytes(data)
+                written.append(path)
+            if canonical is not None and not self.canonical_path(sha, canonical[1]).is_file():
+                self.keep_canonical(self.canonical_path(sha, canonical[1]), *canonical)
+                written.append(self.canonical_path(sha, canonical[1]))
+        except OSError:  # e.g. a full disk: leave nothing behind that no row names
+            for p in written:
+                p.unlink(missing_ok=True)
+            raise
         clip = StoredClip(new_id("u"), "upload", name[:200], sha, ext, float(duration_s), int(sample_rate),
                           int(channels), _now())
         with self._transaction() as db:
