@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,6 +16,7 @@ import soundfile as sf
 from auralens.models.audio import load_audio, log_mel
 from auralens.models.bundle import Bundle, best_clips, load_bundle, read_concept_sets, read_corpus, read_nearest_clips
 from auralens.models.latent import prototype_log_mel
+from auralens.models.runtime import release_freed_memory
 from auralens.models.concepts import ConceptCache, describe_layers
 from auralens.models.embeddings import load_spaces
 from auralens.models.kinds import kind_of, kinds_showing
@@ -28,6 +30,7 @@ from .lru import LRU
 from .storage import Storage, StoredClip
 
 log = logging.getLogger("auralens")
+SPIKE_S = 0.5  # model work longer than this may have left much freed memory behind
 
 
 class LoadedModel(NamedTuple):
@@ -120,9 +123,19 @@ class AppState:
         ``long``: work that may take seconds (a rendering). A full queue, or an asker holding
         their whole share, is :class:`Busy` (the client may retry)."""
         asker, lane = ASKER.get()
+        started = time.monotonic()
         future = self._queue.submit(asker, lane, _inference, fn, *args, long=long)
-        future.add_done_callback(lambda _: self._start_background())
+        future.add_done_callback(lambda _: self._idle(time.monotonic() - started > SPIKE_S))
         return await asyncio.wrap_future(future)
+
+    def _idle(self, after_spike: bool) -> None:
+        """After a piece of work: when the workers fall idle, start the best-effort work, or -
+        after work that took long (a long clip, a rendering) - give the memory it freed back
+        to the system, so that the server returns near its working set."""
+        if not self._queue.pending:
+            if after_spike and self._background is None:
+                release_freed_memory()
+            self._start_background()
 
     def run_when_idle(self, fn) -> None:
         """Best-effort work for later (e.g. rendering sounds a user is likely to play next):

@@ -17,7 +17,7 @@ from auralens.server.config import Settings
 from auralens.server.errors import Busy
 from auralens.server.fair import FairQueue
 
-from .helpers import upload, wait_for_job, wait_until, wav_bytes
+from .helpers import upload, wait_for_job, wav_bytes
 from .hostile_files import gsm_wav, long_wav, wav_at
 from .sounds import SR, harmonic_tone
 
