@@ -23,6 +23,8 @@ from typing import Callable
 from .errors import Busy
 
 ASKER: ContextVar[tuple[str, str]] = ContextVar("asker", default=("server", "server"))  # (asker, lane) of a request
+LONG_AUDIO_S = 5.0  # model work on more audio than this, in seconds, is long work
+LONG_UPLOAD_BYTES = 2**20  # decoding an upload larger than this is long work
 SHUTTING_DOWN = "The server is shutting down; try again when it is back."
 
 

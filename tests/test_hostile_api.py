@@ -1,6 +1,7 @@
 """The smaller defects a hostile or unlucky user found, through the API: files that decoded but
 broke on use, look-alike and racing concept names, exports that never went away, a data folder
 deleted under the server, a full disk, nonsense limits - each a clear 4xx (or 507), never a 500."""
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -195,3 +197,17 @@ def test_nonsense_limits_are_one_line_and_exit_2(option, value):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == f"auralens: error: {option} must be a positive number, not {float(value)!r}."
+
+
+def test_an_upload_is_decoded_once_its_mono_audio_kept_beside_it(client):
+    from auralens.models.audio import load_audio
+
+    from .hostile_files import flac_bytes
+
+    stereo = np.stack([harmonic_tone(220.0, 1.0), harmonic_tone(330.0, 1.0)], axis=1)
+    data = flac_bytes(stereo, 44_100)
+    clip = upload(client, data, "stereo.flac").json()
+    storage = client.app.state.auralens.storage
+    kept = storage.canonical_path(hashlib.sha256(data).hexdigest(), SR)
+    np.testing.assert_array_equal(load_audio(kept, max_seconds=None).samples, load_audio(data).samples)
+    assert client.get(clip["audio_url"]).status_code == 200

@@ -14,6 +14,7 @@ from auralens.models.prototypes.analysis import transforms_in_units
 from ..deps import State
 from ..errors import COMMON, NotFound
 from ..exports import expire_exports, export_analysis, export_path
+from ..fair import LONG_AUDIO_S
 from ..renders import prerender, reconstruction, reconstruction_wavs, render_key, render_window
 from ..schemas import Analysis, AnalysisRequest, JobStarted, Reconstruction
 from ..state import AppState
@@ -37,7 +38,8 @@ async def create_analysis(request: AnalysisRequest, state: State) -> Analysis:
     clip = state.find_clip(request.clip_id)
     model_id, model = state.model(request.model)
     analyse = kind_of(model).analyse
-    body = await state.run(lambda: analyse(model, state.clip_features(clip), state.bundle.classes, state.bundle.audio))
+    body = await state.run(lambda: analyse(model, state.clip_features(clip), state.bundle.classes, state.bundle.audio),
+                           long=clip.duration_s > LONG_AUDIO_S)
     analysis_id = state.storage.add_analysis(clip.id, model_id, state.bundle.name, body)
     found = stored_analysis(state, analysis_id)
     if clip.duration_s <= 30:  # long clips: render on demand only
@@ -71,7 +73,7 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
                               spectrogram=spectrogram_for_display(rec, cfg), transforms=curves,
                               audio_url=f"/api/analyses/{analysis_id}/reconstructions/{k}/audio.wav?stage={stage}")
 
-    return await state.run(work)
+    return await state.run(work, long=state.find_clip(found["clip_id"]).duration_s > LONG_AUDIO_S)
 
 
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
@@ -89,7 +91,8 @@ async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stag
     window = render_window(state, cfg.n_frames(int(round(clip.duration_s * cfg.sample_rate))), start_s)
     cached = state.renders.get(render_key(analysis_id, k, stage, window.start))
     if cached is None:
-        cached = (await state.run(reconstruction_wavs, state, found, [(k, stage)], start_s, long=True))[0]
+        cached = (await state.run(reconstruction_wavs, state, found, [(k, stage)], start_s,
+                                  long=window.end_s - window.start_s > LONG_AUDIO_S))[0]
     data, gain_db = cached
     return Response(data, media_type="audio/wav", headers={
         "X-Gain-Db": f"{gain_db:.2f}", "X-Start-S": f"{window.start_s:.3f}", "X-End-S": f"{window.end_s:.3f}"})
