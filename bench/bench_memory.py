@@ -4,8 +4,8 @@ told to keep freed memory (``keep_freed_memory``), and what that costs in speed.
 Run: python bench/bench_memory.py
 
 For each setting, starts `auralens serve` on a free port with a fresh data folder, uploads and
-analyses a 10-minute clip and renders four windows of it (the spike), then makes 20 analyses of
-a 2 s clip. Prints the peak resident memory (VmHWM), the resident memory after the spike and
+analyses a 10-minute clip and renders four windows of it (the spike), waits a second, then
+makes 20 analyses of a 2 s clip. Prints the peak resident memory (VmHWM), the resident memory after the spike and
 after the short work (VmRSS), and the median time of a short analysis.
 """
 from __future__ import annotations
@@ -68,6 +68,7 @@ def measure(prelude: str) -> dict:
                 analysis = c.post("/api/analyses", json={"clip_id": long_id}).json()
                 for k in range(4):
                     c.get(f"/api/analyses/{analysis['id']}/reconstructions/{k}/audio.wav", params={"start_s": 60 * k})
+                time.sleep(1)  # the workers fall idle: the server hands freed memory back
                 after_spike = memory(server.pid)
                 short_id = c.post("/api/clips", files={"file": ("short.wav", tone(2, 330))}).json()["id"]
                 times = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import Counter
 from concurrent.futures import Future
 from contextvars import ContextVar
@@ -42,15 +43,18 @@ class _Work:
 class FairQueue:
     """``workers`` threads running submitted work, shared fairly between askers.
 
-    ``initializer()`` runs once on each thread. A refusal says ``busy`` (the queue is full) or
-    that the asker has ``share`` ``noun`` already, with ``retry_after`` seconds.
+    ``initializer()`` runs once on each thread; ``on_idle(longest_s)`` on the thread that
+    finished the last piece of work whenever none is left waiting or running, with the longest
+    time one piece took since the last time. A refusal says ``busy`` (the queue is full) or that
+    the asker has ``share`` ``noun`` already, with ``retry_after`` seconds.
     """
 
     def __init__(self, workers: int, capacity: int, share: int, name: str, initializer: Callable | None = None,
                  noun: str = "requests", busy: str = "The server is busy with other analyses; try again in a moment.",
-                 retry_after: int = 2):
+                 retry_after: int = 2, on_idle: Callable[[float], None] | None = None):
         self.workers, self.capacity, self.share = workers, capacity, share
         self.noun, self.busy, self.retry_after = noun, busy, retry_after
+        self._on_idle, self._longest = on_idle, 0.0
         self._cond = threading.Condition()
         self._waiting: list[_Work] = []
         self._held: Counter = Counter()  # asker -> work waiting or running
@@ -132,6 +136,7 @@ class FairQueue:
                         return
                     self._cond.wait()
                     work = self._take()
+            started = time.monotonic()
             if work.future.set_running_or_notify_cancel():
                 try:
                     work.future.set_result(work.fn(*work.args))
@@ -145,7 +150,12 @@ class FairQueue:
                 self._held[work.asker] -= 1
                 for counter in (self._running_askers, self._running_lanes, self._held):
                     counter += Counter()  # drop the zeros
+                self._longest = max(self._longest, time.monotonic() - started)
+                idle = not self._waiting and not self._running and not self._closing
+                longest, self._longest = (self._longest, 0.0) if idle else (0.0, self._longest)
                 self._cond.notify_all()
+            if idle and self._on_idle is not None:
+                self._on_idle(longest)
 
     def close(self, wait: bool = True) -> list:
         """Take no more work, cancel what waits (its futures raise ``Busy``), let the running

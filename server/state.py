@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -87,7 +86,7 @@ class AppState:
         # single clip's analysis run twice as fast that way off the main thread, and the
         # workers share the cores between concurrent requests instead of contending.
         self._queue = FairQueue(self.settings.workers, self.settings.queue_size, self.settings.asker_queue, "model",
-                                initializer=lambda: torch.set_num_threads(1))
+                                initializer=lambda: torch.set_num_threads(1), on_idle=self._idle)
 
     def model(self, model_id: str | None) -> LoadedModel:
         """A model of the bundle by id (None: the bundle's first); an unknown id is :class:`NotFound`."""
@@ -123,18 +122,17 @@ class AppState:
         ``long``: work that may take seconds (a rendering). A full queue, or an asker holding
         their whole share, is :class:`Busy` (the client may retry)."""
         asker, lane = ASKER.get()
-        started = time.monotonic()
         future = self._queue.submit(asker, lane, _inference, fn, *args, long=long)
-        future.add_done_callback(lambda _: self._idle(time.monotonic() - started > SPIKE_S))
         return await asyncio.wrap_future(future)
 
-    def _idle(self, after_spike: bool) -> None:
-        """After a piece of work: when the workers fall idle, start the best-effort work, or -
-        after work that took long (a long clip, a rendering) - give the memory it freed back
-        to the system, so that the server returns near its working set."""
-        if not self._queue.pending:
-            if after_spike and self._background is None:
+    def _idle(self, longest_s: float) -> None:
+        """The workers have fallen idle: start the best-effort work, or - after work that took
+        long (a long clip, a rendering) - give the memory it freed back to the system, so that
+        the server returns near its working set."""
+        if self._background is None:
+            if longest_s > SPIKE_S:
                 release_freed_memory()
+        else:
             self._start_background()
 
     def run_when_idle(self, fn) -> None:
