@@ -163,7 +163,7 @@ class JobStarted(BaseModel):
 class Job(BaseModel):
     id: str
     kind: str = Field(description="what the job does: 'export', 'tcav', 'discovery'")
-    status: str = Field(description="queued, running, done or failed")
+    status: str = Field(description="queued, running, done, failed, or interrupted (the server stopped)")
     progress: float = Field(description="how far it got, 0..1")
     params: dict = Field(description="what was asked")
     result: dict | None = Field(None, description="the outcome, when done")
