@@ -48,8 +48,6 @@ def memory(pid: int) -> dict:
 
 
 def measure(prelude: str) -> dict:
-    from auralens.server.config import ServeDefaults  # noqa: F401  (the package is importable)
-
     with socket_port() as port, tempfile.TemporaryDirectory() as data:
         code = prelude + ("from auralens.server.cli import main; import sys; "
                           f"sys.exit(main(['serve', '--device', 'cpu', '--port', '{port}', '--data-dir', '{data}']))")

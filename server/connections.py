@@ -67,7 +67,7 @@ def guarded_protocol(settings: Settings) -> type[H11Protocol]:
 
         def _headers_too_slow(self) -> None:
             self._header_timer = None
-            if self.conn.their_state in (h11.IDLE,) and not self.transport.is_closing():
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
                 self.transport.close()  # no request came whole in time: nothing to answer
 
         def handle_events(self) -> None:

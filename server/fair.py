@@ -29,6 +29,11 @@ LONG_UPLOAD_BYTES = 2**20  # decoding an upload larger than this is long work
 SHUTTING_DOWN = "The server is shutting down; try again when it is back."
 
 
+def _drop_zeros(counter: Counter) -> None:
+    for key in [k for k, n in counter.items() if n <= 0]:
+        del counter[key]
+
+
 @dataclass
 class _Work:
     seq: int
@@ -149,7 +154,7 @@ class FairQueue:
                 self._running_long -= work.long
                 self._held[work.asker] -= 1
                 for counter in (self._running_askers, self._running_lanes, self._held):
-                    counter += Counter()  # drop the zeros
+                    _drop_zeros(counter)
                 self._longest = max(self._longest, time.monotonic() - started)
                 idle = not self._waiting and not self._running and not self._closing
                 longest, self._longest = (self._longest, 0.0) if idle else (0.0, self._longest)
