@@ -7,7 +7,7 @@ Starts `auralens serve` on a free local port with a temporary data directory, th
 a clip (25 %), fetch a reconstruction's audio (25 %) or its spectrogram (10 %), play a
 prototype (10 %), list corpus clips (10 %), neighbours of a clip (10 %, when the bundle has
 embedding spaces; otherwise another analysis). Prints throughput, latency percentiles per kind
-and overall, and every status code seen. 503s are back-pressure (the server asking to retry),
+and overall, every status code seen, and the server's peak resident memory. 503s are back-pressure (the server asking to retry),
 not errors; anything else outside 2xx is an error.
 """
 from __future__ import annotations
@@ -41,6 +41,17 @@ def clip_bytes(rng: random.Random) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, y, 22_050, format="WAV", subtype="PCM_16")
     return buf.getvalue()
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The highest resident memory process ``pid`` has had (VmHWM), MiB; NaN where unknown."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def percentile(values, q):
@@ -124,6 +135,7 @@ def main() -> None:
             started = time.monotonic()
             log = asyncio.run(run(base, args.users, args.seconds))
             wall = time.monotonic() - started
+            memory = peak_memory_mb(server.pid)
         finally:
             server.terminate()
             server.wait(30)
@@ -139,6 +151,7 @@ def main() -> None:
     print(f"{'all':<16}{len(ok):>6}{percentile(ok, 50):>10.0f}{percentile(ok, 95):>10.0f}{percentile(ok, 99):>10.0f}")
     print("status codes:", dict(sorted(statuses.items())))
     print(f"unexpected errors (not 2xx, not 503 back-pressure): {errors}")
+    print(f"server peak resident memory (VmHWM): {memory:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,24 @@ def keep_freed_memory(limit_bytes: int = 1 << 30) -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, limit_bytes)) and bool(mallopt(_M_TRIM_THRESHOLD, limit_bytes))
 
 
+def release_freed_memory() -> bool:
+    """Hand the memory glibc's allocator holds free (in every arena) back to the system, so that
+    a process returns near its working set after a spike; True when done (glibc), else False.
+
+    Examples
+    --------
+    >>> release_freed_memory()  # doctest: +SKIP
+    True
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True
+
+
 def pick_device(device: str = "auto") -> torch.device:
     """``auto`` -> ``cuda`` when a GPU is usable, else ``cpu``; ``cuda`` without one is an error."""
     if device == "auto":

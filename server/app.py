@@ -4,10 +4,10 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 import plotly
@@ -19,24 +19,30 @@ from auralens.models.runtime import pick_device
 from . import __version__
 from .accounts import Sessions, WhoIsAsking, secret_key
 from .config import Settings, default_data_dir
-from .errors import DomainError, domain_error, method_not_allowed, validation_error
+from .deps import note_asker
+from .errors import DomainError, domain_error, method_not_allowed, storage_unusable, unexpected_error, validation_error
+from .limits import RequestLimits
 from .routers import accounts as accounts_routes
 from .routers import analyses, clips, concepts, jobs, models, neighbours
 from .schemas import Health
 from .security import RequestGuard, content_security_policy, inline_script_hashes
 from .state import AppState
+from .storage import StorageError
 
 
 def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir: str | Path | None = None,
                max_upload_mb: float = Settings.max_upload_mb, max_seconds: float = Settings.max_seconds,
-               allowed_hosts: tuple[str, ...] = Settings.allowed_hosts, accounts: bool = Settings.accounts) -> FastAPI:
+               allowed_hosts: tuple[str, ...] = Settings.allowed_hosts, accounts: bool = Settings.accounts,
+               settings: Settings | None = None) -> FastAPI:
     """Build the app around a bundle (default: the one shipped in the package); models load
     once, here, onto the chosen device. ``data_dir`` (default :func:`default_data_dir`),
     ``max_upload_mb``, ``max_seconds``, ``allowed_hosts`` and ``accounts`` are the
-    :class:`~auralens.server.config.Settings` of the same names."""
+    :class:`~auralens.server.config.Settings` of the same names; ``settings``, when given, are
+    all of them (and those five are ignored)."""
     chosen = str(pick_device(device))
-    settings = Settings(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb, max_seconds,
-                        allowed_hosts=tuple(allowed_hosts), accounts=accounts)
+    if settings is None:
+        settings = Settings(Path(data_dir) if data_dir else default_data_dir(), max_upload_mb, max_seconds,
+                            allowed_hosts=tuple(allowed_hosts), accounts=accounts)
     state = AppState(bundle, chosen, settings)
 
     @asynccontextmanager
@@ -46,19 +52,30 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
         state.close()
 
     app = FastAPI(title="auralens", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Explore audio classifiers that explain themselves in sound.")
+                  description="Explore audio classifiers that explain themselves in sound.",
+                  dependencies=[Depends(note_asker)])
     app.state.auralens = state
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, method_not_allowed)
-    app.state.sessions = Sessions(lambda: state.storage, secret_key(settings.data_dir)) if accounts else None
+    app.add_exception_handler(StorageError, storage_unusable)
+    app.add_exception_handler(Exception, unexpected_error)
+    app.state.sessions = Sessions(lambda: state.storage, secret_key(settings.data_dir)) if settings.accounts else None
     app.add_middleware(WhoIsAsking, sessions=app.state.sessions)
+    app.add_middleware(RequestLimits, settings=settings)
     app.add_middleware(RequestGuard, allowed_hosts=settings.allowed_hosts)  # outermost: refuses first
 
-    @app.get("/api/health", response_model=Health, tags=["health"])
-    def health() -> Health:
-        """Is the server up, which version, on which device, serving which bundle."""
-        return Health(status="ok", version=__version__, device=chosen, bundle=state.bundle.name)
+    @app.get("/api/health", response_model=Health, tags=["health"],
+             responses={503: {"model": Health, "description": "the server cannot store anything (see problem)"}})
+    def health():
+        """Is the server up, which version, on which device, serving which bundle; ``unhealthy``
+        (503) with the ``problem`` in words when it cannot keep what it is given."""
+        answer = Health(status="ok", version=__version__, device=chosen, bundle=state.bundle.name)
+        if state.storage is not None and not state.storage.intact():
+            answer.status, answer.problem = "unhealthy", (f"The data folder {state.storage.root} was deleted "
+                                                          "or replaced while the server was running.")
+            return JSONResponse(answer.model_dump(), status_code=503)
+        return answer
 
     # the API docs with Swagger UI served from the installed package, not from a CDN
     app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")

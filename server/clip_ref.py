@@ -18,3 +18,4 @@ class ClipRef:
     label: str | None = None
     split: str | None = None
     tags: dict | None = None
+    canonical: Path | None = None  # an upload's decoded mono audio at the bundle's rate, once made

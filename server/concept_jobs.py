@@ -10,6 +10,7 @@ import copy
 import numpy as np
 import torch
 
+from auralens.models.audio import log_mel
 from auralens.models.concepts import TCAVConfig, discover_concepts, hear_concept, run_tcav
 
 from .jobs import JobFailed, Progress
@@ -24,16 +25,22 @@ def private_model(model) -> torch.nn.Module:
     return copy.deepcopy(model).eval()
 
 
-def concept_clips(state: AppState, concept: dict) -> list[torch.Tensor]:
-    """A concept's examples as log-mels: stored features for a built-in one, else its clips'."""
+def concept_clips(state: AppState, concept: dict, n_frames: int) -> list[torch.Tensor]:
+    """A concept's examples as log-mels ``(F, <= n_frames)``: stored features for a built-in one,
+    else its clips' - of a long clip only the ``n_frames`` around its centre, the part TCAV
+    uses (so that a concept of long uploads costs no more than one of short ones)."""
     if concept["builtin"]:
         return list(state.concept_sets[f"concept/{concept['key']}"])
+    cfg = state.bundle.audio
     clips = []
     for clip_id in concept["clip_ids"]:
         try:
-            clips.append(state.clip_features(state.find_clip(clip_id)).cpu())
+            samples = state.clip_audio(state.find_clip(clip_id)).samples
         except Exception as err:  # a clip that has gone (e.g. another bundle's corpus)
             raise JobFailed(f"The concept '{concept['name']}' names a clip that cannot be read: {clip_id}.") from err
+        keep = cfg.n_samples(n_frames)
+        start = max(0, (len(samples) - keep) // 2)
+        clips.append(log_mel(samples[start:start + keep], cfg))
     return clips
 
 
@@ -55,7 +62,7 @@ def tcav_job(state: AppState, model, model_id: str, concepts: list[dict], classe
     significance; then, per concept and layer, the corpus clips furthest along its direction."""
     net = private_model(model)
     names = {c["name"]: c for c in concepts}
-    examples = {name: concept_clips(state, c) for name, c in names.items()}
+    examples = {name: concept_clips(state, c, state.concept_index["n_frames"]) for name, c in names.items()}
     exclude = {cid for c in concepts for cid in c["clip_ids"]}
     randoms = random_sets(state, exclude, seed)
     class_index = {label: i for i, label in enumerate(state.bundle.classes)}

@@ -13,8 +13,9 @@ from typing import Annotated, NamedTuple
 import torch.nn as nn
 from fastapi import Depends, Path, Request
 
-from .accounts import User
+from .accounts import LOCAL_USER, User
 from .errors import Unauthorized
+from .fair import ASKER
 from .state import AppState, LoadedModel
 
 PROTOTYPE_INDEX = Path(..., description="prototype index, 0 to K-1")
@@ -26,6 +27,23 @@ class ChosenPrototype(NamedTuple):
     model_id: str
     model: nn.Module
     k: int
+
+
+def asker_key(request: Request) -> str:
+    """Who is asking, for sharing the server fairly: the signed-in user's id when
+    ``request.state.user`` is an account, else (no accounts: everyone is the local user) the
+    client's address."""
+    user = getattr(request.state, "user", None)
+    if user is not None and user != LOCAL_USER:
+        return f"user:{user.id}"
+    return f"address:{request.client.host if request.client else 'unknown'}"
+
+
+async def note_asker(request: Request) -> None:
+    """Mark the work this request queues with its asker and its connection (a dependency of
+    every route; async, so that the mark is seen by the route that runs after it)."""
+    client = request.client
+    ASKER.set((asker_key(request), f"{client.host}:{client.port}" if client else "unknown"))
 
 
 def get_state(request: Request) -> AppState:

@@ -6,6 +6,9 @@ The app's services and routes raise the domain errors below, each with its sente
 """
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -56,8 +59,20 @@ class Busy(DomainError):
         self.retry_after = retry_after
 
 
+class Unavailable(DomainError):
+    """The server cannot do this at all until someone looks after it (its data folder is gone) (503)."""
+
+
+class NoSpace(DomainError):
+    """The disk holding the data folder is full: nothing was stored, nothing was lost (507)."""
+
+
 STATUS = {NotFound: 404, Invalid: 422, Conflict: 409, TooLarge: 413, UnsupportedMedia: 415, Busy: 503,
-          Unauthorized: 401, Forbidden: 403}
+          Unavailable: 503, NoSpace: 507, Unauthorized: 401, Forbidden: 403}
+NO_SPACE = ("The server's disk is full, so this could not be stored; nothing that was stored before is "
+            "lost. Ask whoever runs the server to free some space, then try again.")
+INTERNAL = "Something went wrong inside the server (it has been logged); nothing that was stored is lost."
+MAX_DETAIL = 1000  # characters of a detail sentence; longer ones (echoing what a client sent) are cut
 
 
 class ErrorDetail(BaseModel):
@@ -77,10 +92,37 @@ MALFORMED = {400: _doc("a request body that cannot be parsed (not JSON, not a fo
 COMMON = {**MALFORMED, **NOT_FOUND, **INVALID, **BUSY}
 
 
+def short(detail: str) -> str:
+    """``detail`` cut to ``MAX_DETAIL`` characters, so that no answer echoes a huge value back."""
+    return detail if len(detail) <= MAX_DETAIL else detail[:MAX_DETAIL - 1] + "…"
+
+
 async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
     """A domain error as HTTP: its status, its sentence as ``detail``, Retry-After when busy."""
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
-    return JSONResponse(status_code=STATUS[type(exc)], content={"detail": exc.detail}, headers=headers)
+    return JSONResponse(status_code=STATUS[type(exc)], content={"detail": short(exc.detail)}, headers=headers)
+
+
+async def storage_unusable(request: Request, exc: ValueError) -> JSONResponse:
+    """The data folder cannot be written (it was deleted under the running server): 503 with
+    the storage's sentence."""
+    return JSONResponse(status_code=503, content={"detail": short(str(exc))})
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the disk (or the file size the system allows) is full."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything the routes did not expect, as JSON: 507 with a sentence when the disk is full,
+    otherwise 500; never a plain-text page. (The server logs the traceback: Starlette raises
+    the error on after this answer.)"""
+    if disk_full(exc):
+        return JSONResponse(status_code=507, content={"detail": NO_SPACE})
+    return JSONResponse(status_code=500, content={"detail": INTERNAL})
 
 
 def _where(loc) -> str:
@@ -91,7 +133,7 @@ def _where(loc) -> str:
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     """A request that does not fit the schema: say which value and why, in one sentence."""
     problems = "; ".join(f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors())
-    return JSONResponse(status_code=422, content={"detail": f"Invalid request - {problems}."})
+    return JSONResponse(status_code=422, content={"detail": short(f"Invalid request - {problems}.")})
 
 
 async def method_not_allowed(request: Request, exc) -> JSONResponse:

@@ -4,11 +4,14 @@ reconstructions as WAV files: every prototype at the model's last stage (the cro
 listening set, best first) and the winning prototype at every stage.
 
 Exports are built by a job (rendering takes seconds) into ``<data dir>/exports/<id>.zip``,
-once per analysis: an analysis never changes, so neither does its export.
+once per analysis: an analysis never changes, so neither does its export. Of a long clip only
+the first render window is rendered, and an export is deleted ``export_ttl_hours`` after it
+was built (asked for again, it is built again).
 """
 from __future__ import annotations
 
 import json
+import time
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +23,7 @@ from auralens.models.kinds import kind_of
 
 from . import __version__
 from .jobs import Progress
-from .renders import decoded_prototype_wav, reconstruction_wavs
+from .renders import decoded_prototype_wav, reconstruction_wavs, render_window
 from .state import AppState
 
 README = """This archive is an analysis made with auralens {version}.
@@ -35,7 +38,9 @@ reconstructions/         the recording re-created by the model's prototypes, as 
                          pitch (+ pitch shift) or filters (+ filters: the full model)
 
 Reconstructions are rendered from mel spectrograms (Griffin-Lim phase) and normalised to a peak
-of -1 dBFS; the gain applied to each is listed in analysis.json under "files".
+of -1 dBFS; the gain applied to each is listed in analysis.json under "files". They cover the
+recording from {start_s:g} s to {end_s:g} s (of a long recording, its beginning: "rendered" in
+analysis.json).
 """
 
 README_LATENT = """This archive is an analysis made with auralens {version}.
@@ -56,6 +61,20 @@ under "files".
 
 def export_path(state: AppState, analysis_id: str) -> Path:
     return state.storage.root / "exports" / f"{analysis_id}.zip"
+
+
+def expire_exports(state: AppState) -> int:
+    """Delete the exports built more than ``export_ttl_hours`` ago; returns how many."""
+    oldest = time.time() - state.settings.export_ttl_hours * 3600
+    n = 0
+    for path in (state.storage.root / "exports").glob("*.zip"):
+        try:
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+                n += 1
+        except FileNotFoundError:  # expired by another request at the same moment
+            pass
+    return n
 
 
 def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
@@ -80,8 +99,8 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
         plan[stages[-1]] = [p["index"] for p in ranked]
     total = sum(len(ks) for ks in plan.values())
 
-    x = state.clip_features(clip)  # (F, T)
-    batch = max(1, min(8, 4000 // x.shape[-1]))  # bound Griffin-Lim's memory on long clips
+    window = render_window(state, state.clip_features(clip).shape[-1])  # a long clip: its first window only
+    batch = max(1, min(8, 4000 // (window.end - window.start)))  # bound Griffin-Lim's memory
     files, done = [], 0
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as z:
         z.write(clip.path, f"clip{clip.path.suffix}")
@@ -112,8 +131,11 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
             "clip": {"id": clip.id, "name": clip.name, "origin": clip.origin, "duration_s": clip.duration_s,
                      "label": clip.label, "tags": clip.tags},
             "files": files,
+            "rendered": {"start_s": window.start_s, "end_s": window.end_s},
         }
         z.writestr("analysis.json", json.dumps(document, indent=2), compress_type=zipfile.ZIP_DEFLATED)
-        readme = (README_LATENT if decoded else README).format(version=__version__, ext=clip.path.suffix)
+        readme = (README_LATENT if decoded else README).format(version=__version__, ext=clip.path.suffix,
+                                                               start_s=round(window.start_s, 2),
+                                                               end_s=round(window.end_s, 2))
         z.writestr("README.txt", readme, compress_type=zipfile.ZIP_DEFLATED)
     return {**result, "bytes": path.stat().st_size, "files": len(files) + 3}

@@ -2,11 +2,13 @@
 reconstructions of an analysed clip, and latent prototypes through their decoder.
 
 Used by the analysis and model routers and by exports alike, so that a sound rendered for one
-is cached for the others.
+is cached for the others. A reconstruction is rendered by window, at most ``render_window_s``
+seconds at once, so that no request of a long clip holds a worker for long.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 import torch
 
@@ -37,13 +39,43 @@ def _check_stage(model, stage: str) -> None:
         raise Invalid(f"This model was trained up to the '{model.stage}' stage only.")
 
 
-def reconstruction_wavs(state: AppState, found: dict, items: list[tuple[int, str]]) -> list[tuple[bytes, float]]:
-    """WAVs (and the gain applied, dB) of reconstructions ``(k, stage)`` of an analysis: one
-    network pass per stage, one Griffin-Lim batch for all; each kept in the render cache."""
+class Window(NamedTuple):
+    """The stretch of a clip rendered at once: frames ``start`` to ``end`` (excluded), and the
+    same in seconds."""
+
+    start: int
+    end: int
+    start_s: float
+    end_s: float
+
+
+def render_window(state: AppState, n_frames: int, start_s: float = 0.0) -> Window:
+    """The window of at most ``render_window_s`` seconds of a clip of ``n_frames`` frames that
+    starts at ``start_s`` seconds; a start at or past the clip's end is :class:`Invalid`."""
+    cfg = state.bundle.audio
+    start = int(round(start_s / cfg.frame_seconds))
+    if start_s > 0 and start >= n_frames - 1:
+        raise Invalid(f"The clip is {cfg.n_samples(n_frames) / cfg.sample_rate:.2f} s long; a rendering cannot "
+                      f"start at {start_s:g} s.")
+    end = min(n_frames, start + cfg.n_frames(int(state.settings.render_window_s * cfg.sample_rate)))
+    return Window(start, end, start * cfg.frame_seconds, (end - 1) * cfg.frame_seconds)
+
+
+def render_key(analysis_id: str, k: int, stage: str, window_start: int = 0) -> tuple:
+    """The render cache's key of prototype ``k``'s reconstruction at ``stage`` from frame ``window_start``."""
+    return analysis_id, k, stage, window_start
+
+
+def reconstruction_wavs(state: AppState, found: dict, items: list[tuple[int, str]],
+                        start_s: float = 0.0) -> list[tuple[bytes, float]]:
+    """WAVs (and the gain applied, dB) of reconstructions ``(k, stage)`` of an analysis, over
+    the :func:`render_window` that starts at ``start_s`` seconds: one network pass per stage,
+    one Griffin-Lim batch for all; each kept in the render cache."""
     state.model_showing(found["model"], "reconstructions", "Reconstruction stage by stage")
     for k, _ in items:
         _, model = state.prototype(found["model"], k)  # 404 for a prototype that does not exist
     x = state.clip_features(state.find_clip(found["clip_id"]))
+    window = render_window(state, x.shape[-1], start_s)
     by_stage = defaultdict(list)
     for k, stage in items:
         _check_stage(model, stage)
@@ -51,10 +83,11 @@ def reconstruction_wavs(state: AppState, found: dict, items: list[tuple[int, str
     recs = {}
     for stage, ks in by_stage.items():
         rec, _ = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor(ks, device=x.device))  # (1, K', F, T)
-        recs.update({(k, stage): r for k, r in zip(ks, rec[0])})
+        recs.update({(k, stage): r[..., window.start:window.end] for k, r in zip(ks, rec[0])})
     cfg = state.bundle.audio
-    audio = log_mel_to_audio(torch.stack([recs[item] for item in items]), cfg, length=cfg.n_samples(x.shape[-1]))
-    return [state.renders.put((found["id"], k, stage), encode_wav(a, cfg.sample_rate))
+    audio = log_mel_to_audio(torch.stack([recs[item] for item in items]), cfg,
+                             length=cfg.n_samples(window.end - window.start))
+    return [state.renders.put(render_key(found["id"], k, stage, window.start), encode_wav(a, cfg.sample_rate))
             for (k, stage), a in zip(items, audio)]
 
 
@@ -67,7 +100,7 @@ def prerender(state: AppState, found: dict) -> None:
     stages = kind_of(model).stages_of(model)
     ranked = [p["index"] for p in sorted(found["prototypes"], key=lambda p: p["error"])]
     for batch in ([(ranked[0], s) for s in stages], [(k, stages[-1]) for k in ranked[1:1 + PRERENDER_OTHERS]]):
-        batch = [(k, s) for k, s in batch if state.renders.get((found["id"], k, s)) is None]
+        batch = [(k, s) for k, s in batch if state.renders.get(render_key(found["id"], k, s)) is None]
         if batch:  # the winner's stages first, ready sooner
             reconstruction_wavs(state, found, batch)
 

@@ -1,16 +1,19 @@
 """The API's contract: what each endpoint takes and returns (api.md)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from auralens.models.kinds import Shows
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="'ok', or 'unhealthy' (answered with 503)")
     version: str
     device: str
     bundle: str | None
+    problem: str | None = Field(None, description="what is wrong, in words, when unhealthy")
 
 
 class Spectrogram(BaseModel):
@@ -40,9 +43,12 @@ class ClipList(BaseModel):
     clips: list[Clip]
 
 
+ID_LENGTH = 200  # longest id, name or label a request may name (ids are far shorter; nothing longer is echoed)
+
+
 class AnalysisRequest(BaseModel):
-    clip_id: str
-    model: str | None = Field(None, description="model id in the bundle (default: its first)")
+    clip_id: str = Field(max_length=ID_LENGTH)
+    model: str | None = Field(None, max_length=ID_LENGTH, description="model id in the bundle (default: its first)")
 
 
 class Score(BaseModel):
@@ -157,7 +163,7 @@ class JobStarted(BaseModel):
 class Job(BaseModel):
     id: str
     kind: str = Field(description="what the job does: 'export', 'tcav', 'discovery'")
-    status: str = Field(description="queued, running, done or failed")
+    status: str = Field(description="queued, running, done, failed, or interrupted (the server stopped)")
     progress: float = Field(description="how far it got, 0..1")
     params: dict = Field(description="what was asked")
     result: dict | None = Field(None, description="the outcome, when done")
@@ -178,7 +184,8 @@ class WhatIf(BaseModel):
 class ConceptIn(BaseModel):
     name: str = Field(min_length=1, max_length=80, description="e.g. 'muted brass'")
     description: str = Field("", max_length=500, description="what the examples have in common")
-    clip_ids: list[str] = Field(description="at least 20 example clips (uploads or corpus clips)", max_length=500)
+    clip_ids: list[Annotated[str, Field(max_length=ID_LENGTH)]] = Field(
+        description="at least 20 example clips (uploads or corpus clips)", max_length=500)
     shared: bool = Field(False, description="other users of the server can see and test it (not change it)")
 
 
@@ -205,20 +212,25 @@ class Concept(BaseModel):
 
 
 class TCAVRequest(BaseModel):
-    concepts: list[str] = Field(min_length=1, max_length=10, description="concept ids")
-    classes: list[str] | None = Field(None, description="class names to test (default: all)")
-    layers: list[str] | None = Field(None, max_length=4, description="layer names (default: one middle layer)")
+    concepts: list[Annotated[str, Field(max_length=ID_LENGTH)]] = Field(min_length=1, max_length=10,
+                                                                        description="concept ids")
+    classes: list[Annotated[str, Field(max_length=ID_LENGTH)]] | None = Field(
+        None, max_length=256, description="class names to test (default: all)")
+    layers: list[Annotated[str, Field(max_length=ID_LENGTH)]] | None = Field(
+        None, max_length=4, description="layer names (default: one middle layer)")
     runs: int = Field(20, ge=2, le=100, description="CAVs per concept; >= 20 for an exact test")
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    model: str | None = Field(None, description="model id (default: the bundle's first)")
+    model: str | None = Field(None, max_length=ID_LENGTH, description="model id (default: the bundle's first)")
 
 
 class DiscoveryRequest(BaseModel):
-    classes: list[str] = Field(min_length=2, max_length=16, description="two or more class names")
-    layer: str | None = Field(None, description="a layer with non-negative activations (default: one)")
+    classes: list[Annotated[str, Field(max_length=ID_LENGTH)]] = Field(min_length=2, max_length=16,
+                                                                       description="two or more class names")
+    layer: str | None = Field(None, max_length=ID_LENGTH,
+                              description="a layer with non-negative activations (default: one)")
     rank: int = Field(5, ge=3, le=10, description="number of concepts to find")
     seed: int = Field(0, ge=0, le=2**31 - 1)
-    model: str | None = None
+    model: str | None = Field(None, max_length=ID_LENGTH)
 
 
 class Layer(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -16,18 +15,21 @@ import soundfile as sf
 from auralens.models.audio import load_audio, log_mel
 from auralens.models.bundle import Bundle, best_clips, load_bundle, read_concept_sets, read_corpus, read_nearest_clips
 from auralens.models.latent import prototype_log_mel
+from auralens.models.runtime import release_freed_memory
 from auralens.models.concepts import ConceptCache, describe_layers
 from auralens.models.embeddings import load_spaces
 from auralens.models.kinds import kind_of, kinds_showing
 
 from .clip_ref import ClipRef
 from .config import Settings
-from .errors import Busy, Invalid, NotFound
+from .errors import Invalid, NotFound
+from .fair import ASKER, FairQueue
 from .jobs import Jobs
 from .lru import LRU
 from .storage import Storage, StoredClip
 
 log = logging.getLogger("auralens")
+SPIKE_S = 0.5  # model work longer than this may have left much freed memory behind
 
 
 class LoadedModel(NamedTuple):
@@ -63,10 +65,9 @@ class AppState:
         self._layers: dict[int, list[dict]] = {}
         self._derived: dict = {}
         self._lock = threading.Lock()
-        self._inflight, self._inflight_lock = 0, threading.Lock()  # model work waiting or running
+        self._background_lock = threading.Lock()
         self._background = None  # the latest best-effort work waiting for idle workers
         self._closing = False
-        self._slots = threading.BoundedSemaphore(settings.queue_size)
         # clip id -> (F, T) log-mel on the device (a 10-minute clip is 13 MB)
         self.features = LRU(64, max_bytes=256 * 2**20, weigh=lambda x: x.numel() * x.element_size())
         # (analysis, k, stage) -> (WAV bytes, gain dB); a 10-minute render is 26 MB
@@ -79,13 +80,13 @@ class AppState:
         if self.storage is not None:
             return
         self.storage = Storage(self.settings.data_dir)
-        self.jobs = Jobs(self.storage, self.settings.pending_jobs)
+        self.jobs = Jobs(self.storage, self.settings.pending_jobs, self.settings.asker_jobs)
         self._closing = False
         # One intra-op thread per worker: the many small operations of Griffin-Lim and of a
         # single clip's analysis run twice as fast that way off the main thread, and the
         # workers share the cores between concurrent requests instead of contending.
-        self._executor = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="model",
-                                            initializer=torch.set_num_threads, initargs=(1,))
+        self._queue = FairQueue(self.settings.workers, self.settings.queue_size, self.settings.asker_queue, "model",
+                                initializer=lambda: torch.set_num_threads(1), on_idle=self._idle)
 
     def model(self, model_id: str | None) -> LoadedModel:
         """A model of the bundle by id (None: the bundle's first); an unknown id is :class:`NotFound`."""
@@ -115,46 +116,50 @@ class AppState:
                            f"{model.cfg.n_prototypes} (0 to {model.cfg.n_prototypes - 1}).")
         return LoadedModel(model_id, model)
 
-    async def run(self, fn, *args):
-        """Run model work on the worker thread; a full queue is :class:`Busy` (the client may retry)."""
-        if not self._slots.acquire(blocking=False):
-            raise Busy("The server is busy with other analyses; try again in a moment.", retry_after=2)
-        self._count(+1)
-        future = self._executor.submit(_inference, fn, *args)
-        future.add_done_callback(lambda _: (self._slots.release(), self._count(-1)))
+    async def run(self, fn, *args, long: bool = False):
+        """Run model work on a worker thread, shared fairly between askers (see
+        :mod:`auralens.server.fair`; the asker is the request's, :data:`~auralens.server.fair.ASKER`).
+        ``long``: work that may take seconds (a rendering). A full queue, or an asker holding
+        their whole share, is :class:`Busy` (the client may retry)."""
+        asker, lane = ASKER.get()
+        future = self._queue.submit(asker, lane, _inference, fn, *args, long=long)
         return await asyncio.wrap_future(future)
+
+    def _idle(self, longest_s: float) -> None:
+        """The workers have fallen idle: start the best-effort work, or - after work that took
+        long (a long clip, a rendering) - give the memory it freed back to the system, so that
+        the server returns near its working set."""
+        if self._background is None:
+            if longest_s > SPIKE_S:
+                release_freed_memory()
+        else:
+            self._start_background()
 
     def run_when_idle(self, fn) -> None:
         """Best-effort work for later (e.g. rendering sounds a user is likely to play next):
         started at once when no request is waiting or running, otherwise kept until the
         workers fall idle - only the latest such work is kept, older ones are dropped. It never
         delays a request for long; failures are logged, never raised."""
-        with self._inflight_lock:
+        with self._background_lock:
             self._background = fn
-            self._start_background()
+        self._start_background()
 
-    def _start_background(self) -> None:  # holding _inflight_lock
-        if self._inflight or self._background is None or self._closing:
-            return
-        fn, self._background = self._background, None
-        self._inflight += 1
-        future = self._executor.submit(_inference, fn)
+    def _start_background(self) -> None:
+        with self._background_lock:
+            if self._queue.pending or self._background is None or self._closing:
+                return
+            fn, self._background = self._background, None
+            future = self._queue.submit("", "", _inference, fn, long=True, bounded=False)
 
         def done(f):
             if f.exception() is not None:
                 log.warning("background work failed: %s", f.exception())
-            self._count(-1)
         future.add_done_callback(done)
-
-    def _count(self, step: int) -> None:
-        with self._inflight_lock:
-            self._inflight += step
-            if self._inflight == 0:
-                self._start_background()
 
     def upload_ref(self, clip: StoredClip) -> ClipRef:
         return ClipRef(clip.id, clip.origin, clip.name, clip.duration_s, clip.sample_rate,
-                       self.storage.audio_path(clip.sha256, clip.ext))
+                       self.storage.audio_path(clip.sha256, clip.ext),
+                       canonical=self.storage.canonical_path(clip.sha256, self.bundle.audio.sample_rate))
 
     def find_clip(self, clip_id: str, owner: str | None = None) -> ClipRef:
         """An upload or a corpus clip by id; an unknown id is :class:`NotFound`, and so is, with
@@ -167,8 +172,15 @@ class AppState:
         return self.upload_ref(stored)
 
     def clip_audio(self, clip: ClipRef):
-        """Decoded audio of a clip at the bundle's rate."""
-        return load_audio(clip.path, self.bundle.audio.sample_rate, max_seconds=None)
+        """Decoded audio of a clip at the bundle's rate. An upload is decoded once: its canonical
+        mono audio is kept beside it (made now for one uploaded before it was kept)."""
+        rate = self.bundle.audio.sample_rate
+        if clip.canonical is not None and clip.canonical.is_file():
+            return load_audio(clip.canonical, rate, max_seconds=None, min_samples=0)
+        audio = load_audio(clip.path, rate, max_seconds=None, min_samples=0)
+        if clip.canonical is not None:
+            self.storage.keep_canonical(clip.canonical, audio.samples, rate)
+        return audio
 
     def clip_features(self, clip: ClipRef) -> torch.Tensor:
         cached = self.features.get(clip.id)
@@ -213,10 +225,10 @@ class AppState:
     def close(self) -> None:
         if self.storage is None:
             return
-        with self._inflight_lock:
+        with self._background_lock:
             self._closing, self._background = True, None  # nothing new on the workers from here
         self.jobs.close()
-        self._executor.shutdown(wait=True)
+        self._queue.close()
         self.storage.close()
         self.storage = None
 

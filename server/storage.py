@@ -5,6 +5,7 @@ files stored under their content hash beside it::
 
     <data dir>/auralens.sqlite3
     <data dir>/audio/<first 2 hex digits>/<sha256>.<ext>
+    <data dir>/audio/<first 2 hex digits>/<sha256>.mono<rate>.wav   (decoded once, 32-bit float)
 
 A file is written (atomically, fsynced) before the row that points at it is committed, so
 no row ever names a missing or half-written file. Paths never come from clients.
@@ -12,6 +13,7 @@ no row ever names a missing or half-written file. Paths never come from clients.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import secrets
 import sqlite3
@@ -20,6 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
+import soundfile as sf
 
 from auralens.models.atomic import atomic_path
 
@@ -122,21 +127,51 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+class StorageError(ValueError):
+    """The data directory cannot be used (read-only, not a folder, not ours); says why, in a sentence."""
+
+
+class StorageGone(StorageError):
+    """The data folder was deleted or replaced while the server ran: nothing more can be stored."""
+
+
 class Storage:
     """The data directory. Safe to share between threads; one writer at a time."""
 
     def __init__(self, data_dir: str | Path):
         self.root = Path(data_dir)
-        (self.root / "audio").mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.root / "auralens.sqlite3", check_same_thread=False,
-                                   isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
-        self._add_columns()
-        self.removed_leftovers = self._remove_leftovers()
+        try:
+            (self.root / "audio").mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.root / "auralens.sqlite3", check_same_thread=False,
+                                       isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+            self._add_columns()
+            self._identity = self._where_the_database_is()
+            self.removed_leftovers = self._remove_leftovers()
+        except (OSError, sqlite3.Error) as err:
+            raise StorageError(f"The data folder {self.root} cannot be used: {err}.") from None
+
+    def _where_the_database_is(self) -> tuple[int, int] | None:
+        try:
+            st = (self.root / "auralens.sqlite3").stat()
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def intact(self) -> bool:
+        """Whether the database file this storage writes to is still the one in the data folder
+        (not deleted or replaced while the server runs: writes would then go nowhere)."""
+        return self._where_the_database_is() == self._identity
+
+    def _check_intact(self) -> None:
+        if not self.intact():
+            raise StorageGone(f"The data folder {self.root} was deleted or replaced while the server was "
+                              "running, so nothing more can be stored; whoever runs the server must restore "
+                              "it and restart the server.")
 
     def _add_columns(self) -> None:
         """Bring a database made by an earlier version up to :data:`COLUMNS` (additive only)."""
@@ -172,6 +207,7 @@ class Storage:
 
     @contextmanager
     def _transaction(self):
+        self._check_intact()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -185,19 +221,47 @@ class Storage:
     def audio_path(self, sha256: str, ext: str) -> Path:
         return self.root / "audio" / sha256[:2] / f"{sha256}.{ext}"
 
+    def canonical_path(self, sha256: str, sample_rate: int) -> Path:
+        """Where an upload's decoded mono audio at ``sample_rate`` Hz is kept (32-bit float WAV)."""
+        return self.root / "audio" / sha256[:2] / f"{sha256}.mono{int(sample_rate)}.wav"
+
+    @staticmethod
+    def keep_canonical(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+        """Keep an upload's decoded mono audio ``samples`` ``(n,)`` at ``sample_rate`` Hz at
+        ``path`` (its :meth:`canonical_path`), so that it is decoded once."""
+        if not path.is_file():
+            buf = io.BytesIO()  # encoded first: written by Python, a full disk is a plain OSError
+            sf.write(buf, samples, int(sample_rate), format="WAV", subtype="FLOAT")
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(buf.getbuffer())
+
     def add_upload(self, data: bytes, name: str, ext: str, duration_s: float, sample_rate: int,
-                   channels: int, owner: str = LOCAL_OWNER) -> StoredClip:
+                   channels: int, canonical: tuple[np.ndarray, int] | None = None,
+                   owner: str = LOCAL_OWNER) -> StoredClip:
         """Keep an uploaded file (already validated as audio) of user ``owner`` and return its
         new clip record.
 
         ``ext`` is the audio format's usual extension (``wav``, ``flac``, ``ogg``, ``mp3``),
         chosen by the caller from the decoded format, never from the client's file name.
+        ``canonical``: the decoded mono samples ``(n,)`` and their rate in Hz, kept beside it
+        (:meth:`keep_canonical`).
         """
+        self._check_intact()
         sha = hashlib.sha256(data).hexdigest()
         path = self.audio_path(sha, ext)
-        if not path.is_file():  # the same bytes uploaded twice share one file
-            with atomic_path(path) as tmp:
-                tmp.write_bytes(data)
+        written = []
+        try:
+            if not path.is_file():  # the same bytes uploaded twice share one file
+                with atomic_path(path) as tmp:
+                    tmp.write_bytes(data)
+                written.append(path)
+            if canonical is not None and not self.canonical_path(sha, canonical[1]).is_file():
+                self.keep_canonical(self.canonical_path(sha, canonical[1]), *canonical)
+                written.append(self.canonical_path(sha, canonical[1]))
+        except OSError:  # e.g. a full disk: leave nothing behind that no row names
+            for p in written:
+                p.unlink(missing_ok=True)
+            raise
         clip = StoredClip(new_id("u"), "upload", name[:200], sha, ext, float(duration_s), int(sample_rate),
                           int(channels), _now())
         with self._transaction() as db:

@@ -7,6 +7,7 @@ import soundfile as sf
 from fastapi.testclient import TestClient
 
 from auralens.server.app import create_app
+from auralens.server.renders import render_key
 
 from .helpers import SOUNDFONT, needs_fluidsynth, upload, wait_until, wav_bytes
 from .sounds import SR, harmonic_tone
@@ -290,7 +291,7 @@ def test_the_winners_sounds_are_rendered_ahead_when_the_server_is_idle_and_match
     a = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
     state = client.app.state.auralens
     winner = min(a["prototypes"], key=lambda p: p["error"])["index"]
-    ahead = wait_until(lambda: state.renders.get((a["id"], winner, "raw")), 30, "the winner's sound rendered ahead")
+    ahead = wait_until(lambda: state.renders.get(render_key(a["id"], winner, "raw")), 30, "the winner's sound rendered ahead")
     served = client.get(f"/api/analyses/{a['id']}/reconstructions/{winner}/audio.wav", params={"stage": "raw"})
     assert served.content == ahead[0]
     state.renders = type(state.renders)(16)  # forget it, render again alone

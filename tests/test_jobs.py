@@ -15,7 +15,7 @@ from auralens.server.errors import Busy, domain_error
 from auralens.server.jobs import JobFailed, Jobs
 from auralens.server.storage import Storage
 
-from .helpers import upload, wait_for_job, wav_bytes
+from .helpers import upload, wait_for_job, wait_until, wav_bytes
 from .sounds import harmonic_tone
 
 
@@ -70,8 +70,8 @@ def test_a_failing_job_reports_its_reason_in_words(tmp_path):
         raise JobFailed("The concept needs at least 20 clips; it has 3.")
 
     job_id = jobs.submit("tcav", {}, work)
+    job = wait_until(lambda: jobs.get(job_id)["status"] == "failed" and jobs.get(job_id), 10, "the job to fail")
     jobs.close()
-    job = jobs.get(job_id)
     assert job["status"] == "failed" and job["error"] == "The concept needs at least 20 clips; it has 3."
     assert job["progress"] == 0.5
 
@@ -79,8 +79,8 @@ def test_a_failing_job_reports_its_reason_in_words(tmp_path):
 def test_an_unexpected_error_in_a_job_is_reported_without_its_internals(tmp_path):
     jobs = Jobs(Storage(tmp_path), max_pending=16)
     job_id = jobs.submit("tcav", {}, lambda progress: {}["missing"])
+    job = wait_until(lambda: jobs.get(job_id)["status"] == "failed" and jobs.get(job_id), 10, "the job to fail")
     jobs.close()
-    job = jobs.get(job_id)
     assert job["status"] == "failed" and "missing" not in job["error"] and "went wrong" in job["error"]
 
 

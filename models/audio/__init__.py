@@ -7,14 +7,15 @@ Decode (:func:`load_audio`), features (:class:`LogMel`, :func:`log_mel`), and ba
 from .config import AudioConfig
 from .decode import Audio, load_audio
 from .display import spectrogram_for_display
-from .errors import AudioError, AudioTooLong, EmptyAudio, InvalidSamples, SilentAudio, UnsupportedAudio
+from .errors import (AudioError, AudioTooLong, AudioTooShort, EmptyAudio, InvalidSamples, SilentAudio,
+                     UnsupportedAudio)
 from .features import LogMel, log_mel, mel_filterbank
 from .synthesis import (apply_fades, griffin_lim, log_mel_to_audio, mel_to_magnitude,
                         spectral_convergence, steady_tone)
 from .wav import encode_wav
 
 __all__ = [
-    "AudioConfig", "Audio", "load_audio", "AudioError", "AudioTooLong", "EmptyAudio",
+    "AudioConfig", "Audio", "load_audio", "AudioError", "AudioTooLong", "AudioTooShort", "EmptyAudio",
     "InvalidSamples", "SilentAudio", "UnsupportedAudio", "LogMel", "log_mel", "mel_filterbank",
     "apply_fades", "griffin_lim", "log_mel_to_audio", "mel_to_magnitude", "spectral_convergence",
     "steady_tone", "encode_wav", "spectrogram_for_display",

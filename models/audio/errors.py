@@ -23,3 +23,7 @@ class InvalidSamples(AudioError):
 
 class AudioTooLong(AudioError):
     """The clip is longer than the configured limit."""
+
+
+class AudioTooShort(AudioError):
+    """The clip is too short to analyse (fewer samples than two frames of the STFT)."""

@@ -1,12 +1,28 @@
 """``auralens serve``: the web app."""
 from __future__ import annotations
 
+import resource
 import sys
 from pathlib import Path
 
 from .. import __version__
-from ..config import ServeDefaults, Settings
+from ..config import ServeDefaults, Settings, default_data_dir
 from .options import add_device_option
+
+# the limits a person may set from the command line: option -> the Settings field it sets
+LIMIT_OPTIONS = ("max_upload_mb", "max_seconds", "render_window_s", "export_ttl_hours", "client_timeout_s",
+                 "max_connections_per_client")
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files towards ``wanted`` (at most the hard
+    limit), so that idle sockets cannot take every descriptor; returns the limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
 
 
 def accounts_wanted(args) -> bool:
@@ -17,17 +33,18 @@ def accounts_wanted(args) -> bool:
 
 
 def run_serve(args) -> int:
+    settings = Settings(data_dir=args.data_dir or default_data_dir(),
+                        **{name: getattr(args, name) for name in LIMIT_OPTIONS})  # nonsense: one line, exit 2
     import uvicorn
 
-    from auralens.models.runtime import keep_freed_memory
-
     from ..app import create_app
-    from ..config import default_data_dir
+    from ..connections import guarded_protocol
+    from ..log_limits import limit_repeats
     from ..security import hosts_for, is_loopback
     from ..storage import Storage
 
     accounts = accounts_wanted(args)
-    data_dir = args.data_dir or default_data_dir()
+    data_dir = settings.data_dir
     if accounts:
         storage = Storage(data_dir)
         n_users = len(storage.users())
@@ -40,14 +57,19 @@ def run_serve(args) -> int:
     elif not is_loopback(args.host):  # --accounts off
         print(f"auralens: warning: no accounts on {args.host}: whoever reaches this port can see, change and "
               f"delete everything", file=sys.stderr)
-    keep_freed_memory()
-    hosts = hosts_for(args.host, Settings.allowed_hosts, tuple(args.allowed_host))
-    app = create_app(device=args.device, bundle=args.bundle, data_dir=data_dir,
-                     max_upload_mb=args.max_upload_mb, max_seconds=args.max_seconds, allowed_hosts=hosts,
-                     accounts=accounts)
+    settings.allowed_hosts = hosts_for(args.host, Settings.allowed_hosts, tuple(args.allowed_host))
+    settings.accounts = accounts
+    open_files = raise_open_files_limit(settings.max_connections + 1024)
+    connections = max(16, min(settings.max_connections, open_files - 256))  # descriptors for files and the rest
+    app = create_app(device=args.device, bundle=args.bundle, settings=settings)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
+                            http=guarded_protocol(settings), limit_concurrency=connections,
+                            timeout_keep_alive=5, timeout_graceful_shutdown=settings.shutdown_grace_s)
+    limit_repeats()
     print(f"auralens {__version__}: open http://{args.host}:{args.port}/ in a browser "
-          f"({'sign-in required' if accounts else 'no sign-in'}; answers to {', '.join(hosts)})", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+          f"({'sign-in required' if accounts else 'no sign-in'}; answers to {', '.join(settings.allowed_hosts)})",
+          file=sys.stderr)
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -70,4 +92,13 @@ def add_commands(sub) -> None:
     parser.add_argument("--accounts", choices=["auto", "on", "off"], default="auto",
                         help="sign-in with accounts made by `auralens users add` (auto: required beyond this "
                              "machine, none on loopback; off beyond loopback lets anyone who reaches the port in)")
+    parser.add_argument("--render-window-s", type=float, default=Settings.render_window_s,
+                        help=f"longest stretch of a clip rendered as sound at once (default {Settings.render_window_s:g})")
+    parser.add_argument("--export-ttl-hours", type=float, default=Settings.export_ttl_hours,
+                        help=f"hours an export is kept (default {Settings.export_ttl_hours:g})")
+    parser.add_argument("--client-timeout-s", type=float, default=Settings.client_timeout_s,
+                        help="seconds a client has to send a request's headers, and before its body must keep "
+                             f"a fair pace (default {Settings.client_timeout_s:g})")
+    parser.add_argument("--max-connections-per-client", type=int, default=Settings.max_connections_per_client,
+                        help=f"open connections one address may hold (default {Settings.max_connections_per_client})")
     parser.set_defaults(func=run_serve)

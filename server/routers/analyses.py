@@ -13,8 +13,9 @@ from auralens.models.prototypes.analysis import transforms_in_units
 
 from ..deps import CurrentUser, State
 from ..errors import COMMON, NotFound
-from ..exports import export_analysis, export_path
-from ..renders import prerender, reconstruction, reconstruction_wavs
+from ..exports import expire_exports, export_analysis, export_path
+from ..fair import LONG_AUDIO_S
+from ..renders import prerender, reconstruction, reconstruction_wavs, render_key, render_window
 from ..schemas import Analysis, AnalysisRequest, JobStarted, Reconstruction
 from ..state import AppState
 
@@ -37,7 +38,8 @@ async def create_analysis(request: AnalysisRequest, state: State, user: CurrentU
     clip = state.find_clip(request.clip_id, user.id)
     model_id, model = state.model(request.model)
     analyse = kind_of(model).analyse
-    body = await state.run(lambda: analyse(model, state.clip_features(clip), state.bundle.classes, state.bundle.audio))
+    body = await state.run(lambda: analyse(model, state.clip_features(clip), state.bundle.classes, state.bundle.audio),
+                           long=clip.duration_s > LONG_AUDIO_S)
     analysis_id = state.storage.add_analysis(clip.id, model_id, state.bundle.name, body, user.id)
     found = stored_analysis(state, analysis_id, user.id)
     if clip.duration_s <= 30:  # long clips: render on demand only
@@ -71,21 +73,29 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
                               spectrogram=spectrogram_for_display(rec, cfg), transforms=curves,
                               audio_url=f"/api/analyses/{analysis_id}/reconstructions/{k}/audio.wav?stage={stage}")
 
-    return await state.run(work)
+    return await state.run(work, long=state.find_clip(found["clip_id"]).duration_s > LONG_AUDIO_S)
 
 
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE, *,
-                               state: State, user: CurrentUser) -> Response:
-    """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS; the gain applied
-    is in the ``X-Gain-Db`` header."""
+async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
+                               start_s: float = Query(0.0, ge=0, le=86_400, description="where the sound starts "
+                                                      "in the clip, seconds"),
+                               *, state: State, user: CurrentUser) -> Response:
+    """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS, from ``start_s``
+    for at most the server's render window (30 s unless set otherwise); the gain applied is
+    in the ``X-Gain-Db`` header, the stretch of the clip in ``X-Start-S`` and ``X-End-S``."""
     found = stored_analysis(state, analysis_id, user.id)
-    cached = state.renders.get((analysis_id, k, stage))
+    clip = state.find_clip(found["clip_id"], user.id)
+    cfg = state.bundle.audio
+    window = render_window(state, cfg.n_frames(int(round(clip.duration_s * cfg.sample_rate))), start_s)
+    cached = state.renders.get(render_key(analysis_id, k, stage, window.start))
     if cached is None:
-        cached = (await state.run(reconstruction_wavs, state, found, [(k, stage)]))[0]
+        cached = (await state.run(reconstruction_wavs, state, found, [(k, stage)], start_s,
+                                  long=window.end_s - window.start_s > LONG_AUDIO_S))[0]
     data, gain_db = cached
-    return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain_db:.2f}"})
+    return Response(data, media_type="audio/wav", headers={
+        "X-Gain-Db": f"{gain_db:.2f}", "X-Start-S": f"{window.start_s:.3f}", "X-End-S": f"{window.end_s:.3f}"})
 
 
 @router.post("/{analysis_id}/export", status_code=202, response_model=JobStarted)
@@ -94,6 +104,7 @@ def start_export(analysis_id: str, state: State, user: CurrentUser) -> JobStarte
     version and settings included), the clip, and its reconstructions as WAV files. Rendering
     takes seconds, so this starts a job; when it is done its result holds the download URL."""
     found = stored_analysis(state, analysis_id, user.id)
+    expire_exports(state)
     job_id = state.jobs.submit("export", {"analysis_id": analysis_id},
                                lambda progress: export_analysis(state, found, progress), owner=user.id)
     return JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}")
@@ -104,7 +115,9 @@ def start_export(analysis_id: str, state: State, user: CurrentUser) -> JobStarte
 def download_export(analysis_id: str, state: State, user: CurrentUser) -> FileResponse:
     """The export built by ``POST /api/analyses/{id}/export``."""
     stored_analysis(state, analysis_id, user.id)
+    expire_exports(state)
     path = export_path(state, analysis_id)
     if not path.is_file():
-        raise NotFound(f"This analysis has not been exported yet; POST /api/analyses/{analysis_id}/export first.")
+        raise NotFound(f"This analysis has no export (an export is kept for {state.settings.export_ttl_hours:g} "
+                       f"hours); POST /api/analyses/{analysis_id}/export first.")
     return FileResponse(path, media_type="application/zip", filename=f"auralens-{analysis_id}.zip")

@@ -10,6 +10,7 @@ from auralens.models.audio import AudioError, UnsupportedAudio, encode_wav, load
 from ..clip_ref import ClipRef
 from ..deps import CurrentUser, State
 from ..errors import COMMON, UPLOAD, Invalid, TooLarge, UnsupportedMedia
+from ..fair import LONG_AUDIO_S, LONG_UPLOAD_BYTES
 from ..schemas import Clip, ClipDetail, ClipList
 
 router = APIRouter(prefix="/api/clips", tags=["clips"], responses=COMMON)
@@ -24,7 +25,7 @@ def clip_out(clip: ClipRef) -> Clip:
 
 
 @router.post("", status_code=201, response_model=Clip,
-             responses=UPLOAD)
+             responses=UPLOAD, form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 64 * 1024})
 async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/Vorbis, Opus or MP3"),
                       *, state: State, user: CurrentUser) -> Clip:
     """Upload a recording. It is checked (decodable, not empty, not silent, not too long) and kept."""
@@ -33,7 +34,8 @@ async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/V
     if len(data) > limit:
         raise TooLarge(f"The file is larger than the upload limit of {state.settings.max_upload_mb:g} MB.")
     try:
-        audio = await state.run(load_audio, data, state.bundle.audio.sample_rate, state.settings.max_seconds)
+        audio = await state.run(load_audio, data, state.bundle.audio.sample_rate, state.settings.max_seconds,
+                                long=len(data) > LONG_UPLOAD_BYTES)
     except UnsupportedAudio as err:
         raise UnsupportedMedia(str(err)) from None
     except AudioError as err:
@@ -41,7 +43,8 @@ async def upload_clip(file: UploadFile = File(..., description="WAV, FLAC, Ogg/V
     ext = EXTENSIONS.get(audio.source_format, audio.source_format.lower())
     name = (file.filename or "recording").rsplit("/", 1)[-1]
     clip = state.storage.add_upload(data, name, ext, audio.duration_s, audio.source_sample_rate,
-                                    audio.source_channels, owner=user.id)
+                                    audio.source_channels, canonical=(audio.samples, audio.sample_rate),
+                                    owner=user.id)
     return clip_out(state.upload_ref(clip))
 
 
@@ -80,7 +83,7 @@ def _matches(clip: ClipRef, label: str | None, tag: str | None, split: str | Non
 async def get_clip(clip_id: str, state: State, user: CurrentUser) -> ClipDetail:
     """One clip with its spectrogram (seconds, Hz, dB)."""
     clip = state.find_clip(clip_id, user.id)
-    features = await state.run(state.clip_features, clip)
+    features = await state.run(state.clip_features, clip, long=clip.duration_s > LONG_AUDIO_S)
     spectrogram = spectrogram_for_display(features, state.bundle.audio)
     return ClipDetail(**clip_out(clip).model_dump(), spectrogram=spectrogram)
 
@@ -90,6 +93,6 @@ async def get_clip(clip_id: str, state: State, user: CurrentUser) -> ClipDetail:
 async def clip_audio(clip_id: str, state: State, user: CurrentUser) -> Response:
     """The clip as 16-bit WAV at the bundle's sample rate, at its own level."""
     clip = state.find_clip(clip_id, user.id)
-    audio = await state.run(state.clip_audio, clip)
+    audio = await state.run(state.clip_audio, clip, long=clip.duration_s > LONG_AUDIO_S)
     data, _ = encode_wav(audio.samples, audio.sample_rate, peak_dbfs=None)
     return Response(data, media_type="audio/wav")

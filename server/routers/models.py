@@ -105,7 +105,7 @@ class WhatIfQuery:
 @router.get("/api/models/{model_id}/prototypes/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def prototype_audio(
-    seconds: float = Query(1.5, gt=0, le=10, description="length of the sound"),
+    seconds: float = Query(1.5, ge=0.1, le=10, description="length of the sound, 0.1 to 10 s"),
     what_if: WhatIfQuery = Depends(),
     rendering: Literal["decoded", "nearest"] | None = Query(None, description="latent prototypes: the decoded "
                                                                                "prototype (default) or its nearest "

@@ -9,6 +9,7 @@ from auralens.models.embeddings import UnknownWords
 
 from ..deps import CurrentUser, State
 from ..errors import COMMON, Invalid, NotFound
+from ..fair import LONG_AUDIO_S
 from ..schemas import EmbeddingSpace, NeighbourClip
 from ..state import AppState
 
@@ -67,7 +68,7 @@ async def neighbours(clip_id: str,
             work = lambda: spaces.neighbours(space, clip.id, k)
         else:
             work = lambda: spaces.neighbours(space, state.clip_audio(clip).samples, k)
-        cached = state.neighbours.put(key, await state.run(work))
+        cached = state.neighbours.put(key, await state.run(work, long=clip.duration_s > LONG_AUDIO_S))
     return hits_out(state, cached)
 
 
