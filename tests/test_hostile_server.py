@@ -83,7 +83,7 @@ def test_an_upload_with_a_thousand_parts_is_refused(api):
 def test_a_body_trickling_in_at_one_byte_a_second_is_cut_off_with_408(server):
     port = int(server.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
-        s.sendall(b"POST /api/analyses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        s.sendall(b"POST /api/analyses HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                   b"Content-Length: 1000\r\n\r\n")
         start, answer = time.monotonic(), b""
         for ch in b'{"clip_id": "' + b"x" * 60:
@@ -94,8 +94,11 @@ def test_a_body_trickling_in_at_one_byte_a_second_is_cut_off_with_408(server):
                 break
             if answer:
                 break
-        while _readable(s, 2.0) and (more := s.recv(4096)):  # the rest, up to the close
-            answer += more
+        try:
+            while _readable(s, 2.0) and (more := s.recv(4096)):  # the rest, up to the close
+                answer += more
+        except ConnectionResetError:  # closed with the unread body still queued: the answer came first
+            pass
     assert answer.startswith(b"HTTP/1.1 408") and b"too slowly" in answer
     assert time.monotonic() - start < 10
 
@@ -108,7 +111,7 @@ def _readable(s: socket.socket, timeout: float) -> bool:
 def test_headers_that_never_finish_are_cut_off(server):
     port = int(server.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
-        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n")  # and never the blank line
         start = time.monotonic()
         assert s.recv(100) == b""  # closed by the server
     assert time.monotonic() - start < 8
