@@ -26,14 +26,14 @@ function limiter(n) {
   return (task) => new Promise((resolve, reject) => { waiting.push({ task, resolve, reject }); next(); });
 }
 
-// "A/B": switch between the original (A) and `audio` (B) at the same moment.
+// "A/B": switch between the original (A) and `audio` (B) at the same moment. B playing -> A
+// from where B is; otherwise B from where the original is (playing, paused or moved by hand).
 function abButton(audio) {
-  const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this sound (B)" }, "A/B");
+  const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this sound (B) at the same moment" }, "A/B");
   ab.addEventListener("click", () => {
-    // B playing -> A from the same moment; A playing -> B from the same moment; else B from the start
     const orig = document.getElementById("original-audio");
     const [from, to, hearing] = !audio.paused ? [audio, orig, "A"] : [orig, audio, "B"];
-    const at = from.paused ? 0 : from.currentTime;
+    const at = from.currentTime;
     to.currentTime = Number.isFinite(to.duration) ? Math.min(at, to.duration) : at;
     to.play().catch(() => {}); // a play cut short by the next switch is not an error
     ab.textContent = `A/B: hearing ${hearing}`;
@@ -48,7 +48,7 @@ document.addEventListener("play", (event) => {
 
 export function createAnalyseTab(panel, context) {
   const { bundle } = context;
-  let current = null, rendering = null;
+  let current = null, rendering = null, focusAnalysis = false;
 
   // -- bringing a clip ----------------------------------------------------------------------
   const fileInput = el("input", { type: "file", id: "file-input", accept: ACCEPT, class: "visually-hidden" });
@@ -85,10 +85,28 @@ export function createAnalyseTab(panel, context) {
     el("div", { class: "toolbar" }, el("label", { for: "analyse-model" }, "Model "), modelSelect),
     chooser, inputStatus, result);
 
-  async function analyseClip(clipId) {
-    const analysis = await withBusy(inputStatus, "Analysing…",
+  // Analyse a clip (a new analysis is stored) and open it as a new entry in the history, so
+  // that Back returns to where the user was; the busy note shows in `where`.
+  async function analyseClip(clipId, where = inputStatus) {
+    const analysis = await withBusy(where, "Analysing…",
       () => postJSON("/api/analyses", { clip_id: clipId, model: context.modelId }));
-    if (analysis) location.hash = `#/analyses/${analysis.id}`;
+    if (!analysis) return;
+    focusAnalysis = true;
+    location.hash = `#/analyses/${analysis.id}`;
+  }
+
+  // `#/analyse?clip=<id>` offers that clip; only the button writes an analysis.
+  async function offerClip(clipId) {
+    const clip = await getJSON(`/api/clips/${encodeURIComponent(clipId)}`).catch((e) => { showMessage(e.message); return null; });
+    if (!clip) return;
+    chooser.open = true;
+    const go = el("button", { type: "button", id: "analyse-offered", onclick: () => analyseClip(clip.id) },
+      `Analyse “${clip.name}”`);
+    clear(result, el("section", { class: "summary offered" },
+      el("h2", {}, clip.label ? `${pretty(clip.label)} · ${clip.name}` : clip.name),
+      el("div", { class: "row" }, player(clip.audio_url, `Play ${clip.name}`), go)));
+    current = null;
+    go.focus();
   }
 
   async function uploadAndAnalyse(file, name) {
@@ -252,6 +270,8 @@ export function createAnalyseTab(panel, context) {
       if (a.model !== context.modelId && bundle.models.some((m) => m.id === a.model)) context.setModel(a.model);
       await renderAnalysis(a);
       document.body.dataset.analysis = a.id;
+      if (focusAnalysis) result.querySelector(".summary h2")?.focus(); // after "Analyse": to what it made
+      focusAnalysis = false;
       return true;
     });
     if ((await rendering) !== true) current = null; // a failed load may be retried
@@ -262,9 +282,10 @@ export function createAnalyseTab(panel, context) {
     get current() { return current; },
     async show(params = {}) {
       await loadLists();
-      if (params.clip) await analyseClip(params.clip);
+      if (params.clip) await offerClip(params.clip);
     },
     open,
+    analyseClip,
   };
 }
 
@@ -325,7 +346,7 @@ function summarySection(a, clip, withNeighbours) {
   const exporting = exportControls(a.id);
   const top = a.prediction[0];
   return el("section", { class: "summary" },
-    el("h2", {}, `Analysis of “${clip.name}”`),
+    el("h2", { tabindex: "-1" }, `Analysis of “${clip.name}”`),
     el("p", { class: "verdict", id: "verdict" },
       `The model hears ${/^[aeiou]/.test(top.label) ? "an" : "a"} `, el("strong", {}, pretty(top.label)),
       ` (${percent(top.score)} sure).`),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from auralens.models.audio import spectrogram_for_display
 from auralens.models.kinds import kind_of
 from auralens.models.prototypes.analysis import transforms_in_units
 
+from ..byte_ranges import ranged
 from ..deps import State
 from ..errors import COMMON, NotFound
 from ..exports import export_analysis, export_path
@@ -76,16 +77,16 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
 
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE, *,
+async def reconstruction_audio(request: Request, analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE, *,
                                state: State) -> Response:
     """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS; the gain applied
-    is in the ``X-Gain-Db`` header."""
+    is in the ``X-Gain-Db`` header. Answers byte ranges (206), so that players can seek."""
     found = stored_analysis(state, analysis_id)
     cached = state.renders.get((analysis_id, k, stage))
     if cached is None:
         cached = (await state.run(reconstruction_wavs, state, found, [(k, stage)]))[0]
     data, gain_db = cached
-    return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain_db:.2f}"})
+    return ranged(request, data, "audio/wav", {"X-Gain-Db": f"{gain_db:.2f}"})
 
 
 @router.post("/{analysis_id}/export", status_code=202, response_model=JobStarted)

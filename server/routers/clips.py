@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from auralens.models.audio import AudioError, UnsupportedAudio, encode_wav, load_audio, spectrogram_for_display
 
+from ..byte_ranges import ranged
 from ..clip_ref import ClipRef
 from ..deps import State
 from ..errors import COMMON, UPLOAD, Invalid, TooLarge, UnsupportedMedia
@@ -87,9 +88,13 @@ async def get_clip(clip_id: str, state: State) -> ClipDetail:
 
 @router.get("/{clip_id}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def clip_audio(clip_id: str, state: State) -> Response:
-    """The clip as 16-bit WAV at the bundle's sample rate, at its own level."""
+async def clip_audio(request: Request, clip_id: str, state: State) -> Response:
+    """The clip as 16-bit WAV at the bundle's sample rate, at its own level; byte ranges are
+    answered (206), so that players can seek."""
     clip = state.find_clip(clip_id)
-    audio = await state.run(state.clip_audio, clip)
-    data, _ = encode_wav(audio.samples, audio.sample_rate, peak_dbfs=None)
-    return Response(data, media_type="audio/wav")
+    key = ("clip", clip.id)
+    cached = state.renders.get(key)
+    if cached is None:
+        audio = await state.run(state.clip_audio, clip)
+        cached = state.renders.put(key, encode_wav(audio.samples, audio.sample_rate, peak_dbfs=None))
+    return ranged(request, cached[0], "audio/wav")
