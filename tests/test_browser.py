@@ -3,8 +3,10 @@
 The app runs in a thread on a free port; Chromium is Debian's (``/usr/bin/chromium``, which the
 README's test command installs). Screenshots of each step are saved under ``test-artifacts/``.
 """
+import contextlib
 import io
 import re
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -23,10 +25,22 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def data_dir(tmp_path_factory):
+    """The data folder of the module's server (uploads, analyses)."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir):
     """The app on the default bundle, served on a free local port; yields its base URL."""
-    with served(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as url:
+    with served(create_app(device="cpu", data_dir=data_dir)) as url:
         yield url
+
+
+def count_analyses(data_dir) -> int:
+    """How many analyses the server has stored."""
+    with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db:
+        return db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -321,3 +335,66 @@ def test_the_latent_model_shows_prototypes_heard_two_ways_and_classifies_a_clip_
     page.wait_for_selector("#similarity-chart .main-svg")
     assert page.inner_text("#verdict").startswith("The model hears")
     assert page.locator("#cross-class .card").count() == 48
+
+
+# -- seeking, history, excerpts ---------------------------------------------------------------
+def wait_playing(page, selector: str) -> float:
+    """Wait until the audio element at ``selector`` plays; returns its currentTime then (s)."""
+    return page.eval_on_selector(selector, """a => new Promise((resolve) => {
+        if (!a.paused && a.readyState >= 3) resolve(a.currentTime);
+        else a.addEventListener("playing", () => resolve(a.currentTime), { once: true });
+    })""")
+
+
+def test_a_seek_lands_where_it_was_sent_and_ab_switches_at_that_moment(page, tmp_path):
+    path = tmp_path / "long-note.wav"
+    path.write_bytes(wav_bytes(harmonic_tone(196.0, 6.0)))
+    upload(page, path)
+    seeked = page.eval_on_selector("#original-audio", """a => new Promise((resolve) => {
+        const go = () => { a.addEventListener("seeked", () => resolve({ at: a.currentTime,
+            seekable: a.seekable.length ? a.seekable.end(0) : 0 }), { once: true }); a.currentTime = 3.5; };
+        a.readyState >= 1 ? go() : a.addEventListener("loadedmetadata", go, { once: true });
+    })""")
+    assert seeked["seekable"] == pytest.approx(6.0, abs=0.05)
+    assert seeked["at"] == pytest.approx(3.5, abs=0.01)
+    b = "#cross-class .card:nth-child(2) audio"
+    page.click("#cross-class .card:nth-child(2) button.ab")  # nothing playing: B from where A is
+    assert wait_playing(page, b) == pytest.approx(3.5, abs=0.15)
+    page.wait_for_timeout(400)
+    page.click("#cross-class .card:nth-child(2) button.ab")  # B playing: A from where B is
+    at_a = wait_playing(page, "#original-audio")
+    at_b = page.eval_on_selector(b, "a => a.currentTime")
+    assert at_a > 3.6 and at_a == pytest.approx(at_b, abs=0.15)
+
+
+def test_back_from_an_analysis_started_on_the_model_tab_returns_there_and_writes_nothing(page, data_dir):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    card = page.locator("#prototype-grid .card").nth(3)
+    card.locator("details summary").click()
+    before = count_analyses(data_dir)
+    card.locator("details button", has_text="Analyse").first.click()
+    page.wait_for_selector("#cross-class .card")
+    assert count_analyses(data_dir) == before + 1 and "#/analyses/a-" in page.url
+    page.go_back()
+    page.wait_for_selector("#panel-model:not([hidden]) #prototype-grid .card")
+    assert page.url.endswith("/") or page.url.endswith("#/model")
+    page.go_forward()
+    page.wait_for_selector("#panel-analyse:not([hidden]) #cross-class .card")
+    page.go_back()
+    page.wait_for_selector("#panel-model:not([hidden])")
+    assert count_analyses(data_dir) == before + 1
+
+
+def test_an_address_that_names_a_clip_offers_it_and_writes_no_analysis(page, server, data_dir):
+    clip = httpx.get(f"{server}/api/clips?origin=corpus&limit=1").json()["clips"][0]
+    before = count_analyses(data_dir)
+    page.goto(f"/#/analyse?clip={clip['id']}")
+    page.wait_for_selector("#analyse-offered")
+    page.reload()
+    page.wait_for_selector("#analyse-offered")
+    assert count_analyses(data_dir) == before
+    page.click("#analyse-offered")
+    page.wait_for_selector("#cross-class .card")
+    assert count_analyses(data_dir) == before + 1
+    assert page.evaluate("document.activeElement.matches('.summary h2')")  # focus on what was made

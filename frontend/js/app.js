@@ -47,6 +47,8 @@ async function start() {
     neighbours: createNeighboursTab(panels.neighbours, context),
     concepts: createConceptsTab(panels.concepts, context),
   };
+  // analyse a clip from any tab (`where` shows the busy note); opens the analysis
+  context.analyse = (clipId, where) => views.analyse.analyseClip(clipId, where);
 
   async function route() {
     const [path, search] = location.hash.replace(/^#\/?/, "").split("?");

@@ -52,7 +52,7 @@ function spacesTable(spaces, together) {
         el("td", {}, "–"), el("td", {}, "–"), el("td", {}, percent(together.accuracy))) : null));
 }
 
-function prototypeCard(info, p, corpusNames) {
+function prototypeCard(info, p, corpusNames, context) {
   const canvas = drawSpectrogram(el("canvas", {
     class: "thumb", role: "img", "aria-label": `Spectrum of the ${pretty(p.label)} prototype`,
   }), p.spectrogram);
@@ -62,7 +62,7 @@ function prototypeCard(info, p, corpusNames) {
       el("ul", { class: "clip-list" }, p.best_clips.map((id) => el("li", {},
         el("span", {}, corpusNames[id] || id),
         player(`/api/clips/${encodeURIComponent(id)}/audio.wav`, `Play ${id}`),
-        el("a", { href: `#/analyse?clip=${encodeURIComponent(id)}`, class: "button-link" }, "Analyse")))))
+        el("button", { type: "button", onclick: (event) => context.analyse(id, event.target.parentElement) }, "Analyse")))))
     : null;
   const sounds = p.renderings.length
     ? p.renderings.map((r) => el("div", { class: "rendering", title: r.description },
@@ -119,7 +119,7 @@ export function createModelTab(panel, context) {
     const prototypes = await withBusy(status, "Loading the prototypes…",
       () => getJSON(`/api/models/${encodeURIComponent(modelId)}/prototypes`));
     if (!prototypes) return;
-    clear(grid, prototypes.map((p) => prototypeCard(info, p, corpusNames)));
+    clear(grid, prototypes.map((p) => prototypeCard(info, p, corpusNames, context)));
     shown = modelId;
   }
   context.onModel((id) => { if (!panel.hidden) render(id).catch((e) => showMessage(e.message)); else shown = null; });
