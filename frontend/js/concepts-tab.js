@@ -1,7 +1,7 @@
 // The Concepts tab: a library of musical concepts (built into the bundle or made from example
 // clips), tested against the model with TCAV, and concepts found without labels.
 import { followJob, getJSON, postJSON, query } from "./api.js";
-import { clear, el, percent, player, pretty, progressBar, seconds, showMessage, withBusy } from "./ui.js";
+import { clear, el, excerptPlayer, percent, player, pretty, progressBar, seconds, showMessage, withBusy } from "./ui.js";
 import { drawPresence, tcavChart } from "./plots.js";
 
 const MIN_CLIPS = 20;
@@ -230,7 +230,7 @@ export function createConceptsTab(panel, context) {
           getJSON(`/api/clips/${encodeURIComponent(e.clip_id)}`).then((clip) => drawPresence(canvas, clip.spectrogram, e.presence)).catch(() => {});
           return el("figure", { class: "excerpt" }, canvas,
             el("figcaption", {}, `${pretty(e.label)} · ${e.start_s.toFixed(2)}–${e.end_s.toFixed(2)} s`),
-            player(e.audio_url, `Play ${e.name}`));
+            excerptPlayer(e.audio_url, e.start_s, e.end_s, `Play ${e.name} from ${e.start_s.toFixed(2)} to ${e.end_s.toFixed(2)} s`));
         })))));
   }
 }

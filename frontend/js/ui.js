@@ -84,6 +84,28 @@ export function player(src, label, { preload = "none" } = {}) {
   return el("audio", { controls: true, preload, src, "aria-label": label, title: label });
 }
 
+// A moment of a clip, `start`..`end` seconds of the sound at `src`: a button that plays exactly
+// that stretch, and the clip's player (opened at the moment, by a media fragment) to hear more.
+export function excerptPlayer(src, start, end, label) {
+  const audio = el("audio", { controls: true, preload: "none", src: `${src}#t=${start},${end}`, "aria-label": label, title: label });
+  let stopAt = null, timer = null;
+  const stop = () => {
+    if (stopAt !== null && audio.currentTime >= stopAt - 0.01) { audio.pause(); stopAt = null; }
+  };
+  const watch = () => { // timeupdate alone comes only every quarter second or so
+    stop();
+    if (stopAt !== null && !audio.paused) timer = requestAnimationFrame(watch);
+  };
+  audio.addEventListener("playing", () => { cancelAnimationFrame(timer); watch(); });
+  audio.addEventListener("pause", () => cancelAnimationFrame(timer));
+  const button = el("button", { type: "button", class: "excerpt-play", title: label, onclick: () => {
+    stopAt = end;
+    audio.currentTime = start;
+    audio.play().catch(() => {});
+  } }, `▶ ${start.toFixed(2)}–${end.toFixed(2)} s`);
+  return el("div", { class: "row excerpt-player" }, button, audio);
+}
+
 // A progress bar that says what it measures.
 export function progressBar(label) {
   const bar = el("progress", { max: "1", value: "0", "aria-label": label });
