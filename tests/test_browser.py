@@ -410,3 +410,33 @@ def test_a_discovered_concepts_moment_plays_only_that_excerpt(page, server):
     assert wait_playing(page, audio) == pytest.approx(start, abs=0.05)
     page.wait_for_function(f"document.querySelector('{audio}').paused", timeout=10_000)
     assert page.eval_on_selector(audio, "a => a.currentTime") == pytest.approx(end, abs=0.08)
+
+
+def test_the_confusion_matrix_colours_empty_cells_pale_and_the_diagonal_dark(page):
+    page.goto("/")
+    page.click("text=Which classes it confuses")
+    page.wait_for_selector("#confusion .main-svg image")
+    # the heatmap is one image over the plot area, a cell per class pair: read back its pixels
+    cells = page.eval_on_selector("#confusion .main-svg image", """img => new Promise((resolve) => {
+        const picture = new Image();
+        picture.onload = () => {
+            const canvas = document.createElement("canvas");
+            canvas.width = picture.width; canvas.height = picture.height;
+            const ctx = canvas.getContext("2d");
+            ctx.drawImage(picture, 0, 0);
+            const n = document.getElementById("confusion").data[0].z.length;
+            const light = (i, j) => {
+                const [r, g, b] = ctx.getImageData(Math.floor((j + 0.5) * canvas.width / n),
+                                                   Math.floor((i + 0.5) * canvas.height / n), 1, 1).data;
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const z = document.getElementById("confusion").data[0].z;
+            const out = [];
+            for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out.push({ z: z[i][j], light: light(i, j) });
+            resolve(out);
+        };
+        picture.src = img.getAttribute("href");
+    })""")
+    empty = [c["light"] for c in cells if c["z"] == 0]
+    full = [c["light"] for c in cells if c["z"] > 0.9]
+    assert empty and full and min(empty) > 240 and max(full) < 90

@@ -105,7 +105,11 @@ export function rankingChart(div, prediction, { top = 8, height = null, axisTitl
   return Plotly().react(div, [trace], layout, CONFIG);
 }
 
-// Confusion matrix: true class down, predicted class across, counts and row fractions.
+// Empty cells white, a full row's worth deep blue.
+const CONFUSION_SCALE = [[0, "#ffffff"], [0.1, "#deebf7"], [0.5, "#6baed6"], [1, "#08306b"]];
+
+// Confusion matrix: true class down, predicted class across, counts and row fractions (the
+// colour: the share of the true class's clips heard as the column's class).
 export function confusionPlot(div, confusion) {
   const labels = confusion.labels.map(pretty);
   const rows = confusion.matrix.map((row) => {
@@ -119,7 +123,7 @@ export function confusionPlot(div, confusion) {
     yaxis: { title: { text: "actually" }, autorange: "reversed", fixedrange: true },
   };
   const trace = {
-    type: "heatmap", z: rows, x: labels, y: labels, text, texttemplate: "%{text}", colorscale: "Blues",
+    type: "heatmap", z: rows, x: labels, y: labels, text, texttemplate: "%{text}", colorscale: CONFUSION_SCALE,
     zmin: 0, zmax: 1, showscale: false,
     hovertemplate: "actually %{y}, heard as %{x}: %{text} clips (%{z:.0%})<extra></extra>",
   };
