@@ -26,9 +26,21 @@ class Clip(BaseModel):
     duration_s: float
     sample_rate: int = Field(description="sample rate of the file, Hz")
     audio_url: str
-    label: str | None = Field(None, description="the class of a corpus clip")
+    label: str | None = Field(None, description="the class of a corpus clip, or the label given to an upload")
     split: str | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="pitch, dynamics, register... of a corpus clip")
+    n_analyses: int | None = Field(None, description="an upload's stored analyses (deleted with it)")
+
+
+class ClipUpdate(BaseModel):
+    """A new name and/or label for an upload; a label of null removes it."""
+    name: str | None = Field(None, min_length=1, max_length=200)
+    label: str | None = Field(None, max_length=200)
+
+
+class ClipDeleted(BaseModel):
+    id: str
+    analyses_deleted: int
 
 
 class ClipDetail(Clip):

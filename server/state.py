@@ -154,7 +154,7 @@ class AppState:
 
     def upload_ref(self, clip: StoredClip) -> ClipRef:
         return ClipRef(clip.id, clip.origin, clip.name, clip.duration_s, clip.sample_rate,
-                       self.storage.audio_path(clip.sha256, clip.ext))
+                       self.storage.audio_path(clip.sha256, clip.ext), label=clip.label)
 
     def find_clip(self, clip_id: str) -> ClipRef:
         """An upload or a corpus clip by id; an unknown id is :class:`NotFound`."""

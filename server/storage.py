@@ -76,6 +76,7 @@ class StoredClip:
     sample_rate: int
     channels: int
     created: str
+    label: str | None = None  # what the user says it is (e.g. "cello"); None until they say
 
 
 def new_id(prefix: str) -> str:
@@ -100,7 +101,14 @@ class Storage:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
         self.removed_leftovers = self._remove_leftovers()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after the first release, added to a database made before them."""
+        have = {row["name"] for row in self._db.execute("PRAGMA table_info(clips)")}
+        if "label" not in have:
+            self._db.execute("ALTER TABLE clips ADD COLUMN label TEXT")
 
     def _remove_leftovers(self) -> int:
         """Delete temporary files a crash left behind mid-write (no row ever points at them)."""
@@ -147,7 +155,8 @@ class Storage:
         clip = StoredClip(new_id("u"), "upload", name[:200], sha, ext, float(duration_s), int(sample_rate),
                           int(channels), _now())
         with self._transaction() as db:
-            db.execute("INSERT INTO clips VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO clips (id, origin, name, sha256, ext, duration_s, sample_rate, channels, created) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (clip.id, clip.origin, clip.name, clip.sha256, clip.ext, clip.duration_s,
                         clip.sample_rate, clip.channels, clip.created))
         return clip
@@ -163,6 +172,42 @@ class Storage:
 
     def count_clips(self) -> int:
         return self._query("SELECT COUNT(*) FROM clips")[0][0]
+
+    def upload_with_hash(self, sha256: str) -> StoredClip | None:
+        """The earliest upload of the file whose SHA-256 is ``sha256`` (hex), if any."""
+        rows = self._query("SELECT * FROM clips WHERE sha256 = ? ORDER BY created, id LIMIT 1", (sha256,))
+        return StoredClip(**dict(rows[0])) if rows else None
+
+    def update_clip(self, clip_id: str, name: str | None = None, label: str | None = None,
+                    clear_label: bool = False) -> StoredClip | None:
+        """Rename an upload (``name``) and/or give it a ``label`` (``clear_label`` removes it);
+        returns the clip as it is now, ``None`` when there is no such clip."""
+        with self._transaction() as db:
+            if name is not None:
+                db.execute("UPDATE clips SET name = ? WHERE id = ?", (name[:200], clip_id))
+            if label is not None or clear_label:
+                db.execute("UPDATE clips SET label = ? WHERE id = ?", (None if clear_label else label[:200], clip_id))
+        return self.clip(clip_id)
+
+    def count_analyses_of(self, clip_id: str) -> int:
+        """How many analyses were made of clip ``clip_id``."""
+        return self._query("SELECT COUNT(*) FROM analyses WHERE clip_id = ?", (clip_id,))[0][0]
+
+    def delete_upload(self, clip_id: str) -> list[str] | None:
+        """Delete an upload with every analysis of it; its audio file goes too unless another
+        clip row shares it. Returns the ids of the analyses deleted (``None``: no such clip)."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT sha256, ext FROM clips WHERE id = ?", (clip_id,)).fetchall()
+            if not rows:
+                return None
+            analyses = [r[0] for r in db.execute("SELECT id FROM analyses WHERE clip_id = ?", (clip_id,))]
+            db.execute("DELETE FROM analyses WHERE clip_id = ?", (clip_id,))
+            db.execute("DELETE FROM clips WHERE id = ?", (clip_id,))
+            sha, ext = rows[0]
+            shared = db.execute("SELECT COUNT(*) FROM clips WHERE sha256 = ?", (sha,)).fetchone()[0]
+        if not shared:  # after the commit: a crash in between leaves a file no row names, never the reverse
+            self.audio_path(sha, ext).unlink(missing_ok=True)
+        return analyses
 
     # -- analyses ----------------------------------------------------------------------------
     def add_analysis(self, clip_id: str, model: str, bundle: str, body: dict) -> str:

@@ -37,10 +37,12 @@ def server(data_dir):
         yield url
 
 
-def count_analyses(data_dir) -> int:
-    """How many analyses the server has stored."""
+def count_analyses(data_dir, clip_id: str | None = None) -> int:
+    """How many analyses the server has stored (of clip ``clip_id`` only, when given)."""
     with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db:
-        return db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0]
+        if clip_id is None:
+            return db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM analyses WHERE clip_id = ?", (clip_id,)).fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -440,3 +442,41 @@ def test_the_confusion_matrix_colours_empty_cells_pale_and_the_diagonal_dark(pag
     empty = [c["light"] for c in cells if c["z"] == 0]
     full = [c["light"] for c in cells if c["z"] > 0.9]
     assert empty and full and min(empty) > 240 and max(full) < 90
+
+
+# -- uploads --------------------------------------------------------------------------------------
+def test_the_same_file_uploaded_twice_is_one_entry_in_the_uploads(page, tmp_path):
+    path = tmp_path / "twice.wav"
+    path.write_bytes(wav_bytes(harmonic_tone(174.6, 1.5)))
+    upload(page, path)
+    first = page.url
+    upload(page, path)
+    page.wait_for_selector(".message.info:has-text('uploaded before')")
+    page.click(".chooser summary")
+    page.wait_for_selector("#uploads-list li:has-text('twice.wav')")
+    assert page.locator("#uploads-list li", has_text="twice.wav").count() == 1 and page.url != first
+
+
+def test_an_upload_is_renamed_labelled_and_deleted_with_its_analyses_after_a_confirmation(page, tmp_path, data_dir):
+    path = tmp_path / "take 7.wav"
+    path.write_bytes(wav_bytes(harmonic_tone(233.1, 1.5)))
+    upload(page, path)
+    clip_id = page.eval_on_selector("#to-neighbours", "a => new URLSearchParams(a.hash.split('?')[1]).get('clip')")
+    page.click(".chooser summary")
+    item = page.locator(f"#uploads-list li[data-clip='{clip_id}']")
+    item.locator("button", has_text="Rename or label").click()
+    item.locator("input[aria-label^='New name']").fill("<b>Suite</b> no. 1")
+    item.locator("input[aria-label^='Label']").fill("cello")
+    item.locator("button", has_text="Save").click()
+    page.wait_for_selector(f"#uploads-list li[data-clip='{clip_id}']:has-text('no. 1')")
+    assert item.locator(".name").inner_text().startswith("cello · <b>Suite</b> no. 1")  # typed text stays text
+    assert item.locator(".name b").count() == 0
+    assert count_analyses(data_dir, clip_id) == 1
+    item.locator("button", has_text="Delete").click()
+    assert "its 1 analysis" in item.locator(".confirm").inner_text()
+    item.locator(".confirm button", has_text="Keep it").click()
+    assert count_analyses(data_dir, clip_id) == 1
+    item.locator("button", has_text="Delete").click()
+    item.locator(".confirm button", has_text="Delete").click()
+    page.wait_for_selector(f"#uploads-list li[data-clip='{clip_id}']", state="detached")
+    assert count_analyses(data_dir, clip_id) == 0 and "#/analyses/" not in page.url

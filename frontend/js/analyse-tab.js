@@ -1,7 +1,7 @@
 // The Analyse tab: bring a clip (upload, corpus, microphone), see and hear how the model
 // explains it: the prediction, the winning prototype step by step with its transformation
 // curves, the timeline, and the clip as every class's prototype would render it.
-import { followJob, getJSON, postJSON, query, uploadFile } from "./api.js";
+import { deleteJSON, followJob, getJSON, patchJSON, postJSON, query, uploadFile } from "./api.js";
 import {
   clear, el, percent, player, pretty, progressBar, seconds, showMessage, STAGE_NAMES, withBusy,
 } from "./ui.js";
@@ -48,7 +48,7 @@ document.addEventListener("play", (event) => {
 
 export function createAnalyseTab(panel, context) {
   const { bundle } = context;
-  let current = null, rendering = null, focusAnalysis = false;
+  let current = null, rendering = null, focusAnalysis = false, shownClip = null;
 
   // -- bringing a clip ----------------------------------------------------------------------
   const fileInput = el("input", { type: "file", id: "file-input", accept: ACCEPT, class: "visually-hidden" });
@@ -69,6 +69,7 @@ export function createAnalyseTab(panel, context) {
   const tagSelect = el("select", { id: "corpus-tag" }, el("option", { value: "" }, "any"));
   const corpusList = el("ul", { class: "clip-list corpus", id: "corpus-list" });
   const uploadsList = el("ul", { class: "clip-list", id: "uploads-list" });
+  const classNames = el("datalist", { id: "class-names" }, bundle.classes.map((c) => el("option", { value: pretty(c) })));
   const result = el("div", { class: "analysis", id: "analysis" });
 
   const chooser = el("details", { class: "chooser", open: true },
@@ -80,7 +81,7 @@ export function createAnalyseTab(panel, context) {
           el("label", { for: "corpus-class" }, "Class "), classSelect,
           el("label", { for: "corpus-tag" }, "Tag "), tagSelect),
         corpusList),
-      el("div", {}, el("h3", {}, "Your earlier uploads"), uploadsList)));
+      el("div", {}, el("h3", {}, "Your earlier uploads"), uploadsList, classNames)));
   clear(panel,
     el("div", { class: "toolbar" }, el("label", { for: "analyse-model" }, "Model "), modelSelect),
     chooser, inputStatus, result);
@@ -110,9 +111,11 @@ export function createAnalyseTab(panel, context) {
   }
 
   async function uploadAndAnalyse(file, name) {
-    const clip = await withBusy(inputStatus, `Uploading ${name || file.name}…`, () => uploadFile(file, name));
-    if (clip) {
-      showMessage(`“${clip.name}” uploaded (${seconds(clip.duration_s)}).`, "info");
+    const sent = await withBusy(inputStatus, `Uploading ${name || file.name}…`, () => uploadFile(file, name));
+    if (sent) {
+      const { clip, again } = sent;
+      showMessage(again ? `This file was uploaded before, as “${clip.name}”; that clip is analysed.`
+        : `“${clip.name}” uploaded (${seconds(clip.duration_s)}).`, "info");
       loadUploads();
       await analyseClip(clip.id);
     }
@@ -175,9 +178,58 @@ export function createAnalyseTab(panel, context) {
     clear(corpusList, list.clips.length ? list.clips.map(clipItem) : el("li", { class: "muted" }, "No corpus clip matches."));
   }
   async function loadUploads() {
-    const list = await getJSON("/api/clips?origin=upload&limit=20").catch(() => null);
+    const list = await getJSON("/api/clips?origin=upload&limit=50").catch(() => null);
     if (!list) return;
-    clear(uploadsList, list.clips.length ? list.clips.map(clipItem) : el("li", { class: "muted" }, "Nothing uploaded yet."));
+    clear(uploadsList, list.clips.length ? list.clips.map(uploadItem) : el("li", { class: "muted" }, "Nothing uploaded yet."));
+  }
+
+  // An upload in the list: as a clip, with "Rename or label" and "Delete" (after a confirmation).
+  function uploadItem(clip) {
+    const item = clipItem(clip);
+    const name = item.querySelector(".name");
+    const edit = el("button", { type: "button", class: "quiet-button", onclick: () => editing() }, "Rename or label");
+    const remove = el("button", { type: "button", class: "quiet-button", onclick: () => confirming() }, "Delete");
+    const tools = el("span", { class: "upload-tools" }, edit, remove);
+    item.append(tools);
+    const back = (focus) => { clear(tools, edit, remove); name.hidden = false; focus.focus(); };
+
+    function editing() {
+      const nameField = el("input", { type: "text", value: clip.name, maxlength: "200", "aria-label": `New name of ${clip.name}` });
+      const labelField = el("input", { type: "text", value: clip.label || "", maxlength: "200", list: "class-names",
+        placeholder: "what it is, e.g. cello", "aria-label": `Label of ${clip.name}` });
+      const save = el("button", { type: "button", onclick: async () => {
+        const changed = await patchJSON(`/api/clips/${encodeURIComponent(clip.id)}`,
+          { name: nameField.value, label: labelField.value.trim() || null }).catch((e) => { showMessage(e.message); return null; });
+        if (!changed) return;
+        showMessage(`Saved: “${changed.name}”${changed.label ? ` (${changed.label})` : ""}.`, "info");
+        await loadUploads();
+        uploadsList.querySelector(`li[data-clip="${CSS.escape(clip.id)}"] .upload-tools button`)?.focus();
+      } }, "Save");
+      const cancel = el("button", { type: "button", onclick: () => back(edit) }, "Cancel");
+      name.hidden = true;
+      clear(tools, el("span", { class: "row edit-clip" }, nameField, labelField, save, cancel));
+      nameField.focus();
+    }
+
+    function confirming() {
+      const n = clip.n_analyses || 0;
+      const yes = el("button", { type: "button", class: "danger", onclick: async () => {
+        const done = await deleteJSON(`/api/clips/${encodeURIComponent(clip.id)}`).catch((e) => { showMessage(e.message); return null; });
+        if (!done) { back(remove); return; }
+        showMessage(`“${clip.name}” deleted${done.analyses_deleted ? ` with its ${done.analyses_deleted} ${done.analyses_deleted === 1 ? "analysis" : "analyses"}` : ""}.`, "info");
+        if (shownClip === clip.id) { // the analysis shown has gone with it
+          current = null; shownClip = null; clear(result); chooser.open = true;
+          history.replaceState(null, "", "#/analyse");
+        }
+        await loadUploads();
+        uploadsList.querySelector("button, [tabindex='0']")?.focus();
+      } }, "Delete");
+      const no = el("button", { type: "button", onclick: () => back(remove) }, "Keep it");
+      clear(tools, el("span", { class: "confirm", role: "alert" },
+        `Delete “${clip.name}”${n ? ` and its ${n} ${n === 1 ? "analysis" : "analyses"}` : ""}? This cannot be undone. `, yes, no));
+      no.focus();
+    }
+    return item;
   }
   async function loadTagOptions() {
     const all = await getJSON("/api/clips?origin=corpus&limit=500").catch(() => ({ clips: [] }));
@@ -199,6 +251,7 @@ export function createAnalyseTab(panel, context) {
   // -- showing an analysis ---------------------------------------------------------------------
   async function renderAnalysis(a) {
     const clip = await getJSON(`/api/clips/${encodeURIComponent(a.clip_id)}`);
+    shownClip = clip.id;
     const model = bundle.models.find((m) => m.id === a.model);
     const latent = model?.shows.reconstructions === false;
     const summary = summarySection(a, clip, bundle.embedding_spaces.length > 0);
@@ -282,6 +335,7 @@ export function createAnalyseTab(panel, context) {
     get current() { return current; },
     async show(params = {}) {
       await loadLists();
+      chooser.open = true; // "#/analyse": choosing a clip
       if (params.clip) await offerClip(params.clip);
     },
     open,
