@@ -5,7 +5,7 @@ import { deleteJSON, followJob, getJSON, patchJSON, postJSON, query, uploadFile 
 import {
   clear, el, percent, player, pretty, progressBar, seconds, showMessage, STAGE_NAMES, withBusy,
 } from "./ui.js";
-import { curvesPlot, drawSpectrogram, rankingChart, spectrogramPlot, timelinePlot } from "./plots.js";
+import { curvesPlot, dbRange, drawSpectrogram, rankingChart, spectrogramPlot, timelinePlot } from "./plots.js";
 import { attachSpectrogramHover } from "./hover.js";
 import { openWhatIf } from "./whatif.js";
 import { startRecording } from "./recorder.js";
@@ -427,11 +427,12 @@ function timelineSection(a, timeline, title) {
 function stageFigure(p, stage, audioUrl) {
   const plot = el("div", { class: "plot" });
   const err = p.stage_errors[stage];
+  const audio = player(audioUrl, `Play the ${pretty(p.label)} prototype: ${STAGE_NAMES[stage] || stage}`);
   const cell = el("figure", { class: "stage", dataset: { stage } },
     el("figcaption", {}, el("strong", {}, STAGE_NAMES[stage] || stage),
       el("span", { class: "muted" }, ` re-creation error ${err.toFixed(4)}`)),
-    plot, player(audioUrl, `Play the ${pretty(p.label)} prototype: ${STAGE_NAMES[stage] || stage}`));
-  return { plot, cell };
+    plot, audio);
+  return { plot, cell, audio };
 }
 
 // The chosen prototype step by step: a spectrogram and a sound per stage of its re-creation
@@ -445,9 +446,13 @@ function stepsSection(a, clip, stages, ranked, recons) {
   const whatIf = el("button", { type: "button" }, "What if…");
   const stageRow = el("div", { class: "stages", id: "stages" });
   const curves = el("div", { class: "chart", id: "curves" });
+  const range = dbRange(clip.spectrogram); // the same colours on every spectrogram of the analysis...
+  const rangeText = (r) => `${r[0]} dB (black) to ${r[1] > 0 ? "+" : ""}${r[1]} dB (pale yellow)`;
+  const colours = el("p", { class: "hint", id: "colour-range" });
   const section = el("section", {}, heading,
     el("p", { class: "hint" }, "The prototype is transformed step by step to re-create your clip: first as it is, then made louder or softer over time, then shifted in pitch, then filtered. Each step has its spectrogram and its sound."),
     el("div", { class: "toolbar" }, el("label", { for: "prototype-select" }, "Prototype "), pick, whatIf),
+    colours,
     stageRow,
     el("h3", {}, "How it was transformed over time"),
     el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones) and the filter cut-offs (Hz) the model chose, frame by frame."),
@@ -464,8 +469,15 @@ function stepsSection(a, clip, stages, ranked, recons) {
     clear(stageRow, cells.map((c) => c.cell));
     const recs = await Promise.all(stages.map((s) => recons.json(k, s)));
     if (mine !== showing) return;
-    recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram, { height: 210, showscale: false }));
-    curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms);
+    // ...but the prototype alone, far quieter than the clip before its gain, at its own level
+    const own = dbRange(recs[0].spectrogram);
+    colours.textContent = `Colours: from ${rangeText(range)} on every spectrogram of this analysis` +
+      (stages[0] === "raw" ? `, except the prototype alone, at its own level: ${rangeText(own)}` : "") +
+      ". Click a spectrogram to hear it from that moment.";
+    recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram,
+      { height: 210, showscale: false, range: stages[i] === "raw" ? own : range, audio: cells[i].audio }));
+    curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms,
+      { range, audio: document.getElementById("original-audio") });
   }
   pick.addEventListener("change", () => show(Number(pick.value)).catch((e) => showMessage(e.message)));
   return { section, heading, show };

@@ -1,4 +1,5 @@
 // Small DOM helpers and the plain-language formatting of numbers.
+import { midiOf } from "./tuning.js";
 
 // el("button", {class: "x", onclick: f}, "text", child...) -> HTMLElement
 export function el(tag, attrs = {}, ...children) {
@@ -55,10 +56,10 @@ export async function withBusy(where, text, action) {
 
 const NOTES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
 
-// 440 -> "A4"; 452 -> "A4 +47 cents"
+// 440 -> "A4"; 452 -> "A4 +47 cents" (with A4 at 440 Hz; the page's setting decides)
 export function noteName(hz) {
   if (!(hz > 0)) return "";
-  const midi = 69 + 12 * Math.log2(hz / 440);
+  const midi = midiOf(hz);
   const nearest = Math.round(midi);
   const cents = Math.round((midi - nearest) * 100);
   const name = `${NOTES[((nearest % 12) + 12) % 12]}${Math.floor(nearest / 12) - 1}`;
