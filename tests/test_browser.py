@@ -340,12 +340,16 @@ def test_the_latent_model_shows_prototypes_heard_two_ways_and_classifies_a_clip_
 
 
 # -- seeking, history, excerpts ---------------------------------------------------------------
-def wait_playing(page, selector: str) -> float:
-    """Wait until the audio element at ``selector`` plays; returns its currentTime then (s)."""
-    return page.eval_on_selector(selector, """a => new Promise((resolve) => {
-        if (!a.paused && a.readyState >= 3) resolve(a.currentTime);
-        else a.addEventListener("playing", () => resolve(a.currentTime), { once: true });
-    })""")
+@contextlib.contextmanager
+def started_at(page, selector: str):
+    """Inside the block something starts the audio element at ``selector``; on leaving, waits
+    until it plays and yields into ``times`` the currentTime it started at (s)."""
+    page.eval_on_selector(selector, """a => { a.startedAt = null;
+        a.addEventListener("playing", () => { if (a.startedAt === null) a.startedAt = a.currentTime; }, { once: true }); }""")
+    times = []
+    yield times
+    page.wait_for_function(f"document.querySelector({selector!r}).startedAt !== null", timeout=20_000)
+    times.append(page.eval_on_selector(selector, "a => a.startedAt"))
 
 
 def test_a_seek_lands_where_it_was_sent_and_ab_switches_at_that_moment(page, tmp_path):
@@ -360,13 +364,14 @@ def test_a_seek_lands_where_it_was_sent_and_ab_switches_at_that_moment(page, tmp
     assert seeked["seekable"] == pytest.approx(6.0, abs=0.05)
     assert seeked["at"] == pytest.approx(3.5, abs=0.01)
     b = "#cross-class .card:nth-child(2) audio"
-    page.click("#cross-class .card:nth-child(2) button.ab")  # nothing playing: B from where A is
-    assert wait_playing(page, b) == pytest.approx(3.5, abs=0.15)
+    with started_at(page, b) as at_b:
+        page.click("#cross-class .card:nth-child(2) button.ab")  # nothing playing: B from where A is
+    assert at_b[0] == pytest.approx(3.5, abs=0.15)
     page.wait_for_timeout(400)
-    page.click("#cross-class .card:nth-child(2) button.ab")  # B playing: A from where B is
-    at_a = wait_playing(page, "#original-audio")
-    at_b = page.eval_on_selector(b, "a => a.currentTime")
-    assert at_a > 3.6 and at_a == pytest.approx(at_b, abs=0.15)
+    with started_at(page, "#original-audio") as at_a:
+        page.click("#cross-class .card:nth-child(2) button.ab")  # B playing: A from where B is
+    b_stopped = page.eval_on_selector(b, "a => a.currentTime")
+    assert at_a[0] > 3.6 and at_a[0] == pytest.approx(b_stopped, abs=0.15)
 
 
 def test_back_from_an_analysis_started_on_the_model_tab_returns_there_and_writes_nothing(page, data_dir):
@@ -399,7 +404,6 @@ def test_an_address_that_names_a_clip_offers_it_and_writes_no_analysis(page, ser
     page.click("#analyse-offered")
     page.wait_for_selector("#cross-class .card")
     assert count_analyses(data_dir) == before + 1
-    assert page.evaluate("document.activeElement.matches('.summary h2')")  # focus on what was made
 
 
 def test_a_discovered_concepts_moment_plays_only_that_excerpt(page, server):
@@ -408,8 +412,9 @@ def test_a_discovered_concepts_moment_plays_only_that_excerpt(page, server):
     button = page.wait_for_selector("#discovery-result .component .excerpt-play", timeout=180_000)
     start, end = (float(x) for x in re.findall(r"\d+\.\d+", button.inner_text()))
     audio = "#discovery-result .component .excerpt-player audio"
-    button.click()
-    assert wait_playing(page, audio) == pytest.approx(start, abs=0.05)
+    with started_at(page, audio) as at:
+        button.click()
+    assert at[0] == pytest.approx(start, abs=0.05)
     page.wait_for_function(f"document.querySelector('{audio}').paused", timeout=10_000)
     assert page.eval_on_selector(audio, "a => a.currentTime") == pytest.approx(end, abs=0.08)
 
@@ -480,3 +485,119 @@ def test_an_upload_is_renamed_labelled_and_deleted_with_its_analyses_after_a_con
     item.locator(".confirm button", has_text="Delete").click()
     page.wait_for_selector(f"#uploads-list li[data-clip='{clip_id}']", state="detached")
     assert count_analyses(data_dir, clip_id) == 0 and "#/analyses/" not in page.url
+
+
+# -- keyboard and legibility ------------------------------------------------------------------------
+OVERLAPPING_TEXT = """root => {
+    const boxes = [];
+    for (const t of root.querySelectorAll(".main-svg text")) {
+        const r = t.getBoundingClientRect();
+        if (t.textContent.trim() && r.width > 0 && r.height > 0 && !t.closest(".hoverlayer")) boxes.push([t.textContent, r]);
+    }
+    const out = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i][1], b = boxes[j][1];
+        if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1)
+            out.push(`${boxes[i][0]} / ${boxes[j][0]}`);
+    }
+    return out;
+}"""
+
+
+def test_no_label_of_an_analysis_figure_overlaps_another_at_800_1366_and_1920_px(page, tmp_path):
+    path = tmp_path / "two-notes.wav"
+    path.write_bytes(wav_bytes(np.concatenate([harmonic_tone(110.0, 3.0), harmonic_tone(880.0, 3.0)])))
+    upload(page, path)
+    page.wait_for_selector("#timeline .main-svg")
+    page.wait_for_function("document.querySelectorAll('#stages .stage .js-plotly-plot').length == 4")
+    page.wait_for_selector("#curves .main-svg")
+    for width, height in [(800, 600), (1366, 768), (1920, 1080)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(600)  # plotly redraws after a resize
+        assert page.eval_on_selector("#analysis", OVERLAPPING_TEXT) == [], width
+
+
+def test_the_hidden_file_input_is_no_tab_stop(page):
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.focus("#drop-zone")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "record"
+
+
+def test_after_analyse_the_keyboard_focus_is_on_the_new_analysis(page):
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.focus("#corpus-list li button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#cross-class .card")
+    page.wait_for_function("document.activeElement.matches('.summary h2')")
+
+
+def test_tab_crosses_the_cross_class_grid_in_a_few_presses_and_arrows_move_between_cards(page, clip_file):
+    upload(page, clip_file)
+    page.focus("#cross-class .card:first-child button.ab")
+    presses = 0
+    while page.evaluate("document.activeElement.closest('#cross-class') !== null") and presses < 100:
+        page.keyboard.press("Tab")
+        presses += 1
+    assert presses <= 4
+    page.focus("#cross-class .card:first-child button.ab")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.matches('#cross-class .card:nth-child(2) button.ab')")
+    page.keyboard.press("End")
+    assert page.evaluate("document.activeElement.matches('#cross-class .card:last-child button.ab')")
+
+
+# -- musical axes ---------------------------------------------------------------------------------
+def axis_of(page, selector: str, axis: str = "yaxis") -> dict:
+    return page.eval_on_selector(selector, f"d => ({{ type: d.layout.{axis}.type, vals: d.layout.{axis}.tickvals, "
+                                           f"text: d.layout.{axis}.ticktext, range: d._fullLayout.{axis}.range }})")
+
+
+def test_spectrograms_have_a_note_grid_that_follows_the_pitch_of_a4(page, clip_file):
+    upload(page, clip_file)
+    page.wait_for_selector("#curves .main-svg")
+    before = axis_of(page, "#curves")
+    assert {"C1", "C4", "C6"} <= set(before["text"]) and "A4 = 440 Hz" in page.inner_text("#curves")
+    assert page.eval_on_selector("#curves", "d => d.layout.shapes.length") >= 7  # a line per C
+    page.fill("#axis-a4", "415")
+    page.press("#axis-a4", "Enter")
+    page.wait_for_selector("#curves :text('A4 = 415 Hz')")
+    after = axis_of(page, "#curves")
+    c4 = lambda a: a["vals"][a["text"].index("C4")]
+    assert c4(after) < c4(before)  # C4 a semitone lower with A4 at 415 Hz
+    page.fill("#axis-a4", "440")
+    page.press("#axis-a4", "Enter")
+
+
+def test_the_frequency_scale_can_be_logarithmic_or_linear_in_hz(page, clip_file):
+    upload(page, clip_file)
+    page.wait_for_function("document.querySelectorAll('#stages .stage .js-plotly-plot').length == 4")
+    page.select_option("#axis-scale", "log")
+    page.wait_for_function("document.getElementById('curves').layout.yaxis.type === 'log'")
+    assert axis_of(page, "#stages .stage .js-plotly-plot")["type"] == "log"
+    page.select_option("#axis-scale", "linear")
+    page.wait_for_function("document.getElementById('curves').layout.yaxis.type === 'linear'")
+    assert axis_of(page, "#curves")["range"][1] == pytest.approx(10771.6, abs=1)  # Hz, the top band
+    page.select_option("#axis-scale", "mel")
+
+
+def test_clicking_a_spectrogram_seeks_its_sound_and_the_playhead_follows(page, clip_file):
+    upload(page, clip_file)
+    plot = "#stages .stage[data-stage='filters'] .js-plotly-plot"
+    page.wait_for_selector(f"{plot} .nsewdrag").scroll_into_view_if_needed()
+    box = page.locator(f"{plot} .nsewdrag").bounding_box()
+    page.mouse.move(box["x"] + 0.25 * box["width"], box["y"] + 0.5 * box["height"])  # plotly clicks what it hovers
+    audio = "#stages .stage[data-stage='filters'] audio"
+    with started_at(page, audio) as at:
+        page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.5 * box["height"])
+    assert at[0] == pytest.approx(0.5, abs=0.1)  # a quarter into the 2 s clip
+    page.wait_for_timeout(300)
+    where = page.eval_on_selector(plot, """d => {
+        const a = d.closest('.stage').querySelector('audio');
+        a.pause();
+        const xa = d._fullLayout.xaxis;
+        return { line: parseFloat(d.querySelector('.playhead').style.left), expected: xa._offset + xa.l2p(a.currentTime) };
+    }""")
+    assert where["line"] == pytest.approx(where["expected"], abs=3)

@@ -3,7 +3,7 @@
 // curves, the timeline, and the clip as every class's prototype would render it.
 import { deleteJSON, followJob, getJSON, patchJSON, postJSON, query, uploadFile } from "./api.js";
 import {
-  clear, el, percent, player, pretty, progressBar, seconds, showMessage, STAGE_NAMES, withBusy,
+  clear, el, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, STAGE_NAMES, withBusy,
 } from "./ui.js";
 import { curvesPlot, dbRange, drawSpectrogram, rankingChart, spectrogramPlot, timelinePlot } from "./plots.js";
 import { attachSpectrogramHover } from "./hover.js";
@@ -51,7 +51,8 @@ export function createAnalyseTab(panel, context) {
   let current = null, rendering = null, focusAnalysis = false, shownClip = null;
 
   // -- bringing a clip ----------------------------------------------------------------------
-  const fileInput = el("input", { type: "file", id: "file-input", accept: ACCEPT, class: "visually-hidden" });
+  // the drop zone and the label open it; as a Tab stop of its own it would be an invisible one
+  const fileInput = el("input", { type: "file", id: "file-input", accept: ACCEPT, class: "visually-hidden", tabindex: "-1" });
   const drop = el("div", { class: "drop", id: "drop-zone", tabindex: "0", role: "button",
     "aria-label": "Upload a recording: drop a file here or press Enter to choose one" },
     el("strong", {}, "Drop a recording here"), el("span", {}, " or "),
@@ -69,6 +70,8 @@ export function createAnalyseTab(panel, context) {
   const tagSelect = el("select", { id: "corpus-tag" }, el("option", { value: "" }, "any"));
   const corpusList = el("ul", { class: "clip-list corpus", id: "corpus-list" });
   const uploadsList = el("ul", { class: "clip-list", id: "uploads-list" });
+  rovingItems(corpusList, "li");
+  rovingItems(uploadsList, "li");
   const classNames = el("datalist", { id: "class-names" }, bundle.classes.map((c) => el("option", { value: pretty(c) })));
   const result = el("div", { class: "analysis", id: "analysis" });
 
@@ -266,13 +269,15 @@ export function createAnalyseTab(panel, context) {
     const recons = reconstructionsOf(a.id);
     const steps = stepsSection(a, clip, stages, ranked, recons);
     const crossGrid = el("div", { class: "grid recon", id: "cross-class" });
+    rovingItems(crossGrid, "article");
     clear(result,
       summary,
       rankingSection(ranking),
       steps.section,
       timelineSection(a, timeline, "Which prototype explains each moment"),
       el("section", {}, el("h2", {}, "Your clip as every prototype would render it"),
-        el("p", { class: "hint" }, "Best re-creation first. “A/B” switches between your original and the re-creation at the same moment."),
+        el("p", { class: "hint" }, "Best re-creation first. “A/B” switches between your original and the re-creation at the same moment. " +
+          "Keyboard: Tab reaches one card, the arrow keys move between cards."),
         crossGrid));
     rankingChart(ranking, a.prediction);
     if (a.timeline.length > 1) timelinePlot(timeline, a.timeline);
@@ -294,6 +299,7 @@ export function createAnalyseTab(panel, context) {
     const ranked = [...a.prototypes].sort((p, q) => q.similarity - p.similarity);
     const similarity = el("div", { class: "chart", id: "similarity-chart" });
     const grid = el("div", { class: "grid recon", id: "cross-class" });
+    rovingItems(grid, "article");
     clear(result, summary,
       rankingSection(ranking),
       el("section", {}, el("h2", {}, "How close your clip is to each prototype"),

@@ -1,7 +1,7 @@
 // The Concepts tab: a library of musical concepts (built into the bundle or made from example
 // clips), tested against the model with TCAV, and concepts found without labels.
 import { followJob, getJSON, postJSON, query } from "./api.js";
-import { clear, el, excerptPlayer, percent, player, pretty, progressBar, seconds, showMessage, withBusy } from "./ui.js";
+import { clear, el, excerptPlayer, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, withBusy } from "./ui.js";
 import { drawPresence, tcavChart } from "./plots.js";
 
 const MIN_CLIPS = 20;
@@ -42,6 +42,7 @@ export function createConceptsTab(panel, context) {
   const pickClass = el("select", { id: "concept-pick-class" }, el("option", { value: "" }, "any class"),
     bundle.classes.map((c) => el("option", { value: c }, pretty(c))));
   const pickList = el("ul", { class: "clip-list", id: "concept-clips" });
+  rovingItems(pickList, "li");
   const chosen = new Set();
   const count = el("span", { class: "muted", id: "concept-count", role: "status" });
   const updateCount = () => {

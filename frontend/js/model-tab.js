@@ -1,6 +1,6 @@
 // The Model tab: what the model is, how well it does, and every prototype as a sound.
 import { getJSON } from "./api.js";
-import { clear, el, percent, player, pretty, showMessage, STAGE_NAMES, withBusy } from "./ui.js";
+import { clear, el, percent, player, pretty, rovingItems, showMessage, STAGE_NAMES, withBusy } from "./ui.js";
 import { confusionPlot, drawSpectrogram } from "./plots.js";
 import { openWhatIf } from "./whatif.js";
 import { attachSpectrogramHover } from "./hover.js";
@@ -84,6 +84,7 @@ export function createModelTab(panel, context) {
   const figures = el("div", { class: "figures" });
   const confusion = el("div", { class: "chart confusion", id: "confusion" });
   const grid = el("div", { class: "grid prototypes", id: "prototype-grid" });
+  rovingItems(grid, "article");
   const status = el("div");
   clear(panel,
     el("div", { class: "toolbar" }, el("label", { for: "model-select" }, "Model "), select),
@@ -92,7 +93,8 @@ export function createModelTab(panel, context) {
     el("details", { class: "confusion-box" }, el("summary", {}, "Which classes it confuses (confusion matrix)"), confusion),
     el("h2", {}, "Prototypes"),
     el("p", { class: "hint" }, "Each prototype is the sound the model keeps for a class. Play it, see its spectrum " +
-      "(hover for frequencies and notes), and try changing it by hand with “What if…”."),
+      "(hover for frequencies and notes), and try changing it by hand with “What if…”. Keyboard: Tab reaches one card, " +
+      "the arrow keys move between cards."),
     status, grid);
 
   let shown = null, corpusNames = null;

@@ -1,7 +1,7 @@
 // The Neighbours tab: the corpus clips nearest to a clip in each embedding space, so that one
 // can hear in what respect sounds are alike; and a search of the corpus by words.
 import { getJSON, getWithHeaders, query } from "./api.js";
-import { clear, el, noteName, player, pretty, seconds, showMessage, withBusy } from "./ui.js";
+import { clear, el, noteName, player, pretty, rovingItems, seconds, showMessage, withBusy } from "./ui.js";
 
 const SPACE_NAMES = {
   timbre: "Tone colour", pitch: "Notes", learned: "What the model learned",
@@ -13,7 +13,7 @@ function tagLine(tags) {
 }
 
 function hitList(hits, id) {
-  return el("ol", { class: "clip-list neighbours", id },
+  const list = el("ol", { class: "clip-list neighbours", id },
     hits.map((h) => el("li", { dataset: { clip: h.clip_id } },
       el("span", { class: "name" }, `${pretty(h.label) || "clip"} · ${h.clip_id}`,
         el("span", { class: "muted" }, ` ${tagLine(h.tags)}${h.tags.pitch ? ` · ${noteName(440 * 2 ** ((Number(h.tags.pitch) - 69) / 12))}` : ""}`)),
@@ -21,6 +21,8 @@ function hitList(hits, id) {
         `distance ${h.distance.toFixed(3)}`),
       player(h.audio_url, `Play the neighbour ${h.clip_id}`),
       el("a", { href: `#/neighbours?clip=${encodeURIComponent(h.clip_id)}`, class: "button-link" }, "Its neighbours"))));
+  rovingItems(list, "li");
+  return list;
 }
 
 export function createNeighboursTab(panel, context) {

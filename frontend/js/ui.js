@@ -107,6 +107,45 @@ export function excerptPlayer(src, start, end, label) {
   return el("div", { class: "row excerpt-player" }, button, audio);
 }
 
+// One Tab stop for a whole grid or list: the controls of one item (`itemSelector`, children of
+// `container`) are in the Tab order, the others' are not; the arrow keys, Home and End move to
+// the same control of another item (up and down by a row of the grid). Items may come and go.
+const CONTROLS = "button, a[href], audio, input, select, textarea, summary";
+const OWN_ARROWS = "audio, select, textarea, input:not([type=checkbox]):not([type=radio])";
+
+export function rovingItems(container, itemSelector) {
+  let active = null;
+  const items = () => [...container.children].filter((c) => c.matches(itemSelector));
+  const controls = (item) => [...item.querySelectorAll(CONTROLS)];
+  const activate = (item) => {
+    active = item;
+    for (const it of items()) for (const c of controls(it)) c.tabIndex = it === item ? 0 : -1;
+  };
+  new MutationObserver(() => activate(items().includes(active) ? active : items()[0] || null))
+    .observe(container, { childList: true, subtree: true });
+  container.addEventListener("focusin", (event) => {
+    const item = event.target.closest(itemSelector);
+    if (item && item.parentElement === container && item !== active) activate(item);
+  });
+  container.addEventListener("keydown", (event) => {
+    const all = items();
+    const item = event.target.closest(itemSelector);
+    if (!item || event.target.matches(OWN_ARROWS) || event.altKey || event.ctrlKey || event.metaKey) return;
+    const columns = Math.max(1, all.filter((it) => it.offsetTop === all[0].offsetTop).length);
+    const i = all.indexOf(item);
+    const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns }[event.key];
+    const to = event.key === "Home" ? 0 : event.key === "End" ? all.length - 1 : step !== undefined ? i + step : null;
+    if (to === null) return;
+    event.preventDefault();
+    const next = all[Math.max(0, Math.min(all.length - 1, to))];
+    const position = controls(item).indexOf(event.target);
+    const target = controls(next)[Math.max(0, position)] || controls(next)[0];
+    activate(next);
+    target?.focus();
+  });
+  activate(items()[0] || null);
+}
+
 // A progress bar that says what it measures.
 export function progressBar(label) {
   const bar = el("progress", { max: "1", value: "0", "aria-label": label });
