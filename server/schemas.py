@@ -77,6 +77,8 @@ class PrototypeResult(BaseModel):
     stage_errors: StageErrors | None = Field(None, description="the error after each transformation "
                                                                "(spectral prototypes)")
     similarity: float | None = Field(None, description="latent prototypes: exp(-distance), 1 is identical")
+    reference_hz: float | None = Field(None, description="the pitch the prototype stands at before its pitch "
+                                                         "shift (Hz), for models whose prototypes have one")
 
 
 class Segment(BaseModel):
@@ -84,6 +86,12 @@ class Segment(BaseModel):
     end_s: float
     prototype: int
     label: str
+
+
+class Trust(BaseModel):
+    """Whether a clip is like what the model knows, for models that measure it."""
+    familiar: bool = Field(description="false: the clip is unlike anything the model knows")
+    sentence: str = Field(description="the verdict in words, as the page shows it")
 
 
 class Analysis(BaseModel):
@@ -95,6 +103,8 @@ class Analysis(BaseModel):
     prediction: list[Score]
     prototypes: list[PrototypeResult]
     timeline: list[Segment]
+    trust: Trust | None = Field(None, description="is the clip like what the model knows (absent when the model "
+                                                  "does not measure it)")
 
 
 class TransformCurves(BaseModel):

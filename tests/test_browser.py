@@ -5,6 +5,7 @@ README's test command installs). Screenshots of each step are saved under ``test
 """
 import contextlib
 import io
+import json
 import re
 import sqlite3
 import zipfile
@@ -134,7 +135,7 @@ def test_an_uploaded_clip_gets_a_prediction_stages_curves_and_the_cross_class_gr
     page.wait_for_selector("#curves .main-svg")
     assert "shift (semitones)" in page.inner_text("#curves")
     assert page.locator("#cross-class .card").count() == 16
-    errors = [float(t.split()[-1]) for t in page.locator("#cross-class .card p").all_inner_texts()]
+    errors = [float(re.search(r"error (\d\.\d+)", t)[1]) for t in page.locator("#cross-class .card p").all_inner_texts()]
     assert errors == sorted(errors)  # ordered by how well each prototype re-creates the clip
     assert audio_loads(page, "#cross-class .card audio") == pytest.approx(2.0, abs=0.05)
     assert audio_loads(page, "#stages .stage[data-stage='raw'] audio") == pytest.approx(2.0, abs=0.05)
@@ -601,3 +602,64 @@ def test_clicking_a_spectrogram_seeks_its_sound_and_the_playhead_follows(page, c
         return { line: parseFloat(d.querySelector('.playhead').style.left), expected: xa._offset + xa.l2p(a.currentTime) };
     }""")
     assert where["line"] == pytest.approx(where["expected"], abs=3)
+
+
+# -- honest headlines, plain words --------------------------------------------------------------
+def test_the_model_tab_leads_with_what_it_gets_right_on_recordings_it_has_never_heard(page):
+    page.goto("/")
+    headline = page.wait_for_selector("#panel-model .figures > :first-child")
+    text = headline.inner_text()
+    assert headline.get_attribute("id") == "model-headline"
+    assert "never heard" in text and "about 4 in 10 (38 %)" in text and "TimGM6mb" in text  # the bundle's figure
+    assert "100 %" in text and "Guessing would be right 6 %" in text
+
+
+def test_an_analysis_says_what_sure_means_and_how_its_errors_compare(page, clip_file):
+    upload(page, clip_file)
+    meaning = page.inner_text("#confidence-meaning")
+    assert "not how often it is right" in meaning and "never heard it names the instrument right about 4 in 10" in meaning
+    card = page.locator("#cross-class .card p").first.inner_text()
+    assert "typical test clip" in card
+    assert page.locator("#cross-class .card .term[title^='reconstruction error']").count() == 16
+
+
+def test_embedding_figures_have_words_chance_and_the_technical_name_in_a_tooltip(page):
+    page.goto("/")
+    table = page.wait_for_selector("#spaces-table").inner_text()
+    assert "chance 6 %" in table and "best space here" in table
+    assert page.locator("#spaces-table .term[title^='Davies-Bouldin index']").count() >= 5
+    assert page.locator("#panel-model .metrics .term[title^='macro F1']").count() == 1
+
+
+def test_tcav_shows_one_p_value_the_one_behind_its_verdict(page, server):
+    started = httpx.post(f"{server}/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute", "cello"],
+                                                      "layers": ["encoder.down.2"], "runs": 10}).json()
+    page.goto(f"/#/concepts?tcav={started['job_id']}")
+    page.wait_for_selector("#tcav-result .tcav-table tbody tr", timeout=180_000)
+    for row in page.locator("#tcav-result .tcav-table tbody tr").all():
+        evidence = row.locator("td.evidence").inner_text()
+        assert re.fullmatch(r"(significant|no evidence) \((p = (< 0\.001|[01]\.\d{3})|the two measures disagree in direction)\)", evidence)
+        assert not (evidence.startswith("no evidence") and "< 0.001" in evidence)
+        assert not row.locator("details").get_attribute("open")  # the other test's figures behind a disclosure
+    assert "Can this depth tell the concept from random clips?" in page.inner_text("#tcav-result")
+
+
+def test_an_analysis_that_carries_a_trust_verdict_and_reference_pitches_shows_them(page, server, data_dir, clip_file):
+    # an analysis as a model that measures trust and anchors its prototypes would store it
+    clip = httpx.post(f"{server}/api/clips", files={"file": ("low-note.wav", clip_file.read_bytes())}).json()
+    made = httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()
+    body = {k: made[k] for k in ("prediction", "prototypes", "timeline")}
+    body["prototypes"] = [{**p, "reference_hz": 220.0} for p in body["prototypes"]]
+    body["trust"] = {"familiar": False, "sentence": "This does not sound like any instrument the model knows; "
+                                                    "treat the ranking with care."}
+    analysis_id = "a-withtrust"
+    with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db, db:
+        db.execute("INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?)",
+                   (analysis_id, clip["id"], "prototypes", made["bundle"], made["created"], json.dumps(body)))
+    page.goto(f"/#/analyses/{analysis_id}")
+    first = page.wait_for_selector(".summary h2 + *")
+    assert first.get_attribute("id") == "trust" and "does not sound like any instrument" in first.inner_text()
+    page.wait_for_selector("#curves .main-svg")
+    notes = page.eval_on_selector("#curves", "d => d.data.find(t => t.name === 'pitch shift').customdata")
+    assert all(re.fullmatch(r"[A-G]♯?\d( [+−]\d+ cents)?", n) for n in notes)
+    assert "semitones from A3" in page.inner_text("#curves")

@@ -9,6 +9,7 @@ import { curvesPlot, dbRange, drawSpectrogram, rankingChart, spectrogramPlot, ti
 import { attachSpectrogramHover } from "./hover.js";
 import { openWhatIf } from "./whatif.js";
 import { startRecording } from "./recorder.js";
+import { confidenceWords, errorWords } from "./words.js";
 
 const TAG_KEYS = ["family", "register", "dynamics", "articulation"];
 const ACCEPT = "audio/*,.wav,.flac,.ogg,.oga,.opus,.mp3";
@@ -257,7 +258,10 @@ export function createAnalyseTab(panel, context) {
     shownClip = clip.id;
     const model = bundle.models.find((m) => m.id === a.model);
     const latent = model?.shows.reconstructions === false;
-    const summary = summarySection(a, clip, bundle.embedding_spaces.length > 0);
+    const summary = summarySection(a, clip, bundle.embedding_spaces.length > 0,
+      confidenceWords(model?.metrics, bundle.evaluations?.[a.model]));
+    // the reference for a re-creation error: the model's mean on its test clips at that stage
+    const typical = (stage) => model?.metrics?.stages?.[stage]?.reconstruction_error ?? model?.metrics?.reconstruction_error;
     const ranking = el("div", { class: "chart", id: "prediction-chart" });
     const timeline = el("div", { class: "chart", id: "timeline" });
     if (latent) {
@@ -267,7 +271,7 @@ export function createAnalyseTab(panel, context) {
     const stages = model ? model.stages : Object.keys(a.prototypes[0].stage_errors || {}).filter((s) => a.prototypes[0].stage_errors[s] !== null);
     const ranked = [...a.prototypes].sort((p, q) => p.error - q.error);
     const recons = reconstructionsOf(a.id);
-    const steps = stepsSection(a, clip, stages, ranked, recons);
+    const steps = stepsSection(a, clip, stages, ranked, recons, typical);
     const crossGrid = el("div", { class: "grid recon", id: "cross-class" });
     rovingItems(crossGrid, "article");
     clear(result,
@@ -281,7 +285,7 @@ export function createAnalyseTab(panel, context) {
         crossGrid));
     rankingChart(ranking, a.prediction);
     if (a.timeline.length > 1) timelinePlot(timeline, a.timeline);
-    const cards = crossClassCards(ranked, stages[stages.length - 1], recons, (k) => {
+    const cards = crossClassCards(ranked, stages[stages.length - 1], recons, typical, (k) => {
       steps.show(k).catch((e) => showMessage(e.message));
       steps.heading.scrollIntoView({ behavior: "smooth" });
     });
@@ -399,7 +403,7 @@ function exportControls(id) {
 
 // The top of analysis `a` of `clip`: the verdict, the original's player, the permalink, the
 // export and, when the bundle has embedding spaces (`withNeighbours`), a way to similar clips.
-function summarySection(a, clip, withNeighbours) {
+function summarySection(a, clip, withNeighbours, meaning) {
   const original = player(clip.audio_url, `Play the original: ${clip.name}`, { preload: "auto" });
   original.id = "original-audio";
   const [linkField, copy] = permalinkControls(a.id);
@@ -407,9 +411,12 @@ function summarySection(a, clip, withNeighbours) {
   const top = a.prediction[0];
   return el("section", { class: "summary" },
     el("h2", { tabindex: "-1" }, `Analysis of “${clip.name}”`),
+    a.trust ? el("p", { class: `trust ${a.trust.familiar ? "familiar" : "unfamiliar"}`, id: "trust", role: "note" },
+      a.trust.sentence) : null,
     el("p", { class: "verdict", id: "verdict" },
       `The model hears ${/^[aeiou]/.test(top.label) ? "an" : "a"} `, el("strong", {}, pretty(top.label)),
       ` (${percent(top.score)} sure).`),
+    el("p", { class: "hint", id: "confidence-meaning" }, meaning),
     el("p", { class: "muted" }, `${seconds(clip.duration_s)} · ${clip.origin === "corpus" ? `corpus clip (${pretty(clip.label)})` : "your upload"} · model ${a.model} · ${a.created.replace("T", " ").slice(0, 16)} UTC`),
     el("div", { class: "row" }, el("span", {}, "Original: "), original),
     el("div", { class: "row" }, linkField, copy, exporting.button,
@@ -430,13 +437,13 @@ function timelineSection(a, timeline, title) {
 
 // One stage of prototype `p`'s re-creation: caption with its error, an empty plot for its
 // spectrogram, and its sound at `audioUrl`.
-function stageFigure(p, stage, audioUrl) {
+function stageFigure(p, stage, audioUrl, typical) {
   const plot = el("div", { class: "plot" });
   const err = p.stage_errors[stage];
   const audio = player(audioUrl, `Play the ${pretty(p.label)} prototype: ${STAGE_NAMES[stage] || stage}`);
   const cell = el("figure", { class: "stage", dataset: { stage } },
     el("figcaption", {}, el("strong", {}, STAGE_NAMES[stage] || stage),
-      el("span", { class: "muted" }, ` re-creation error ${err.toFixed(4)}`)),
+      el("span", { class: "muted" }, " ", errorWords(err, typical(stage)))),
     plot, audio);
   return { plot, cell, audio };
 }
@@ -445,7 +452,7 @@ function stageFigure(p, stage, audioUrl) {
 // of `clip`, then the transformation curves of the last stage under the clip's spectrogram.
 // Returns the section, its heading, and `show(k)`, which shows prototype k (a promise; a
 // later call wins over an earlier one still loading).
-function stepsSection(a, clip, stages, ranked, recons) {
+function stepsSection(a, clip, stages, ranked, recons, typical) {
   const heading = el("h2", {});
   const pick = el("select", { id: "prototype-select", "aria-label": "Prototype to look at" },
     ranked.map((p, i) => el("option", { value: p.index }, `${i + 1}. ${pretty(p.label)} (prototype ${p.index})`)));
@@ -471,7 +478,7 @@ function stepsSection(a, clip, stages, ranked, recons) {
     pick.value = String(k);
     whatIf.onclick = () => openWhatIf(a.model, p);
     heading.textContent = `Step by step: how the ${pretty(p.label)} prototype re-creates your clip`;
-    const cells = stages.map((stage) => stageFigure(p, stage, recons.audioUrl(k, stage)));
+    const cells = stages.map((stage) => stageFigure(p, stage, recons.audioUrl(k, stage), typical));
     clear(stageRow, cells.map((c) => c.cell));
     const recs = await Promise.all(stages.map((s) => recons.json(k, s)));
     if (mine !== showing) return;
@@ -483,7 +490,7 @@ function stepsSection(a, clip, stages, ranked, recons) {
     recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram,
       { height: 210, showscale: false, range: stages[i] === "raw" ? own : range, audio: cells[i].audio }));
     curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms,
-      { range, audio: document.getElementById("original-audio") });
+      { range, audio: document.getElementById("original-audio"), referenceHz: p.reference_hz });
   }
   pick.addEventListener("change", () => show(Number(pick.value)).catch((e) => showMessage(e.message)));
   return { section, heading, show };
@@ -492,14 +499,14 @@ function stepsSection(a, clip, stages, ranked, recons) {
 // The cross-class grid: a card per prototype of `ranked` (best first) with the clip as it
 // re-creates it at `finalStage`, its sound, A/B and a button that calls `showSteps(k)`. Each
 // card's `load()` fetches and draws its spectrogram.
-function crossClassCards(ranked, finalStage, recons, showSteps) {
+function crossClassCards(ranked, finalStage, recons, typical, showSteps) {
   return ranked.map((p, i) => {
     const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `Your clip as the ${pretty(p.label)} prototype renders it` });
     const audio = player(recons.audioUrl(p.index, finalStage), `Play your clip as the ${pretty(p.label)} prototype (${p.index}) renders it`);
     const ab = abButton(audio);
     const card = el("article", { class: "card recon", dataset: { prototype: p.index } },
       el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
-      el("p", { class: "muted" }, `re-creation error ${p.error.toFixed(4)}`),
+      el("p", { class: "muted" }, errorWords(p.error, typical(finalStage))),
       canvas, audio,
       el("div", { class: "row" }, ab, el("button", { type: "button", onclick: () => showSteps(p.index) }, "Show its steps")));
     card.load = async () => {

@@ -3,6 +3,19 @@
 import { followJob, getJSON, postJSON, query } from "./api.js";
 import { clear, el, excerptPlayer, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, withBusy } from "./ui.js";
 import { drawPresence, tcavChart } from "./plots.js";
+import { cavWords } from "./words.js";
+
+const pText = (p) => (p < 0.001 ? "< 0.001" : p.toFixed(3));
+
+// The evidence of a TCAV row in one phrase with the p-value behind it: a result is significant
+// only when both tests agree (run-level Welch and set-level), so the deciding p is the larger.
+function evidence(r) {
+  const ps = [r.p_adjusted, r.p_set_adjusted].filter((p) => p !== null && p !== undefined);
+  if (!ps.length) return "no test possible";
+  const p = Math.max(...ps);
+  if (r.significant) return `significant (p = ${pText(p)})`;
+  return p < 0.05 ? "no evidence (the two measures disagree in direction)" : `no evidence (p = ${pText(p)})`;
+}
 
 const MIN_CLIPS = 20;
 
@@ -197,17 +210,22 @@ export function createConceptsTab(panel, context) {
           el("h3", {}, `“${concept}” at ${layer}`),
           el("p", { class: "hint" }, `How often a small move toward “${concept}” raises each class's score (TCAV, ` +
             "0 to 1), beside the same measure for random sets of clips (the baseline). ★ marks a significant " +
-            `difference (${result.n_tests} tests, Bonferroni-corrected). Concept vs random separability ` +
-            `(CAV accuracy): ${percent(rows[0].cav_accuracy.mean, 0)}.`),
+            `difference (${result.n_tests} tests, Bonferroni-corrected).`),
+          el("p", { class: "hint" }, "Can this depth tell the concept from random clips? ", cavWords(rows[0].cav_accuracy.mean), "."),
           chart,
           el("table", { class: "table tcav-table" },
-            el("thead", {}, el("tr", {}, ["Class", "TCAV", "Random", "p (adjusted)", "Verdict"].map((h) => el("th", { scope: "col" }, h)))),
+            el("thead", {}, el("tr", {}, ["Class", "TCAV", "Random", "Evidence", "In detail"].map((h) => el("th", { scope: "col" }, h)))),
             el("tbody", {}, rows.map((r) => el("tr", { class: r.significant ? "significant" : "" },
               el("th", { scope: "row" }, pretty(bundle.classes[r.class])),
               el("td", {}, `${r.tcav.mean.toFixed(2)} ± ${r.tcav.std.toFixed(2)}`),
               el("td", {}, `${r.null.mean.toFixed(2)} ± ${r.null.std.toFixed(2)}`),
-              el("td", {}, r.p_adjusted < 0.001 ? "< 0.001" : r.p_adjusted.toFixed(3)),
-              el("td", {}, r.verdict, r.warnings.length ? el("ul", { class: "warnings" }, r.warnings.map((w) => el("li", {}, w))) : null))))),
+              el("td", { class: "evidence" }, evidence(r)),
+              el("td", {}, el("details", {}, el("summary", {}, "both tests"),
+                el("p", {}, r.verdict),
+                el("p", { class: "muted" }, `Run-level Welch test: p = ${r.p_adjusted === null ? "–" : pText(r.p_adjusted)}; ` +
+                  `set-level test: p = ${r.p_set_adjusted === null || r.p_set_adjusted === undefined ? "–" : pText(r.p_set_adjusted)} ` +
+                  "(both Bonferroni-adjusted).")),
+                r.warnings.length ? el("ul", { class: "warnings" }, r.warnings.map((w) => el("li", {}, w))) : null))))),
           heard[key] ? el("div", {}, el("h4", {}, `Hear the concept: the corpus clips furthest toward “${concept}”`),
             el("ul", { class: "clip-list" }, heard[key].map((c) => el("li", {},
               el("span", { class: "name" }, `${pretty(c.label)} · ${c.clip_id}`), player(c.audio_url, `Play ${c.clip_id}`))))) : null);

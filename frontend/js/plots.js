@@ -214,8 +214,9 @@ export function confusionPlot(div, confusion) {
 
 // The clip's spectrogram with the transformation curves under it, on one time axis: gain (dB),
 // pitch shift (semitones), filter cut-offs (Hz, log scale). `range`: the colours' [lo, hi] dB;
-// with `audio` (the clip's sound) a playhead follows it and a click seeks it.
-export function curvesPlot(div, clipSpec, curves, { range = null, audio = null } = {}) {
+// with `audio` (the clip's sound) a playhead follows it and a click seeks it; with the
+// prototype's `referenceHz`, the pitch shift also reads as the note played (reference + shift).
+export function curvesPlot(div, clipSpec, curves, { range = null, audio = null, referenceHz = null } = {}) {
   const height = 640, margin = { l: 80, r: 60, t: 34, b: 40 };
   const inner = height - margin.t - margin.b;
   const spec = [0.56, 1], gain = [0.38, 0.5], shift = [0.2, 0.32], cut = [0, 0.14];
@@ -232,7 +233,14 @@ export function curvesPlot(div, clipSpec, curves, { range = null, audio = null }
     hovertemplate: `%{x:.2f} s: %{y:.0f} Hz (%{customdata})<extra>${name}</extra>`,
   });
   if (curves.gain_db) traces.push(line(curves.gain_db, "gain", "y2", "#c0392b", "dB"));
-  if (curves.shift_semitones) traces.push(line(curves.shift_semitones, "pitch shift", "y3", "#27ae60", "semitones"));
+  if (curves.shift_semitones) {
+    const shift = line(curves.shift_semitones, "pitch shift", "y3", "#27ae60", "semitones");
+    if (referenceHz) {
+      shift.customdata = curves.shift_semitones.map((st) => noteName(referenceHz * 2 ** (st / 12)));
+      shift.hovertemplate = "%{x:.2f} s: %{y:.1f} semitones, playing %{customdata}<extra>pitch shift</extra>";
+    }
+    traces.push(shift);
+  }
   if (curves.lowcut_hz) traces.push(cutoffLine(curves.lowcut_hz, "low cut", "#8e44ad"));
   if (curves.highcut_hz) traces.push(cutoffLine(curves.highcut_hz, "high cut", "#d35400"));
   // each panel named in the gap above it, never on a rotated title that its neighbours overlap
@@ -248,9 +256,10 @@ export function curvesPlot(div, clipSpec, curves, { range = null, audio = null }
     yaxis4: { ...cutAxis.axis, domain: cut },
     shapes: freq.grid("y"),
     annotations: [name(`your clip${tuning.notes ? ` (notes, A4 = ${tuning.a4} Hz)` : ""}`, spec), name("gain (dB)", gain),
-      name("pitch shift (semitones)", shift), name("filter cut-offs (Hz)", cut)],
+      name(referenceHz ? `pitch shift (semitones from ${noteName(referenceHz)}; hover for the note played)`
+        : "pitch shift (semitones)", shift), name("filter cut-offs (Hz)", cut)],
   };
-  const drawn = draw(div, traces, layout, () => curvesPlot(div, clipSpec, curves, { range, audio }));
+  const drawn = draw(div, traces, layout, () => curvesPlot(div, clipSpec, curves, { range, audio, referenceHz }));
   if (audio) drawn.then(() => followAudio(div, audio));
   return drawn;
 }
