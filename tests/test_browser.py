@@ -663,3 +663,24 @@ def test_an_analysis_that_carries_a_trust_verdict_and_reference_pitches_shows_th
     notes = page.eval_on_selector("#curves", "d => d.data.find(t => t.name === 'pitch shift').customdata")
     assert all(re.fullmatch(r"[A-G]♯?\d( [+−]\d+ cents)?", n) for n in notes)
     assert "semitones from A3" in page.inner_text("#curves")
+
+
+def test_every_tab_at_800x600_and_1920x1080_has_no_overlapping_figure_labels(page, server, clip_file):
+    upload(page, clip_file)
+    analysis = page.url.split("#")[1]
+    tcav = httpx.post(f"{server}/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute", "cello"],
+                                                   "layers": ["encoder.down.2"], "runs": 10}).json()["job_id"]
+    tabs = [("model", "#/model", "#confusion .main-svg"), ("analyse", f"#{analysis}", "#curves .main-svg"),
+            ("neighbours", "#/neighbours", "#neighbour-list li"), ("concepts", f"#/concepts?tcav={tcav}", "#tcav-result .main-svg")]
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in [(800, 600), (1920, 1080)]:
+        page.set_viewport_size({"width": width, "height": height})
+        for name, address, ready in tabs:
+            page.goto(f"/{address}")
+            if name == "model":
+                page.wait_for_selector("#prototype-grid .card")
+                page.eval_on_selector(".confusion-box", "d => { d.open = true; }")
+            page.wait_for_selector(ready, timeout=180_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / f"walkthrough-{name}-{width}x{height}.png"), full_page=True)
+            assert page.eval_on_selector("main", OVERLAPPING_TEXT) == [], (name, width)

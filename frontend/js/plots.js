@@ -131,11 +131,12 @@ export function peakDb(spec) {
 // and a click seeks it.
 export function spectrogramPlot(div, spec, { title = "", height = 260, range = null, showscale = true, audio = null } = {}) {
   const small = height < 240;
-  const margin = { l: small ? 40 : 70, r: showscale ? 60 : 10, t: title ? 30 : 8, b: 36 };
+  const margin = { l: small ? 40 : 70, r: showscale ? 60 : 10, t: title ? 30 : 8, b: 44 };
   const freq = frequencyAxis(spec.freqs_hz, height - margin.t - margin.b, { title: !small });
   const layout = {
     title: title ? { text: title, font: { size: 13 } } : undefined, height, font: FONT, margin,
-    xaxis: { title: { text: "time (s)" }, fixedrange: true }, yaxis: freq.axis, shapes: freq.grid("y"),
+    xaxis: { title: { text: "time (s)", standoff: 8 }, automargin: true, fixedrange: true }, yaxis: freq.axis,
+    shapes: freq.grid("y"),
   };
   const drawn = draw(div, [heatmap(spec, freq.coords, range ?? dbRange(spec), { showscale })], layout,
     () => spectrogramPlot(div, spec, { title, height, range, showscale, audio }));
@@ -201,7 +202,8 @@ export function confusionPlot(div, confusion) {
   const text = confusion.matrix.map((row) => row.map((v) => (v ? String(v) : "")));
   const layout = {
     height: 120 + 24 * labels.length, font: FONT, margin: { l: 100, r: 10, t: 10, b: 100 },
-    xaxis: { title: { text: "heard as" }, tickangle: -45, fixedrange: true },
+    // upright names where 45 degrees would crowd them (narrow screens)
+    xaxis: { title: { text: "heard as" }, tickangle: div.clientWidth < 1000 ? -90 : -45, fixedrange: true },
     yaxis: { title: { text: "actually" }, autorange: "reversed", fixedrange: true },
   };
   const trace = {
