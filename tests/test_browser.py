@@ -684,3 +684,15 @@ def test_every_tab_at_800x600_and_1920x1080_has_no_overlapping_figure_labels(pag
             page.wait_for_timeout(500)
             page.screenshot(path=str(ARTIFACTS / f"walkthrough-{name}-{width}x{height}.png"), full_page=True)
             assert page.eval_on_selector("main", OVERLAPPING_TEXT) == [], (name, width)
+
+
+def test_concept_tests_offer_named_depths_that_choose_the_layers(page):
+    page.goto("/#/concepts")
+    page.wait_for_selector("#tcav-depths input")
+    labels = page.locator("#tcav-depths label").all_inner_texts()
+    assert [t.strip() for t in labels] == ["early - spectral detail", "middle", "late - close to the decision"]
+    assert page.is_checked("#tcav-depths input[value='encoder.down.2']")  # the default layer
+    assert not page.is_visible("#tcav-layer")  # the technical names behind a disclosure
+    page.check("#tcav-depths input[value='encoder.last']")
+    page.uncheck("#tcav-depths input[value='encoder.down.2']")
+    assert page.eval_on_selector("#tcav-layer", "s => [...s.selectedOptions].map(o => o.value)") == ["encoder.last"]

@@ -18,6 +18,13 @@ function evidence(r) {
 }
 
 const MIN_CLIPS = 20;
+// Depths a musicologist can choose, each a layer of the spectral model's encoder.
+const DEPTHS = [
+  { name: "early - spectral detail", layer: "encoder.levels.1" },
+  { name: "middle", layer: "encoder.down.2" },
+  { name: "late - close to the decision", layer: "encoder.last" },
+];
+const depthOf = (layer) => DEPTHS.find((d) => d.layer === layer)?.name;
 
 function checkboxList(name, items, { checked = () => false, label = (x) => x, value = (x) => x } = {}) {
   return el("div", { class: "checks", role: "group", "aria-label": name },
@@ -95,6 +102,14 @@ export function createConceptsTab(panel, context) {
   const testClasses = checkboxList("tcav-class", bundle.classes, { label: pretty, checked: () => true });
   const layerSelect = el("select", { id: "tcav-layer", multiple: true, size: "4",
     title: "Hold Ctrl or Shift to choose several layers (at most 4)" });
+  // the named depths choose layers of the select (behind a disclosure), which the request reads
+  const depthBoxes = el("div", { class: "checks", role: "group", "aria-label": "Depths in the model", id: "tcav-depths" });
+  const syncDepths = () => {
+    for (const box of depthBoxes.querySelectorAll("input")) {
+      box.checked = [...layerSelect.selectedOptions].some((o) => o.value === box.value);
+    }
+  };
+  layerSelect.addEventListener("change", syncDepths);
   const runsInput = el("input", { type: "number", id: "tcav-runs", min: "2", max: "100", value: "20" });
   const tcavOut = el("div", { id: "tcav-result" });
   const tcavButton = el("button", { type: "button", id: "tcav-run", onclick: () => runTcav() }, "Test the concepts");
@@ -149,8 +164,10 @@ export function createConceptsTab(panel, context) {
     el("section", {}, el("h2", {}, "Test concepts against the model (TCAV)"),
       el("h3", {}, "Concepts"), testConcepts,
       el("h3", {}, "Classes"), testClasses,
-      el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layers "), layerSelect,
-        el("label", { for: "tcav-runs" }, "Runs "), runsInput, tcavButton),
+      el("h3", {}, "How deep in the model"), depthBoxes,
+      el("details", { class: "technical" }, el("summary", {}, "Technical layers"),
+        el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layers "), layerSelect)),
+      el("div", { class: "toolbar" }, el("label", { for: "tcav-runs" }, "Runs "), runsInput, tcavButton),
       tcavOut),
     el("section", {}, el("h2", {}, "Find concepts without labels"),
       el("p", { class: "hint" }, "The model's activations on corpus clips of the chosen classes are split into a few " +
@@ -174,6 +191,15 @@ export function createConceptsTab(panel, context) {
     clear(layerSelect, [...preferred.filter((n) => encoder.some((l) => l.name === n)),
       ...encoder.map((l) => l.name).filter((n) => !preferred.includes(n))].map((n) => el("option", { value: n }, n)));
     if (layerSelect.options.length) layerSelect.options[0].selected = true;
+    clear(depthBoxes, DEPTHS.filter((d) => encoder.some((l) => l.name === d.layer)).map((d, i) => {
+      const box = el("input", { type: "checkbox", id: `tcav-depth-${i}`, value: d.layer });
+      box.addEventListener("change", () => {
+        const option = [...layerSelect.options].find((o) => o.value === d.layer);
+        if (option) option.selected = box.checked;
+      });
+      return el("label", { for: `tcav-depth-${i}`, class: "check", title: d.layer }, box, ` ${d.name}`);
+    }));
+    syncDepths();
     const nonNegative = encoder.filter((l) => l.non_negative).map((l) => l.name);
     const preferredNN = ["encoder.levels.2.1", "encoder.levels.3.1", "encoder.levels.1.1"];
     clear(discLayer, [...preferredNN.filter((n) => nonNegative.includes(n)), ...nonNegative.filter((n) => !preferredNN.includes(n))]
@@ -207,7 +233,7 @@ export function createConceptsTab(panel, context) {
         const [concept, layer] = key.split("|");
         const chart = el("div", { class: "chart tcav-chart" });
         const section = el("section", { class: "tcav-group", dataset: { concept } },
-          el("h3", {}, `“${concept}” at ${layer}`),
+          el("h3", {}, `“${concept}” at ${depthOf(layer) ? `the ${depthOf(layer)} depth (${layer})` : `layer ${layer}`}`),
           el("p", { class: "hint" }, `How often a small move toward “${concept}” raises each class's score (TCAV, ` +
             "0 to 1), beside the same measure for random sets of clips (the baseline). ★ marks a significant " +
             `difference (${result.n_tests} tests, Bonferroni-corrected).`),
