@@ -696,3 +696,19 @@ def test_concept_tests_offer_named_depths_that_choose_the_layers(page):
     page.check("#tcav-depths input[value='encoder.last']")
     page.uncheck("#tcav-depths input[value='encoder.down.2']")
     assert page.eval_on_selector("#tcav-layer", "s => [...s.selectedOptions].map(o => o.value)") == ["encoder.last"]
+
+
+def test_each_neighbour_shows_its_spectrogram_and_tags_and_switches_with_the_query_at_the_same_moment(page):
+    page.goto("/#/neighbours")
+    page.wait_for_selector("#neighbour-list li")
+    row = "#neighbour-list li:first-child"
+    page.wait_for_function(f"document.querySelector('{row} canvas.mini').width !== 300")  # drawn from its spectrogram
+    words = page.inner_text("#neighbour-list")
+    assert re.search(r"\d\.\d s note", words) and ("vibrato" in words or "reverberant" in words) and "velocity" not in words
+    page.eval_on_selector("#query-audio", """a => new Promise((resolve) => {
+        const go = () => { a.addEventListener("seeked", resolve, { once: true }); a.currentTime = 0.8; };
+        a.readyState >= 1 ? go() : (a.addEventListener("loadedmetadata", go, { once: true }), a.preload = "auto", a.load());
+    })""")
+    with started_at(page, f"{row} audio") as at:
+        page.click(f"{row} button.ab")
+    assert at[0] == pytest.approx(0.8, abs=0.1)

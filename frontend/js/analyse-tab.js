@@ -3,7 +3,7 @@
 // curves, the timeline, and the clip as every class's prototype would render it.
 import { deleteJSON, followJob, getJSON, patchJSON, postJSON, query, uploadFile } from "./api.js";
 import {
-  clear, el, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, STAGE_NAMES, withBusy,
+  abSwitch, clear, el, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, STAGE_NAMES, withBusy,
 } from "./ui.js";
 import { curvesPlot, dbRange, drawSpectrogram, rankingChart, spectrogramPlot, timelinePlot } from "./plots.js";
 import { attachSpectrogramHover } from "./hover.js";
@@ -26,26 +26,6 @@ function limiter(n) {
   };
   return (task) => new Promise((resolve, reject) => { waiting.push({ task, resolve, reject }); next(); });
 }
-
-// "A/B": switch between the original (A) and `audio` (B) at the same moment. B playing -> A
-// from where B is; otherwise B from where the original is (playing, paused or moved by hand).
-function abButton(audio) {
-  const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this sound (B) at the same moment" }, "A/B");
-  ab.addEventListener("click", () => {
-    const orig = document.getElementById("original-audio");
-    const [from, to, hearing] = !audio.paused ? [audio, orig, "A"] : [orig, audio, "B"];
-    const at = from.currentTime;
-    to.currentTime = Number.isFinite(to.duration) ? Math.min(at, to.duration) : at;
-    to.play().catch(() => {}); // a play cut short by the next switch is not an error
-    ab.textContent = `A/B: hearing ${hearing}`;
-  });
-  return ab;
-}
-
-// Only one sound at a time: starting a player pauses the others.
-document.addEventListener("play", (event) => {
-  for (const audio of document.querySelectorAll("audio")) if (audio !== event.target) audio.pause();
-}, true);
 
 export function createAnalyseTab(panel, context) {
   const { bundle } = context;
@@ -356,6 +336,7 @@ export function createAnalyseTab(panel, context) {
 // -- the sections of an analysis ---------------------------------------------------------------
 
 const analysisPath = (id) => `/api/analyses/${encodeURIComponent(id)}`;
+const originalAudio = () => document.getElementById("original-audio");
 
 // The reconstructions of analysis `id`: `json(k, stage)` fetches prototype k's at a stage (at
 // most three requests at a time), `audioUrl(k, stage)` is where its sound is.
@@ -503,7 +484,7 @@ function crossClassCards(ranked, finalStage, recons, typical, showSteps) {
   return ranked.map((p, i) => {
     const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `Your clip as the ${pretty(p.label)} prototype renders it` });
     const audio = player(recons.audioUrl(p.index, finalStage), `Play your clip as the ${pretty(p.label)} prototype (${p.index}) renders it`);
-    const ab = abButton(audio);
+    const ab = abSwitch(audio, originalAudio);
     const card = el("article", { class: "card recon", dataset: { prototype: p.index } },
       el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
       el("p", { class: "muted" }, errorWords(p.error, typical(finalStage))),
@@ -530,5 +511,5 @@ function decodedPrototypeCard(p, i, proto) {
   return el("article", { class: "card recon", dataset: { prototype: p.index } },
     el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
     el("p", { class: "muted" }, `similarity ${p.similarity.toFixed(3)}`),
-    canvas, audios, abButton(audios[0]?.querySelector("audio")));
+    canvas, audios, abSwitch(audios[0]?.querySelector("audio"), originalAudio));
 }

@@ -146,6 +146,26 @@ export function rovingItems(container, itemSelector) {
   activate(items()[0] || null);
 }
 
+// "A/B": switch between `original()` (A, an audio element) and `audio` (B) at the same moment.
+// B playing -> A from where B is; otherwise B from where A is (playing, paused or moved by hand).
+export function abSwitch(audio, original) {
+  const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this sound (B) at the same moment" }, "A/B");
+  ab.addEventListener("click", () => {
+    const orig = original();
+    const [from, to, hearing] = !audio.paused ? [audio, orig, "A"] : [orig, audio, "B"];
+    const at = from.currentTime;
+    to.currentTime = Number.isFinite(to.duration) ? Math.min(at, to.duration) : at;
+    to.play().catch(() => {}); // a play cut short by the next switch is not an error
+    ab.textContent = `A/B: hearing ${hearing}`;
+  });
+  return ab;
+}
+
+// Only one sound at a time: starting a player pauses the others.
+document.addEventListener("play", (event) => {
+  for (const audio of document.querySelectorAll("audio")) if (audio !== event.target) audio.pause();
+}, true);
+
 // A progress bar that says what it measures.
 export function progressBar(label) {
   const bar = el("progress", { max: "1", value: "0", "aria-label": label });
