@@ -29,9 +29,21 @@ class Clip(BaseModel):
     duration_s: float
     sample_rate: int = Field(description="sample rate of the file, Hz")
     audio_url: str
-    label: str | None = Field(None, description="the class of a corpus clip")
+    label: str | None = Field(None, description="the class of a corpus clip, or the label given to an upload")
     split: str | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="pitch, dynamics, register... of a corpus clip")
+    n_analyses: int | None = Field(None, description="an upload's stored analyses (deleted with it)")
+
+
+class ClipUpdate(BaseModel):
+    """A new name and/or label for an upload; a label of null removes it."""
+    name: str | None = Field(None, min_length=1, max_length=200)
+    label: str | None = Field(None, max_length=200)
+
+
+class ClipDeleted(BaseModel):
+    id: str
+    analyses_deleted: int
 
 
 class ClipDetail(Clip):
@@ -71,6 +83,8 @@ class PrototypeResult(BaseModel):
     stage_errors: StageErrors | None = Field(None, description="the error after each transformation "
                                                                "(spectral prototypes)")
     similarity: float | None = Field(None, description="latent prototypes: exp(-distance), 1 is identical")
+    reference_hz: float | None = Field(None, description="the pitch the prototype stands at before its pitch "
+                                                         "shift (Hz), for models whose prototypes have one")
 
 
 class Segment(BaseModel):
@@ -78,6 +92,12 @@ class Segment(BaseModel):
     end_s: float
     prototype: int
     label: str
+
+
+class Trust(BaseModel):
+    """Whether a clip is like what the model knows, for models that measure it."""
+    familiar: bool = Field(description="false: the clip is unlike anything the model knows")
+    sentence: str = Field(description="the verdict in words, as the page shows it")
 
 
 class Analysis(BaseModel):
@@ -89,6 +109,8 @@ class Analysis(BaseModel):
     prediction: list[Score]
     prototypes: list[PrototypeResult]
     timeline: list[Segment]
+    trust: Trust | None = Field(None, description="is the clip like what the model knows (absent when the model "
+                                                  "does not measure it)")
 
 
 class TransformCurves(BaseModel):

@@ -158,7 +158,7 @@ class AppState:
 
     def upload_ref(self, clip: StoredClip) -> ClipRef:
         return ClipRef(clip.id, clip.origin, clip.name, clip.duration_s, clip.sample_rate,
-                       self.storage.audio_path(clip.sha256, clip.ext),
+                       self.storage.audio_path(clip.sha256, clip.ext), label=clip.label,
                        canonical=self.storage.canonical_path(clip.sha256, self.bundle.audio.sample_rate))
 
     def find_clip(self, clip_id: str, owner: str | None = None) -> ClipRef:

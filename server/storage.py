@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 # before accounts belong to the built-in local user.
 LOCAL_OWNER = "local"
 COLUMNS = {
-    "clips": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'"},
+    "clips": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'", "label": "TEXT"},
     "analyses": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'"},
     "jobs": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'"},
     "concepts": {"owner": f"TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'", "shared": "INTEGER NOT NULL DEFAULT 0",
@@ -98,7 +98,7 @@ INDEXES = """
 CREATE INDEX IF NOT EXISTS clips_owner_created ON clips(owner, created);
 CREATE UNIQUE INDEX IF NOT EXISTS concepts_owner_name ON concepts(owner, name_key);
 """
-CLIP_FIELDS = "id, origin, name, sha256, ext, duration_s, sample_rate, channels, created"
+CLIP_FIELDS = "id, origin, name, sha256, ext, duration_s, sample_rate, channels, created, label"
 
 
 class NameTaken(Exception):
@@ -116,6 +116,7 @@ class StoredClip:
     sample_rate: int
     channels: int
     created: str
+    label: str | None = None  # what the user says it is (e.g. "cello"); None until they say
 
 
 def new_id(prefix: str) -> str:
@@ -265,9 +266,9 @@ class Storage:
         clip = StoredClip(new_id("u"), "upload", name[:200], sha, ext, float(duration_s), int(sample_rate),
                           int(channels), _now())
         with self._transaction() as db:
-            db.execute(f"INSERT INTO clips ({CLIP_FIELDS}, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute(f"INSERT INTO clips ({CLIP_FIELDS}, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (clip.id, clip.origin, clip.name, clip.sha256, clip.ext, clip.duration_s,
-                        clip.sample_rate, clip.channels, clip.created, owner))
+                        clip.sample_rate, clip.channels, clip.created, clip.label, owner))
         return clip
 
     def clip(self, clip_id: str, owner: str | None = None) -> StoredClip | None:
@@ -284,6 +285,51 @@ class Storage:
 
     def count_clips(self, owner: str | None = None) -> int:
         return self._query("SELECT COUNT(*) FROM clips WHERE (? IS NULL OR owner = ?)", (owner, owner))[0][0]
+
+    def upload_with_hash(self, sha256: str, owner: str | None = None) -> StoredClip | None:
+        """The earliest upload of the file whose SHA-256 is ``sha256`` (hex), if any (with
+        ``owner``: that user's)."""
+        rows = self._query(f"SELECT {CLIP_FIELDS} FROM clips WHERE sha256 = ? AND (? IS NULL OR owner = ?) "
+                           "ORDER BY created, id LIMIT 1", (sha256, owner, owner))
+        return StoredClip(**dict(rows[0])) if rows else None
+
+    def update_clip(self, clip_id: str, name: str | None = None, label: str | None = None,
+                    clear_label: bool = False, owner: str | None = None) -> StoredClip | None:
+        """Rename an upload (``name``) and/or give it a ``label`` (``clear_label`` removes it);
+        returns the clip as it is now, ``None`` when there is no such clip (with ``owner``: of
+        that user)."""
+        if self.clip(clip_id, owner) is None:
+            return None
+        with self._transaction() as db:
+            if name is not None:
+                db.execute("UPDATE clips SET name = ? WHERE id = ?", (name[:200], clip_id))
+            if label is not None or clear_label:
+                db.execute("UPDATE clips SET label = ? WHERE id = ?", (None if clear_label else label[:200], clip_id))
+        return self.clip(clip_id)
+
+    def count_analyses_of(self, clip_id: str) -> int:
+        """How many analyses were made of clip ``clip_id``."""
+        return self._query("SELECT COUNT(*) FROM analyses WHERE clip_id = ?", (clip_id,))[0][0]
+
+    def delete_upload(self, clip_id: str, owner: str | None = None) -> list[str] | None:
+        """Delete an upload with every analysis of it; its audio file (and its kept mono audio)
+        goes too unless another clip row shares it. Returns the ids of the analyses deleted
+        (``None``: no such clip, with ``owner``: of that user)."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT sha256, ext FROM clips WHERE id = ? AND (? IS NULL OR owner = ?)",
+                              (clip_id, owner, owner)).fetchall()
+            if not rows:
+                return None
+            analyses = [r[0] for r in db.execute("SELECT id FROM analyses WHERE clip_id = ?", (clip_id,))]
+            db.execute("DELETE FROM analyses WHERE clip_id = ?", (clip_id,))
+            db.execute("DELETE FROM clips WHERE id = ?", (clip_id,))
+            sha, ext = rows[0]
+            shared = db.execute("SELECT COUNT(*) FROM clips WHERE sha256 = ?", (sha,)).fetchone()[0]
+        if not shared:  # after the commit: a crash in between leaves a file no row names, never the reverse
+            self.audio_path(sha, ext).unlink(missing_ok=True)
+            for kept in self.audio_path(sha, ext).parent.glob(f"{sha}.mono*.wav"):
+                kept.unlink(missing_ok=True)
+        return analyses
 
     # -- analyses ----------------------------------------------------------------------------
     def add_analysis(self, clip_id: str, model: str, bundle: str, body: dict, owner: str = LOCAL_OWNER) -> str:

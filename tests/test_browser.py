@@ -3,8 +3,11 @@
 The app runs in a thread on a free port; Chromium is Debian's (``/usr/bin/chromium``, which the
 README's test command installs). Screenshots of each step are saved under ``test-artifacts/``.
 """
+import contextlib
 import io
+import json
 import re
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -23,10 +26,24 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def data_dir(tmp_path_factory):
+    """The data folder of the module's server (uploads, analyses)."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir):
     """The app on the default bundle, served on a free local port; yields its base URL."""
-    with served(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as url:
+    with served(create_app(device="cpu", data_dir=data_dir)) as url:
         yield url
+
+
+def count_analyses(data_dir, clip_id: str | None = None) -> int:
+    """How many analyses the server has stored (of clip ``clip_id`` only, when given)."""
+    with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db:
+        if clip_id is None:
+            return db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM analyses WHERE clip_id = ?", (clip_id,)).fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +84,14 @@ def clip_file(tmp_path_factory):
 
 def audio_loads(page, selector: str) -> float:
     """Make the audio element at ``selector`` load its source; returns its duration (s)."""
-    src = page.eval_on_selector(selector, "a => a.src")
+    src = page.eval_on_selector(selector, "a => a.src").split("#")[0]
     with page.expect_response(lambda r: r.url == src) as response:
         duration = page.eval_on_selector(selector, """a => new Promise((resolve, reject) => {
             a.onloadedmetadata = () => resolve(a.duration);
             a.onerror = () => reject(new Error("the audio did not load"));
             a.preload = "auto"; a.load();
         })""")
-    assert response.value.status == 200
+    assert response.value.status in (200, 206)  # Chromium asks for byte ranges
     return duration
 
 
@@ -120,7 +137,7 @@ def test_an_uploaded_clip_gets_a_prediction_stages_curves_and_the_cross_class_gr
     page.wait_for_selector("#curves .main-svg")
     assert "shift (semitones)" in page.inner_text("#curves")
     assert page.locator("#cross-class .card").count() == 16
-    errors = [float(t.split()[-1]) for t in page.locator("#cross-class .card p").all_inner_texts()]
+    errors = [float(re.search(r"error (\d\.\d+)", t)[1]) for t in page.locator("#cross-class .card p").all_inner_texts()]
     assert errors == sorted(errors)  # ordered by how well each prototype re-creates the clip
     assert audio_loads(page, "#cross-class .card audio") == pytest.approx(2.0, abs=0.05)
     assert audio_loads(page, "#stages .stage[data-stage='raw'] audio") == pytest.approx(2.0, abs=0.05)
@@ -323,3 +340,377 @@ def test_the_latent_model_shows_prototypes_heard_two_ways_and_classifies_a_clip_
     page.wait_for_selector("#similarity-chart .main-svg")
     assert page.inner_text("#verdict").startswith("The model hears")
     assert page.locator("#cross-class .card").count() == 48
+
+
+# -- seeking, history, excerpts ---------------------------------------------------------------
+@contextlib.contextmanager
+def started_at(page, selector: str):
+    """Inside the block something starts the audio element at ``selector``; on leaving, waits
+    until it plays and yields into ``times`` the currentTime it started at (s)."""
+    page.eval_on_selector(selector, """a => { a.startedAt = null;
+        a.addEventListener("playing", () => { if (a.startedAt === null) a.startedAt = a.currentTime; }, { once: true }); }""")
+    times = []
+    yield times
+    page.wait_for_function(f"document.querySelector({selector!r}).startedAt !== null", timeout=20_000)
+    times.append(page.eval_on_selector(selector, "a => a.startedAt"))
+
+
+def test_a_seek_lands_where_it_was_sent_and_ab_switches_at_that_moment(page, tmp_path):
+    path = tmp_path / "long-note.wav"
+    path.write_bytes(wav_bytes(harmonic_tone(196.0, 6.0)))
+    upload(page, path)
+    seeked = page.eval_on_selector("#original-audio", """a => new Promise((resolve) => {
+        const go = () => { a.addEventListener("seeked", () => resolve({ at: a.currentTime,
+            seekable: a.seekable.length ? a.seekable.end(0) : 0 }), { once: true }); a.currentTime = 3.5; };
+        a.readyState >= 1 ? go() : a.addEventListener("loadedmetadata", go, { once: true });
+    })""")
+    assert seeked["seekable"] == pytest.approx(6.0, abs=0.05)
+    assert seeked["at"] == pytest.approx(3.5, abs=0.01)
+    b = "#cross-class .card:nth-child(2) audio"
+    with started_at(page, b) as at_b:
+        page.click("#cross-class .card:nth-child(2) button.ab")  # nothing playing: B from where A is
+    assert at_b[0] == pytest.approx(3.5, abs=0.15)
+    page.wait_for_timeout(400)
+    with started_at(page, "#original-audio") as at_a:
+        page.click("#cross-class .card:nth-child(2) button.ab")  # B playing: A from where B is
+    b_stopped = page.eval_on_selector(b, "a => a.currentTime")
+    assert at_a[0] > 3.6 and at_a[0] == pytest.approx(b_stopped, abs=0.15)
+
+
+def test_back_from_an_analysis_started_on_the_model_tab_returns_there_and_writes_nothing(page, data_dir):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    card = page.locator("#prototype-grid .card").nth(3)
+    card.locator("details summary").click()
+    before = count_analyses(data_dir)
+    card.locator("details button", has_text="Analyse").first.click()
+    page.wait_for_selector("#cross-class .card")
+    assert count_analyses(data_dir) == before + 1 and "#/analyses/a-" in page.url
+    page.go_back()
+    page.wait_for_selector("#panel-model:not([hidden]) #prototype-grid .card")
+    assert page.url.endswith("/") or page.url.endswith("#/model")
+    page.go_forward()
+    page.wait_for_selector("#panel-analyse:not([hidden]) #cross-class .card")
+    page.go_back()
+    page.wait_for_selector("#panel-model:not([hidden])")
+    assert count_analyses(data_dir) == before + 1
+
+
+def test_an_address_that_names_a_clip_offers_it_and_writes_no_analysis(page, server, data_dir):
+    clip = httpx.get(f"{server}/api/clips?origin=corpus&limit=1").json()["clips"][0]
+    before = count_analyses(data_dir)
+    page.goto(f"/#/analyse?clip={clip['id']}")
+    page.wait_for_selector("#analyse-offered")
+    page.reload()
+    page.wait_for_selector("#analyse-offered")
+    assert count_analyses(data_dir) == before
+    page.click("#analyse-offered")
+    page.wait_for_selector("#cross-class .card")
+    assert count_analyses(data_dir) == before + 1
+
+
+def test_a_discovered_concepts_moment_plays_only_that_excerpt(page, server):
+    started = httpx.post(f"{server}/api/discoveries", json={"classes": ["flute", "trumpet", "cello"], "rank": 3}).json()
+    page.goto(f"/#/concepts?discovery={started['job_id']}")
+    button = page.wait_for_selector("#discovery-result .component .excerpt-play", timeout=180_000)
+    start, end = (float(x) for x in re.findall(r"\d+\.\d+", button.inner_text()))
+    audio = "#discovery-result .component .excerpt-player audio"
+    with started_at(page, audio) as at:
+        button.click()
+    assert at[0] == pytest.approx(start, abs=0.05)
+    page.wait_for_function(f"document.querySelector('{audio}').paused", timeout=10_000)
+    assert page.eval_on_selector(audio, "a => a.currentTime") == pytest.approx(end, abs=0.08)
+
+
+def test_the_confusion_matrix_colours_empty_cells_pale_and_the_diagonal_dark(page):
+    page.goto("/")
+    page.click("text=Which classes it confuses")
+    page.wait_for_selector("#confusion .main-svg image")
+    # the heatmap is one image over the plot area, a cell per class pair: read back its pixels
+    cells = page.eval_on_selector("#confusion .main-svg image", """img => new Promise((resolve) => {
+        const picture = new Image();
+        picture.onload = () => {
+            const canvas = document.createElement("canvas");
+            canvas.width = picture.width; canvas.height = picture.height;
+            const ctx = canvas.getContext("2d");
+            ctx.drawImage(picture, 0, 0);
+            const n = document.getElementById("confusion").data[0].z.length;
+            const light = (i, j) => {
+                const [r, g, b] = ctx.getImageData(Math.floor((j + 0.5) * canvas.width / n),
+                                                   Math.floor((i + 0.5) * canvas.height / n), 1, 1).data;
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const z = document.getElementById("confusion").data[0].z;
+            const out = [];
+            for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out.push({ z: z[i][j], light: light(i, j) });
+            resolve(out);
+        };
+        picture.src = img.getAttribute("href");
+    })""")
+    empty = [c["light"] for c in cells if c["z"] == 0]
+    full = [c["light"] for c in cells if c["z"] > 0.9]
+    assert empty and full and min(empty) > 240 and max(full) < 90
+
+
+# -- uploads --------------------------------------------------------------------------------------
+def test_the_same_file_uploaded_twice_is_one_entry_in_the_uploads(page, tmp_path):
+    path = tmp_path / "twice.wav"
+    path.write_bytes(wav_bytes(harmonic_tone(174.6, 1.5)))
+    upload(page, path)
+    first = page.url
+    upload(page, path)
+    page.wait_for_selector(".message.info:has-text('uploaded before')")
+    page.click(".chooser summary")
+    page.wait_for_selector("#uploads-list li:has-text('twice.wav')")
+    assert page.locator("#uploads-list li", has_text="twice.wav").count() == 1 and page.url != first
+
+
+def test_an_upload_is_renamed_labelled_and_deleted_with_its_analyses_after_a_confirmation(page, tmp_path, data_dir):
+    path = tmp_path / "take 7.wav"
+    path.write_bytes(wav_bytes(harmonic_tone(233.1, 1.5)))
+    upload(page, path)
+    clip_id = page.eval_on_selector("#to-neighbours", "a => new URLSearchParams(a.hash.split('?')[1]).get('clip')")
+    page.click(".chooser summary")
+    item = page.locator(f"#uploads-list li[data-clip='{clip_id}']")
+    item.locator("button", has_text="Rename or label").click()
+    item.locator("input[aria-label^='New name']").fill("<b>Suite</b> no. 1")
+    item.locator("input[aria-label^='Label']").fill("cello")
+    item.locator("button", has_text="Save").click()
+    page.wait_for_selector(f"#uploads-list li[data-clip='{clip_id}']:has-text('no. 1')")
+    assert item.locator(".name").inner_text().startswith("cello · <b>Suite</b> no. 1")  # typed text stays text
+    assert item.locator(".name b").count() == 0
+    assert count_analyses(data_dir, clip_id) == 1
+    item.locator("button", has_text="Delete").click()
+    assert "its 1 analysis" in item.locator(".confirm").inner_text()
+    item.locator(".confirm button", has_text="Keep it").click()
+    assert count_analyses(data_dir, clip_id) == 1
+    item.locator("button", has_text="Delete").click()
+    item.locator(".confirm button", has_text="Delete").click()
+    page.wait_for_selector(f"#uploads-list li[data-clip='{clip_id}']", state="detached")
+    assert count_analyses(data_dir, clip_id) == 0 and "#/analyses/" not in page.url
+
+
+# -- keyboard and legibility ------------------------------------------------------------------------
+OVERLAPPING_TEXT = """root => {
+    const boxes = [];
+    for (const t of root.querySelectorAll(".main-svg text")) {
+        const r = t.getBoundingClientRect();
+        if (t.textContent.trim() && r.width > 0 && r.height > 0 && !t.closest(".hoverlayer")) boxes.push([t.textContent, r]);
+    }
+    const out = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i][1], b = boxes[j][1];
+        if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1)
+            out.push(`${boxes[i][0]} / ${boxes[j][0]}`);
+    }
+    return out;
+}"""
+
+
+def test_no_label_of_an_analysis_figure_overlaps_another_at_800_1366_and_1920_px(page, tmp_path):
+    path = tmp_path / "two-notes.wav"
+    path.write_bytes(wav_bytes(np.concatenate([harmonic_tone(110.0, 3.0), harmonic_tone(880.0, 3.0)])))
+    upload(page, path)
+    page.wait_for_selector("#timeline .main-svg")
+    page.wait_for_function("document.querySelectorAll('#stages .stage .js-plotly-plot').length == 4")
+    page.wait_for_selector("#curves .main-svg")
+    for width, height in [(800, 600), (1366, 768), (1920, 1080)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(600)  # plotly redraws after a resize
+        assert page.eval_on_selector("#analysis", OVERLAPPING_TEXT) == [], width
+
+
+def test_the_hidden_file_input_is_no_tab_stop(page):
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.focus("#drop-zone")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "record"
+
+
+def test_after_analyse_the_keyboard_focus_is_on_the_new_analysis(page):
+    page.goto("/#/analyse")
+    page.wait_for_selector("#corpus-list li")
+    page.focus("#corpus-list li button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#cross-class .card")
+    page.wait_for_function("document.activeElement.matches('.summary h2')")
+
+
+def test_tab_crosses_the_cross_class_grid_in_a_few_presses_and_arrows_move_between_cards(page, clip_file):
+    upload(page, clip_file)
+    page.focus("#cross-class .card:first-child button.ab")
+    presses = 0
+    while page.evaluate("document.activeElement.closest('#cross-class') !== null") and presses < 100:
+        page.keyboard.press("Tab")
+        presses += 1
+    assert presses <= 4
+    page.focus("#cross-class .card:first-child button.ab")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.matches('#cross-class .card:nth-child(2) button.ab')")
+    page.keyboard.press("End")
+    assert page.evaluate("document.activeElement.matches('#cross-class .card:last-child button.ab')")
+
+
+# -- musical axes ---------------------------------------------------------------------------------
+def axis_of(page, selector: str, axis: str = "yaxis") -> dict:
+    return page.eval_on_selector(selector, f"d => ({{ type: d.layout.{axis}.type, vals: d.layout.{axis}.tickvals, "
+                                           f"text: d.layout.{axis}.ticktext, range: d._fullLayout.{axis}.range }})")
+
+
+def test_spectrograms_have_a_note_grid_that_follows_the_pitch_of_a4(page, clip_file):
+    upload(page, clip_file)
+    page.wait_for_selector("#curves .main-svg")
+    before = axis_of(page, "#curves")
+    assert {"C1", "C4", "C6"} <= set(before["text"]) and "A4 = 440 Hz" in page.inner_text("#curves")
+    assert page.eval_on_selector("#curves", "d => d.layout.shapes.length") >= 7  # a line per C
+    page.fill("#axis-a4", "415")
+    page.press("#axis-a4", "Enter")
+    page.wait_for_selector("#curves :text('A4 = 415 Hz')")
+    after = axis_of(page, "#curves")
+    c4 = lambda a: a["vals"][a["text"].index("C4")]
+    assert c4(after) < c4(before)  # C4 a semitone lower with A4 at 415 Hz
+    page.fill("#axis-a4", "440")
+    page.press("#axis-a4", "Enter")
+
+
+def test_the_frequency_scale_can_be_logarithmic_or_linear_in_hz(page, clip_file):
+    upload(page, clip_file)
+    page.wait_for_function("document.querySelectorAll('#stages .stage .js-plotly-plot').length == 4")
+    page.select_option("#axis-scale", "log")
+    page.wait_for_function("document.getElementById('curves').layout.yaxis.type === 'log'")
+    assert axis_of(page, "#stages .stage .js-plotly-plot")["type"] == "log"
+    page.select_option("#axis-scale", "linear")
+    page.wait_for_function("document.getElementById('curves').layout.yaxis.type === 'linear'")
+    assert axis_of(page, "#curves")["range"][1] == pytest.approx(10771.6, abs=1)  # Hz, the top band
+    page.select_option("#axis-scale", "mel")
+
+
+def test_clicking_a_spectrogram_seeks_its_sound_and_the_playhead_follows(page, clip_file):
+    upload(page, clip_file)
+    plot = "#stages .stage[data-stage='filters'] .js-plotly-plot"
+    page.wait_for_selector(f"{plot} .nsewdrag").scroll_into_view_if_needed()
+    box = page.locator(f"{plot} .nsewdrag").bounding_box()
+    page.mouse.move(box["x"] + 0.25 * box["width"], box["y"] + 0.5 * box["height"])  # plotly clicks what it hovers
+    audio = "#stages .stage[data-stage='filters'] audio"
+    with started_at(page, audio) as at:
+        page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.5 * box["height"])
+    assert at[0] == pytest.approx(0.5, abs=0.1)  # a quarter into the 2 s clip
+    page.wait_for_timeout(300)
+    where = page.eval_on_selector(plot, """d => {
+        const a = d.closest('.stage').querySelector('audio');
+        a.pause();
+        const xa = d._fullLayout.xaxis;
+        return { line: parseFloat(d.querySelector('.playhead').style.left), expected: xa._offset + xa.l2p(a.currentTime) };
+    }""")
+    assert where["line"] == pytest.approx(where["expected"], abs=3)
+
+
+# -- honest headlines, plain words --------------------------------------------------------------
+def test_the_model_tab_leads_with_what_it_gets_right_on_recordings_it_has_never_heard(page):
+    page.goto("/")
+    headline = page.wait_for_selector("#panel-model .figures > :first-child")
+    text = headline.inner_text()
+    assert headline.get_attribute("id") == "model-headline"
+    assert "never heard" in text and "about 4 in 10 (38 %)" in text and "TimGM6mb" in text  # the bundle's figure
+    assert "100 %" in text and "Guessing would be right 6 %" in text
+
+
+def test_an_analysis_says_what_sure_means_and_how_its_errors_compare(page, clip_file):
+    upload(page, clip_file)
+    meaning = page.inner_text("#confidence-meaning")
+    assert "not how often it is right" in meaning and "never heard it names the instrument right about 4 in 10" in meaning
+    card = page.locator("#cross-class .card p").first.inner_text()
+    assert "typical test clip" in card
+    assert page.locator("#cross-class .card .term[title^='reconstruction error']").count() == 16
+
+
+def test_embedding_figures_have_words_chance_and_the_technical_name_in_a_tooltip(page):
+    page.goto("/")
+    table = page.wait_for_selector("#spaces-table").inner_text()
+    assert "chance 6 %" in table and "best space here" in table
+    assert page.locator("#spaces-table .term[title^='Davies-Bouldin index']").count() >= 5
+    assert page.locator("#panel-model .metrics .term[title^='macro F1']").count() == 1
+
+
+def test_tcav_shows_one_p_value_the_one_behind_its_verdict(page, server):
+    started = httpx.post(f"{server}/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute", "cello"],
+                                                      "layers": ["encoder.down.2"], "runs": 10}).json()
+    page.goto(f"/#/concepts?tcav={started['job_id']}")
+    page.wait_for_selector("#tcav-result .tcav-table tbody tr", timeout=180_000)
+    for row in page.locator("#tcav-result .tcav-table tbody tr").all():
+        evidence = row.locator("td.evidence").inner_text()
+        assert re.fullmatch(r"(significant|no evidence) \((p = (< 0\.001|[01]\.\d{3})|the two measures disagree in direction)\)", evidence)
+        assert not (evidence.startswith("no evidence") and "< 0.001" in evidence)
+        assert not row.locator("details").get_attribute("open")  # the other test's figures behind a disclosure
+    assert "Can this depth tell the concept from random clips?" in page.inner_text("#tcav-result")
+
+
+def test_an_analysis_that_carries_a_trust_verdict_and_reference_pitches_shows_them(page, server, data_dir, clip_file):
+    # an analysis as a model that measures trust and anchors its prototypes would store it
+    clip = httpx.post(f"{server}/api/clips", files={"file": ("low-note.wav", clip_file.read_bytes())}).json()
+    made = httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()
+    body = {k: made[k] for k in ("prediction", "prototypes", "timeline")}
+    body["prototypes"] = [{**p, "reference_hz": 220.0} for p in body["prototypes"]]
+    body["trust"] = {"familiar": False, "sentence": "This does not sound like any instrument the model knows; "
+                                                    "treat the ranking with care."}
+    analysis_id = "a-withtrust"
+    with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db, db:
+        db.execute("INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?)",
+                   (analysis_id, clip["id"], "prototypes", made["bundle"], made["created"], json.dumps(body)))
+    page.goto(f"/#/analyses/{analysis_id}")
+    first = page.wait_for_selector(".summary h2 + *")
+    assert first.get_attribute("id") == "trust" and "does not sound like any instrument" in first.inner_text()
+    page.wait_for_selector("#curves .main-svg")
+    notes = page.eval_on_selector("#curves", "d => d.data.find(t => t.name === 'pitch shift').customdata")
+    assert all(re.fullmatch(r"[A-G]♯?\d( [+−]\d+ cents)?", n) for n in notes)
+    assert "semitones from A3" in page.inner_text("#curves")
+
+
+def test_every_tab_at_800x600_and_1920x1080_has_no_overlapping_figure_labels(page, server, clip_file):
+    upload(page, clip_file)
+    analysis = page.url.split("#")[1]
+    tcav = httpx.post(f"{server}/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute", "cello"],
+                                                   "layers": ["encoder.down.2"], "runs": 10}).json()["job_id"]
+    tabs = [("model", "#/model", "#confusion .main-svg"), ("analyse", f"#{analysis}", "#curves .main-svg"),
+            ("neighbours", "#/neighbours", "#neighbour-list li"), ("concepts", f"#/concepts?tcav={tcav}", "#tcav-result .main-svg")]
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in [(800, 600), (1920, 1080)]:
+        page.set_viewport_size({"width": width, "height": height})
+        for name, address, ready in tabs:
+            page.goto(f"/{address}")
+            if name == "model":
+                page.wait_for_selector("#prototype-grid .card")
+                page.eval_on_selector(".confusion-box", "d => { d.open = true; }")
+            page.wait_for_selector(ready, timeout=180_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / f"walkthrough-{name}-{width}x{height}.png"), full_page=True)
+            assert page.eval_on_selector("main", OVERLAPPING_TEXT) == [], (name, width)
+
+
+def test_concept_tests_offer_named_depths_that_choose_the_layers(page):
+    page.goto("/#/concepts")
+    page.wait_for_selector("#tcav-depths input")
+    labels = page.locator("#tcav-depths label").all_inner_texts()
+    assert [t.strip() for t in labels] == ["early - spectral detail", "middle", "late - close to the decision"]
+    assert page.is_checked("#tcav-depths input[value='encoder.down.2']")  # the default layer
+    assert not page.is_visible("#tcav-layer")  # the technical names behind a disclosure
+    page.check("#tcav-depths input[value='encoder.last']")
+    page.uncheck("#tcav-depths input[value='encoder.down.2']")
+    assert page.eval_on_selector("#tcav-layer", "s => [...s.selectedOptions].map(o => o.value)") == ["encoder.last"]
+
+
+def test_each_neighbour_shows_its_spectrogram_and_tags_and_switches_with_the_query_at_the_same_moment(page):
+    page.goto("/#/neighbours")
+    page.wait_for_selector("#neighbour-list li")
+    row = "#neighbour-list li:first-child"
+    page.wait_for_function(f"document.querySelector('{row} canvas.mini').width !== 300")  # drawn from its spectrogram
+    words = page.inner_text("#neighbour-list")
+    assert re.search(r"\d\.\d s note", words) and ("vibrato" in words or "reverberant" in words) and "velocity" not in words
+    page.eval_on_selector("#query-audio", """a => new Promise((resolve) => {
+        const go = () => { a.addEventListener("seeked", resolve, { once: true }); a.currentTime = 0.8; };
+        a.readyState >= 1 ? go() : (a.addEventListener("loadedmetadata", go, { once: true }), a.preload = "auto", a.load());
+    })""")
+    with started_at(page, f"{row} audio") as at:
+        page.click(f"{row} button.ab")
+    assert at[0] == pytest.approx(0.8, abs=0.1)

@@ -1,14 +1,15 @@
 // The Analyse tab: bring a clip (upload, corpus, microphone), see and hear how the model
 // explains it: the prediction, the winning prototype step by step with its transformation
 // curves, the timeline, and the clip as every class's prototype would render it.
-import { followJob, getJSON, postJSON, query, uploadFile } from "./api.js";
+import { deleteJSON, followJob, getJSON, patchJSON, postJSON, query, uploadFile } from "./api.js";
 import {
-  clear, el, percent, player, pretty, progressBar, seconds, showMessage, STAGE_NAMES, withBusy,
+  abSwitch, clear, el, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, STAGE_NAMES, withBusy,
 } from "./ui.js";
-import { curvesPlot, drawSpectrogram, rankingChart, spectrogramPlot, timelinePlot } from "./plots.js";
+import { curvesPlot, dbRange, drawSpectrogram, rankingChart, spectrogramPlot, timelinePlot } from "./plots.js";
 import { attachSpectrogramHover } from "./hover.js";
 import { openWhatIf } from "./whatif.js";
 import { startRecording } from "./recorder.js";
+import { confidenceWords, errorWords } from "./words.js";
 
 const TAG_KEYS = ["family", "register", "dynamics", "articulation"];
 const ACCEPT = "audio/*,.wav,.flac,.ogg,.oga,.opus,.mp3";
@@ -26,32 +27,13 @@ function limiter(n) {
   return (task) => new Promise((resolve, reject) => { waiting.push({ task, resolve, reject }); next(); });
 }
 
-// "A/B": switch between the original (A) and `audio` (B) at the same moment.
-function abButton(audio) {
-  const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this sound (B)" }, "A/B");
-  ab.addEventListener("click", () => {
-    // B playing -> A from the same moment; A playing -> B from the same moment; else B from the start
-    const orig = document.getElementById("original-audio");
-    const [from, to, hearing] = !audio.paused ? [audio, orig, "A"] : [orig, audio, "B"];
-    const at = from.paused ? 0 : from.currentTime;
-    to.currentTime = Number.isFinite(to.duration) ? Math.min(at, to.duration) : at;
-    to.play().catch(() => {}); // a play cut short by the next switch is not an error
-    ab.textContent = `A/B: hearing ${hearing}`;
-  });
-  return ab;
-}
-
-// Only one sound at a time: starting a player pauses the others.
-document.addEventListener("play", (event) => {
-  for (const audio of document.querySelectorAll("audio")) if (audio !== event.target) audio.pause();
-}, true);
-
 export function createAnalyseTab(panel, context) {
   const { bundle } = context;
-  let current = null, rendering = null;
+  let current = null, rendering = null, focusAnalysis = false, shownClip = null;
 
   // -- bringing a clip ----------------------------------------------------------------------
-  const fileInput = el("input", { type: "file", id: "file-input", accept: ACCEPT, class: "visually-hidden" });
+  // the drop zone and the label open it; as a Tab stop of its own it would be an invisible one
+  const fileInput = el("input", { type: "file", id: "file-input", accept: ACCEPT, class: "visually-hidden", tabindex: "-1" });
   const drop = el("div", { class: "drop", id: "drop-zone", tabindex: "0", role: "button",
     "aria-label": "Upload a recording: drop a file here or press Enter to choose one" },
     el("strong", {}, "Drop a recording here"), el("span", {}, " or "),
@@ -69,6 +51,9 @@ export function createAnalyseTab(panel, context) {
   const tagSelect = el("select", { id: "corpus-tag" }, el("option", { value: "" }, "any"));
   const corpusList = el("ul", { class: "clip-list corpus", id: "corpus-list" });
   const uploadsList = el("ul", { class: "clip-list", id: "uploads-list" });
+  rovingItems(corpusList, "li");
+  rovingItems(uploadsList, "li");
+  const classNames = el("datalist", { id: "class-names" }, bundle.classes.map((c) => el("option", { value: pretty(c) })));
   const result = el("div", { class: "analysis", id: "analysis" });
 
   const chooser = el("details", { class: "chooser", open: true },
@@ -80,21 +65,41 @@ export function createAnalyseTab(panel, context) {
           el("label", { for: "corpus-class" }, "Class "), classSelect,
           el("label", { for: "corpus-tag" }, "Tag "), tagSelect),
         corpusList),
-      el("div", {}, el("h3", {}, "Your earlier uploads"), uploadsList)));
+      el("div", {}, el("h3", {}, "Your earlier uploads"), uploadsList, classNames)));
   clear(panel,
     el("div", { class: "toolbar" }, el("label", { for: "analyse-model" }, "Model "), modelSelect),
     chooser, inputStatus, result);
 
-  async function analyseClip(clipId) {
-    const analysis = await withBusy(inputStatus, "Analysing…",
+  // Analyse a clip (a new analysis is stored) and open it as a new entry in the history, so
+  // that Back returns to where the user was; the busy note shows in `where`.
+  async function analyseClip(clipId, where = inputStatus) {
+    const analysis = await withBusy(where, "Analysing…",
       () => postJSON("/api/analyses", { clip_id: clipId, model: context.modelId }));
-    if (analysis) location.hash = `#/analyses/${analysis.id}`;
+    if (!analysis) return;
+    focusAnalysis = true;
+    location.hash = `#/analyses/${analysis.id}`;
+  }
+
+  // `#/analyse?clip=<id>` offers that clip; only the button writes an analysis.
+  async function offerClip(clipId) {
+    const clip = await getJSON(`/api/clips/${encodeURIComponent(clipId)}`).catch((e) => { showMessage(e.message); return null; });
+    if (!clip) return;
+    chooser.open = true;
+    const go = el("button", { type: "button", id: "analyse-offered", onclick: () => analyseClip(clip.id) },
+      `Analyse “${clip.name}”`);
+    clear(result, el("section", { class: "summary offered" },
+      el("h2", {}, clip.label ? `${pretty(clip.label)} · ${clip.name}` : clip.name),
+      el("div", { class: "row" }, player(clip.audio_url, `Play ${clip.name}`), go)));
+    current = null;
+    go.focus();
   }
 
   async function uploadAndAnalyse(file, name) {
-    const clip = await withBusy(inputStatus, `Uploading ${name || file.name}…`, () => uploadFile(file, name));
-    if (clip) {
-      showMessage(`“${clip.name}” uploaded (${seconds(clip.duration_s)}).`, "info");
+    const sent = await withBusy(inputStatus, `Uploading ${name || file.name}…`, () => uploadFile(file, name));
+    if (sent) {
+      const { clip, again } = sent;
+      showMessage(again ? `This file was uploaded before, as “${clip.name}”; that clip is analysed.`
+        : `“${clip.name}” uploaded (${seconds(clip.duration_s)}).`, "info");
       loadUploads();
       await analyseClip(clip.id);
     }
@@ -157,9 +162,58 @@ export function createAnalyseTab(panel, context) {
     clear(corpusList, list.clips.length ? list.clips.map(clipItem) : el("li", { class: "muted" }, "No corpus clip matches."));
   }
   async function loadUploads() {
-    const list = await getJSON("/api/clips?origin=upload&limit=20").catch(() => null);
+    const list = await getJSON("/api/clips?origin=upload&limit=50").catch(() => null);
     if (!list) return;
-    clear(uploadsList, list.clips.length ? list.clips.map(clipItem) : el("li", { class: "muted" }, "Nothing uploaded yet."));
+    clear(uploadsList, list.clips.length ? list.clips.map(uploadItem) : el("li", { class: "muted" }, "Nothing uploaded yet."));
+  }
+
+  // An upload in the list: as a clip, with "Rename or label" and "Delete" (after a confirmation).
+  function uploadItem(clip) {
+    const item = clipItem(clip);
+    const name = item.querySelector(".name");
+    const edit = el("button", { type: "button", class: "quiet-button", onclick: () => editing() }, "Rename or label");
+    const remove = el("button", { type: "button", class: "quiet-button", onclick: () => confirming() }, "Delete");
+    const tools = el("span", { class: "upload-tools" }, edit, remove);
+    item.append(tools);
+    const back = (focus) => { clear(tools, edit, remove); name.hidden = false; focus.focus(); };
+
+    function editing() {
+      const nameField = el("input", { type: "text", value: clip.name, maxlength: "200", "aria-label": `New name of ${clip.name}` });
+      const labelField = el("input", { type: "text", value: clip.label || "", maxlength: "200", list: "class-names",
+        placeholder: "what it is, e.g. cello", "aria-label": `Label of ${clip.name}` });
+      const save = el("button", { type: "button", onclick: async () => {
+        const changed = await patchJSON(`/api/clips/${encodeURIComponent(clip.id)}`,
+          { name: nameField.value, label: labelField.value.trim() || null }).catch((e) => { showMessage(e.message); return null; });
+        if (!changed) return;
+        showMessage(`Saved: “${changed.name}”${changed.label ? ` (${changed.label})` : ""}.`, "info");
+        await loadUploads();
+        uploadsList.querySelector(`li[data-clip="${CSS.escape(clip.id)}"] .upload-tools button`)?.focus();
+      } }, "Save");
+      const cancel = el("button", { type: "button", onclick: () => back(edit) }, "Cancel");
+      name.hidden = true;
+      clear(tools, el("span", { class: "row edit-clip" }, nameField, labelField, save, cancel));
+      nameField.focus();
+    }
+
+    function confirming() {
+      const n = clip.n_analyses || 0;
+      const yes = el("button", { type: "button", class: "danger", onclick: async () => {
+        const done = await deleteJSON(`/api/clips/${encodeURIComponent(clip.id)}`).catch((e) => { showMessage(e.message); return null; });
+        if (!done) { back(remove); return; }
+        showMessage(`“${clip.name}” deleted${done.analyses_deleted ? ` with its ${done.analyses_deleted} ${done.analyses_deleted === 1 ? "analysis" : "analyses"}` : ""}.`, "info");
+        if (shownClip === clip.id) { // the analysis shown has gone with it
+          current = null; shownClip = null; clear(result); chooser.open = true;
+          history.replaceState(null, "", "#/analyse");
+        }
+        await loadUploads();
+        uploadsList.querySelector("button, [tabindex='0']")?.focus();
+      } }, "Delete");
+      const no = el("button", { type: "button", onclick: () => back(remove) }, "Keep it");
+      clear(tools, el("span", { class: "confirm", role: "alert" },
+        `Delete “${clip.name}”${n ? ` and its ${n} ${n === 1 ? "analysis" : "analyses"}` : ""}? This cannot be undone. `, yes, no));
+      no.focus();
+    }
+    return item;
   }
   async function loadTagOptions() {
     const all = await getJSON("/api/clips?origin=corpus&limit=500").catch(() => ({ clips: [] }));
@@ -181,9 +235,13 @@ export function createAnalyseTab(panel, context) {
   // -- showing an analysis ---------------------------------------------------------------------
   async function renderAnalysis(a) {
     const clip = await getJSON(`/api/clips/${encodeURIComponent(a.clip_id)}`);
+    shownClip = clip.id;
     const model = bundle.models.find((m) => m.id === a.model);
     const latent = model?.shows.reconstructions === false;
-    const summary = summarySection(a, clip, bundle.embedding_spaces.length > 0);
+    const summary = summarySection(a, clip, bundle.embedding_spaces.length > 0,
+      confidenceWords(model?.metrics, bundle.evaluations?.[a.model]));
+    // the reference for a re-creation error: the model's mean on its test clips at that stage
+    const typical = (stage) => model?.metrics?.stages?.[stage]?.reconstruction_error ?? model?.metrics?.reconstruction_error;
     const ranking = el("div", { class: "chart", id: "prediction-chart" });
     const timeline = el("div", { class: "chart", id: "timeline" });
     if (latent) {
@@ -193,19 +251,21 @@ export function createAnalyseTab(panel, context) {
     const stages = model ? model.stages : Object.keys(a.prototypes[0].stage_errors || {}).filter((s) => a.prototypes[0].stage_errors[s] !== null);
     const ranked = [...a.prototypes].sort((p, q) => p.error - q.error);
     const recons = reconstructionsOf(a.id);
-    const steps = stepsSection(a, clip, stages, ranked, recons);
+    const steps = stepsSection(a, clip, stages, ranked, recons, typical);
     const crossGrid = el("div", { class: "grid recon", id: "cross-class" });
+    rovingItems(crossGrid, "article");
     clear(result,
       summary,
       rankingSection(ranking),
       steps.section,
       timelineSection(a, timeline, "Which prototype explains each moment"),
       el("section", {}, el("h2", {}, "Your clip as every prototype would render it"),
-        el("p", { class: "hint" }, "Best re-creation first. “A/B” switches between your original and the re-creation at the same moment."),
+        el("p", { class: "hint" }, "Best re-creation first. “A/B” switches between your original and the re-creation at the same moment. " +
+          "Keyboard: Tab reaches one card, the arrow keys move between cards."),
         crossGrid));
     rankingChart(ranking, a.prediction);
     if (a.timeline.length > 1) timelinePlot(timeline, a.timeline);
-    const cards = crossClassCards(ranked, stages[stages.length - 1], recons, (k) => {
+    const cards = crossClassCards(ranked, stages[stages.length - 1], recons, typical, (k) => {
       steps.show(k).catch((e) => showMessage(e.message));
       steps.heading.scrollIntoView({ behavior: "smooth" });
     });
@@ -223,6 +283,7 @@ export function createAnalyseTab(panel, context) {
     const ranked = [...a.prototypes].sort((p, q) => q.similarity - p.similarity);
     const similarity = el("div", { class: "chart", id: "similarity-chart" });
     const grid = el("div", { class: "grid recon", id: "cross-class" });
+    rovingItems(grid, "article");
     clear(result, summary,
       rankingSection(ranking),
       el("section", {}, el("h2", {}, "How close your clip is to each prototype"),
@@ -252,6 +313,8 @@ export function createAnalyseTab(panel, context) {
       if (a.model !== context.modelId && bundle.models.some((m) => m.id === a.model)) context.setModel(a.model);
       await renderAnalysis(a);
       document.body.dataset.analysis = a.id;
+      if (focusAnalysis) result.querySelector(".summary h2")?.focus(); // after "Analyse": to what it made
+      focusAnalysis = false;
       return true;
     });
     if ((await rendering) !== true) current = null; // a failed load may be retried
@@ -262,15 +325,18 @@ export function createAnalyseTab(panel, context) {
     get current() { return current; },
     async show(params = {}) {
       await loadLists();
-      if (params.clip) await analyseClip(params.clip);
+      chooser.open = true; // "#/analyse": choosing a clip
+      if (params.clip) await offerClip(params.clip);
     },
     open,
+    analyseClip,
   };
 }
 
 // -- the sections of an analysis ---------------------------------------------------------------
 
 const analysisPath = (id) => `/api/analyses/${encodeURIComponent(id)}`;
+const originalAudio = () => document.getElementById("original-audio");
 
 // The reconstructions of analysis `id`: `json(k, stage)` fetches prototype k's at a stage (at
 // most three requests at a time), `audioUrl(k, stage)` is where its sound is.
@@ -318,17 +384,20 @@ function exportControls(id) {
 
 // The top of analysis `a` of `clip`: the verdict, the original's player, the permalink, the
 // export and, when the bundle has embedding spaces (`withNeighbours`), a way to similar clips.
-function summarySection(a, clip, withNeighbours) {
+function summarySection(a, clip, withNeighbours, meaning) {
   const original = player(clip.audio_url, `Play the original: ${clip.name}`, { preload: "auto" });
   original.id = "original-audio";
   const [linkField, copy] = permalinkControls(a.id);
   const exporting = exportControls(a.id);
   const top = a.prediction[0];
   return el("section", { class: "summary" },
-    el("h2", {}, `Analysis of “${clip.name}”`),
+    el("h2", { tabindex: "-1" }, `Analysis of “${clip.name}”`),
+    a.trust ? el("p", { class: `trust ${a.trust.familiar ? "familiar" : "unfamiliar"}`, id: "trust", role: "note" },
+      a.trust.sentence) : null,
     el("p", { class: "verdict", id: "verdict" },
       `The model hears ${/^[aeiou]/.test(top.label) ? "an" : "a"} `, el("strong", {}, pretty(top.label)),
       ` (${percent(top.score)} sure).`),
+    el("p", { class: "hint", id: "confidence-meaning" }, meaning),
     el("p", { class: "muted" }, `${seconds(clip.duration_s)} · ${clip.origin === "corpus" ? `corpus clip (${pretty(clip.label)})` : "your upload"} · model ${a.model} · ${a.created.replace("T", " ").slice(0, 16)} UTC`),
     el("div", { class: "row" }, el("span", {}, "Original: "), original),
     el("div", { class: "row" }, linkField, copy, exporting.button,
@@ -349,30 +418,35 @@ function timelineSection(a, timeline, title) {
 
 // One stage of prototype `p`'s re-creation: caption with its error, an empty plot for its
 // spectrogram, and its sound at `audioUrl`.
-function stageFigure(p, stage, audioUrl) {
+function stageFigure(p, stage, audioUrl, typical) {
   const plot = el("div", { class: "plot" });
   const err = p.stage_errors[stage];
+  const audio = player(audioUrl, `Play the ${pretty(p.label)} prototype: ${STAGE_NAMES[stage] || stage}`);
   const cell = el("figure", { class: "stage", dataset: { stage } },
     el("figcaption", {}, el("strong", {}, STAGE_NAMES[stage] || stage),
-      el("span", { class: "muted" }, ` re-creation error ${err.toFixed(4)}`)),
-    plot, player(audioUrl, `Play the ${pretty(p.label)} prototype: ${STAGE_NAMES[stage] || stage}`));
-  return { plot, cell };
+      el("span", { class: "muted" }, " ", errorWords(err, typical(stage)))),
+    plot, audio);
+  return { plot, cell, audio };
 }
 
 // The chosen prototype step by step: a spectrogram and a sound per stage of its re-creation
 // of `clip`, then the transformation curves of the last stage under the clip's spectrogram.
 // Returns the section, its heading, and `show(k)`, which shows prototype k (a promise; a
 // later call wins over an earlier one still loading).
-function stepsSection(a, clip, stages, ranked, recons) {
+function stepsSection(a, clip, stages, ranked, recons, typical) {
   const heading = el("h2", {});
   const pick = el("select", { id: "prototype-select", "aria-label": "Prototype to look at" },
     ranked.map((p, i) => el("option", { value: p.index }, `${i + 1}. ${pretty(p.label)} (prototype ${p.index})`)));
   const whatIf = el("button", { type: "button" }, "What if…");
   const stageRow = el("div", { class: "stages", id: "stages" });
   const curves = el("div", { class: "chart", id: "curves" });
+  const range = dbRange(clip.spectrogram); // the same colours on every spectrogram of the analysis...
+  const rangeText = (r) => `${r[0]} dB (black) to ${r[1] > 0 ? "+" : ""}${r[1]} dB (pale yellow)`;
+  const colours = el("p", { class: "hint", id: "colour-range" });
   const section = el("section", {}, heading,
     el("p", { class: "hint" }, "The prototype is transformed step by step to re-create your clip: first as it is, then made louder or softer over time, then shifted in pitch, then filtered. Each step has its spectrogram and its sound."),
     el("div", { class: "toolbar" }, el("label", { for: "prototype-select" }, "Prototype "), pick, whatIf),
+    colours,
     stageRow,
     el("h3", {}, "How it was transformed over time"),
     el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones) and the filter cut-offs (Hz) the model chose, frame by frame."),
@@ -385,12 +459,19 @@ function stepsSection(a, clip, stages, ranked, recons) {
     pick.value = String(k);
     whatIf.onclick = () => openWhatIf(a.model, p);
     heading.textContent = `Step by step: how the ${pretty(p.label)} prototype re-creates your clip`;
-    const cells = stages.map((stage) => stageFigure(p, stage, recons.audioUrl(k, stage)));
+    const cells = stages.map((stage) => stageFigure(p, stage, recons.audioUrl(k, stage), typical));
     clear(stageRow, cells.map((c) => c.cell));
     const recs = await Promise.all(stages.map((s) => recons.json(k, s)));
     if (mine !== showing) return;
-    recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram, { height: 210, showscale: false }));
-    curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms);
+    // ...but the prototype alone, far quieter than the clip before its gain, at its own level
+    const own = dbRange(recs[0].spectrogram);
+    colours.textContent = `Colours: from ${rangeText(range)} on every spectrogram of this analysis` +
+      (stages[0] === "raw" ? `, except the prototype alone, at its own level: ${rangeText(own)}` : "") +
+      ". Click a spectrogram to hear it from that moment.";
+    recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram,
+      { height: 210, showscale: false, range: stages[i] === "raw" ? own : range, audio: cells[i].audio }));
+    curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms,
+      { range, audio: document.getElementById("original-audio"), referenceHz: p.reference_hz });
   }
   pick.addEventListener("change", () => show(Number(pick.value)).catch((e) => showMessage(e.message)));
   return { section, heading, show };
@@ -399,14 +480,14 @@ function stepsSection(a, clip, stages, ranked, recons) {
 // The cross-class grid: a card per prototype of `ranked` (best first) with the clip as it
 // re-creates it at `finalStage`, its sound, A/B and a button that calls `showSteps(k)`. Each
 // card's `load()` fetches and draws its spectrogram.
-function crossClassCards(ranked, finalStage, recons, showSteps) {
+function crossClassCards(ranked, finalStage, recons, typical, showSteps) {
   return ranked.map((p, i) => {
     const canvas = el("canvas", { class: "thumb", role: "img", "aria-label": `Your clip as the ${pretty(p.label)} prototype renders it` });
     const audio = player(recons.audioUrl(p.index, finalStage), `Play your clip as the ${pretty(p.label)} prototype (${p.index}) renders it`);
-    const ab = abButton(audio);
+    const ab = abSwitch(audio, originalAudio);
     const card = el("article", { class: "card recon", dataset: { prototype: p.index } },
       el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
-      el("p", { class: "muted" }, `re-creation error ${p.error.toFixed(4)}`),
+      el("p", { class: "muted" }, errorWords(p.error, typical(finalStage))),
       canvas, audio,
       el("div", { class: "row" }, ab, el("button", { type: "button", onclick: () => showSteps(p.index) }, "Show its steps")));
     card.load = async () => {
@@ -430,5 +511,5 @@ function decodedPrototypeCard(p, i, proto) {
   return el("article", { class: "card recon", dataset: { prototype: p.index } },
     el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
     el("p", { class: "muted" }, `similarity ${p.similarity.toFixed(3)}`),
-    canvas, audios, abButton(audios[0]?.querySelector("audio")));
+    canvas, audios, abSwitch(audios[0]?.querySelector("audio"), originalAudio));
 }

@@ -27,7 +27,7 @@ async function request(url, options = {}) {
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json().catch(() => null) : null;
   if (!response.ok) throw new ApiError(response.status, describe(response.status, body));
-  return options.withHeaders ? { body, headers: response.headers } : body;
+  return options.withHeaders ? { body, headers: response.headers, status: response.status } : body;
 }
 
 export const getJSON = (url) => request(url);
@@ -38,10 +38,17 @@ export const getWithHeaders = (url) => request(url, { withHeaders: true });
 export const postJSON = (url, data) =>
   request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
 
-export function uploadFile(file, name) {
+export const patchJSON = (url, data) =>
+  request(url, { method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+
+export const deleteJSON = (url) => request(url, { method: "DELETE" });
+
+// Upload a file: {clip, again}, `again` when this very file was uploaded before (the clip it is).
+export async function uploadFile(file, name) {
   const form = new FormData();
   form.append("file", file, name || file.name || "recording.wav");
-  return request("/api/clips", { method: "POST", body: form });
+  const { body, status } = await request("/api/clips", { method: "POST", body: form, withHeaders: true });
+  return { clip: body, again: status === 200 };
 }
 
 // Follow a job until it is done; onProgress(fraction) as it runs. Resolves with the result.

@@ -2,6 +2,7 @@
 // #/analyse, #/analyses/<id>, #/neighbours, #/concepts), so every view can be reloaded or shared.
 import { getJSON } from "./api.js";
 import { showMessage } from "./ui.js";
+import { axisControls } from "./axis-controls.js";
 import { createModelTab } from "./model-tab.js";
 import { createAnalyseTab } from "./analyse-tab.js";
 import { createNeighboursTab } from "./neighbours-tab.js";
@@ -33,6 +34,8 @@ async function start() {
     `${bundle.name} (version ${bundle.version}) · ${bundle.classes.length} classes · ` +
     `${bundle.corpus_size} corpus clips · running on ${device} · auralens ${health.version}`;
 
+  document.querySelector("header.top").append(axisControls());
+
   // what the tabs share: the bundle and the model in use
   const context = { bundle, health, modelId: bundle.models[0]?.id, listeners: [] };
   context.setModel = (id) => {
@@ -47,6 +50,8 @@ async function start() {
     neighbours: createNeighboursTab(panels.neighbours, context),
     concepts: createConceptsTab(panels.concepts, context),
   };
+  // analyse a clip from any tab (`where` shows the busy note); opens the analysis
+  context.analyse = (clipId, where) => views.analyse.analyseClip(clipId, where);
 
   async function route() {
     const [path, search] = location.hash.replace(/^#\/?/, "").split("?");

@@ -1,10 +1,30 @@
 // The Concepts tab: a library of musical concepts (built into the bundle or made from example
 // clips), tested against the model with TCAV, and concepts found without labels.
 import { followJob, getJSON, postJSON, query } from "./api.js";
-import { clear, el, percent, player, pretty, progressBar, seconds, showMessage, withBusy } from "./ui.js";
+import { clear, el, excerptPlayer, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, withBusy } from "./ui.js";
 import { drawPresence, tcavChart } from "./plots.js";
+import { cavWords } from "./words.js";
+
+const pText = (p) => (p < 0.001 ? "< 0.001" : p.toFixed(3));
+
+// The evidence of a TCAV row in one phrase with the p-value behind it: a result is significant
+// only when both tests agree (run-level Welch and set-level), so the deciding p is the larger.
+function evidence(r) {
+  const ps = [r.p_adjusted, r.p_set_adjusted].filter((p) => p !== null && p !== undefined);
+  if (!ps.length) return "no test possible";
+  const p = Math.max(...ps);
+  if (r.significant) return `significant (p = ${pText(p)})`;
+  return p < 0.05 ? "no evidence (the two measures disagree in direction)" : `no evidence (p = ${pText(p)})`;
+}
 
 const MIN_CLIPS = 20;
+// Depths a musicologist can choose, each a layer of the spectral model's encoder.
+const DEPTHS = [
+  { name: "early - spectral detail", layer: "encoder.levels.1" },
+  { name: "middle", layer: "encoder.down.2" },
+  { name: "late - close to the decision", layer: "encoder.last" },
+];
+const depthOf = (layer) => DEPTHS.find((d) => d.layer === layer)?.name;
 
 function checkboxList(name, items, { checked = () => false, label = (x) => x, value = (x) => x } = {}) {
   return el("div", { class: "checks", role: "group", "aria-label": name },
@@ -43,6 +63,7 @@ export function createConceptsTab(panel, context) {
   const pickClass = el("select", { id: "concept-pick-class" }, el("option", { value: "" }, "any class"),
     bundle.classes.map((c) => el("option", { value: c }, pretty(c))));
   const pickList = el("ul", { class: "clip-list", id: "concept-clips" });
+  rovingItems(pickList, "li");
   const chosen = new Set();
   const count = el("span", { class: "muted", id: "concept-count", role: "status" });
   const updateCount = () => {
@@ -83,6 +104,14 @@ export function createConceptsTab(panel, context) {
   const testClasses = checkboxList("tcav-class", bundle.classes, { label: pretty, checked: () => true });
   const layerSelect = el("select", { id: "tcav-layer", multiple: true, size: "4",
     title: "Hold Ctrl or Shift to choose several layers (at most 4)" });
+  // the named depths choose layers of the select (behind a disclosure), which the request reads
+  const depthBoxes = el("div", { class: "checks", role: "group", "aria-label": "Depths in the model", id: "tcav-depths" });
+  const syncDepths = () => {
+    for (const box of depthBoxes.querySelectorAll("input")) {
+      box.checked = [...layerSelect.selectedOptions].some((o) => o.value === box.value);
+    }
+  };
+  layerSelect.addEventListener("change", syncDepths);
   const runsInput = el("input", { type: "number", id: "tcav-runs", min: "2", max: "100", value: "20" });
   const tcavOut = el("div", { id: "tcav-result" });
   const tcavButton = el("button", { type: "button", id: "tcav-run", onclick: () => runTcav() }, "Test the concepts");
@@ -138,8 +167,10 @@ export function createConceptsTab(panel, context) {
     el("section", {}, el("h2", {}, "Test concepts against the model (TCAV)"),
       el("h3", {}, "Concepts"), testConcepts,
       el("h3", {}, "Classes"), testClasses,
-      el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layers "), layerSelect,
-        el("label", { for: "tcav-runs" }, "Runs "), runsInput, tcavButton),
+      el("h3", {}, "How deep in the model"), depthBoxes,
+      el("details", { class: "technical" }, el("summary", {}, "Technical layers"),
+        el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layers "), layerSelect)),
+      el("div", { class: "toolbar" }, el("label", { for: "tcav-runs" }, "Runs "), runsInput, tcavButton),
       tcavOut),
     el("section", {}, el("h2", {}, "Find concepts without labels"),
       el("p", { class: "hint" }, "The model's activations on corpus clips of the chosen classes are split into a few " +
@@ -163,6 +194,15 @@ export function createConceptsTab(panel, context) {
     clear(layerSelect, [...preferred.filter((n) => encoder.some((l) => l.name === n)),
       ...encoder.map((l) => l.name).filter((n) => !preferred.includes(n))].map((n) => el("option", { value: n }, n)));
     if (layerSelect.options.length) layerSelect.options[0].selected = true;
+    clear(depthBoxes, DEPTHS.filter((d) => encoder.some((l) => l.name === d.layer)).map((d, i) => {
+      const box = el("input", { type: "checkbox", id: `tcav-depth-${i}`, value: d.layer });
+      box.addEventListener("change", () => {
+        const option = [...layerSelect.options].find((o) => o.value === d.layer);
+        if (option) option.selected = box.checked;
+      });
+      return el("label", { for: `tcav-depth-${i}`, class: "check", title: d.layer }, box, ` ${d.name}`);
+    }));
+    syncDepths();
     const nonNegative = encoder.filter((l) => l.non_negative).map((l) => l.name);
     const preferredNN = ["encoder.levels.2.1", "encoder.levels.3.1", "encoder.levels.1.1"];
     clear(discLayer, [...preferredNN.filter((n) => nonNegative.includes(n)), ...nonNegative.filter((n) => !preferredNN.includes(n))]
@@ -196,20 +236,25 @@ export function createConceptsTab(panel, context) {
         const [concept, layer] = key.split("|");
         const chart = el("div", { class: "chart tcav-chart" });
         const section = el("section", { class: "tcav-group", dataset: { concept } },
-          el("h3", {}, `“${concept}” at ${layer}`),
+          el("h3", {}, `“${concept}” at ${depthOf(layer) ? `the ${depthOf(layer)} depth (${layer})` : `layer ${layer}`}`),
           el("p", { class: "hint" }, `How often a small move toward “${concept}” raises each class's score (TCAV, ` +
             "0 to 1), beside the same measure for random sets of clips (the baseline). ★ marks a significant " +
-            `difference (${result.n_tests} tests, Bonferroni-corrected). Concept vs random separability ` +
-            `(CAV accuracy): ${percent(rows[0].cav_accuracy.mean, 0)}.`),
+            `difference (${result.n_tests} tests, Bonferroni-corrected).`),
+          el("p", { class: "hint" }, "Can this depth tell the concept from random clips? ", cavWords(rows[0].cav_accuracy.mean), "."),
           chart,
           el("table", { class: "table tcav-table" },
-            el("thead", {}, el("tr", {}, ["Class", "TCAV", "Random", "p (adjusted)", "Verdict"].map((h) => el("th", { scope: "col" }, h)))),
+            el("thead", {}, el("tr", {}, ["Class", "TCAV", "Random", "Evidence", "In detail"].map((h) => el("th", { scope: "col" }, h)))),
             el("tbody", {}, rows.map((r) => el("tr", { class: r.significant ? "significant" : "" },
               el("th", { scope: "row" }, pretty(bundle.classes[r.class])),
               el("td", {}, `${r.tcav.mean.toFixed(2)} ± ${r.tcav.std.toFixed(2)}`),
               el("td", {}, `${r.null.mean.toFixed(2)} ± ${r.null.std.toFixed(2)}`),
-              el("td", {}, r.p_adjusted < 0.001 ? "< 0.001" : r.p_adjusted.toFixed(3)),
-              el("td", {}, r.verdict, r.warnings.length ? el("ul", { class: "warnings" }, r.warnings.map((w) => el("li", {}, w))) : null))))),
+              el("td", { class: "evidence" }, evidence(r)),
+              el("td", {}, el("details", {}, el("summary", {}, "both tests"),
+                el("p", {}, r.verdict),
+                el("p", { class: "muted" }, `Run-level Welch test: p = ${r.p_adjusted === null ? "–" : pText(r.p_adjusted)}; ` +
+                  `set-level test: p = ${r.p_set_adjusted === null || r.p_set_adjusted === undefined ? "–" : pText(r.p_set_adjusted)} ` +
+                  "(both Bonferroni-adjusted).")),
+                r.warnings.length ? el("ul", { class: "warnings" }, r.warnings.map((w) => el("li", {}, w))) : null))))),
           heard[key] ? el("div", {}, el("h4", {}, `Hear the concept: the corpus clips furthest toward “${concept}”`),
             el("ul", { class: "clip-list" }, heard[key].map((c) => el("li", {},
               el("span", { class: "name" }, `${pretty(c.label)} · ${c.clip_id}`), player(c.audio_url, `Play ${c.clip_id}`))))) : null);
@@ -233,7 +278,7 @@ export function createConceptsTab(panel, context) {
           getJSON(`/api/clips/${encodeURIComponent(e.clip_id)}`).then((clip) => drawPresence(canvas, clip.spectrogram, e.presence)).catch(() => {});
           return el("figure", { class: "excerpt" }, canvas,
             el("figcaption", {}, `${pretty(e.label)} · ${e.start_s.toFixed(2)}–${e.end_s.toFixed(2)} s`),
-            player(e.audio_url, `Play ${e.name}`));
+            excerptPlayer(e.audio_url, e.start_s, e.end_s, `Play ${e.name} from ${e.start_s.toFixed(2)} to ${e.end_s.toFixed(2)} s`));
         })))));
   }
 }

@@ -1,19 +1,21 @@
 // The Model tab: what the model is, how well it does, and every prototype as a sound.
 import { getJSON } from "./api.js";
-import { clear, el, percent, player, pretty, showMessage, STAGE_NAMES, withBusy } from "./ui.js";
+import { clear, el, percent, player, pretty, rovingItems, showMessage, STAGE_NAMES, withBusy } from "./ui.js";
 import { confusionPlot, drawSpectrogram } from "./plots.js";
 import { openWhatIf } from "./whatif.js";
 import { attachSpectrogramHover } from "./hover.js";
+import { dbiWords, ERROR_MEANING, f1Words, headline, inTen, probeWords, term } from "./words.js";
 
-function metricsList(m) {
+function metricsList(m, nClasses) {
   if (!m || m.oa === undefined) return el("p", {}, "No figures were recorded for this model.");
   return el("dl", { class: "metrics" },
     el("dt", {}, "Correctly classified"),
-    el("dd", {}, `${percent(m.oa)} of ${m.n} held-out ${m.split || "test"} clips`),
+    el("dd", {}, `${percent(m.oa)} of ${m.n} held-out ${m.split || "test"} clips (guessing: ${percent(1 / nClasses, 0)})`),
     el("dt", {}, "Average over classes"), el("dd", {}, `${percent(m.aa)} (each class counts the same)`),
-    el("dt", {}, "Macro F1"), el("dd", {}, `${m.macro_f1.toFixed(3)} (1 is perfect)`),
-    el("dt", {}, "Re-creation error"),
-    el("dd", {}, `${m.reconstruction_error.toFixed(4)} (how far the prototypes' re-creations are from the clips; lower is closer)`));
+    el("dt", {}, "Balance of hits and mix-ups"), el("dd", {}, f1Words(m.macro_f1, nClasses)),
+    el("dt", {}, "How closely it re-creates clips"),
+    el("dd", {}, `${m.reconstruction_error.toFixed(4)} on average over the test clips (`,
+      term("re-creation error", "reconstruction error", ERROR_MEANING), "; the reference for every re-creation error on this page)"));
 }
 
 function stagesTable(stages) {
@@ -27,32 +29,33 @@ function stagesTable(stages) {
       el("td", {}, s.reconstruction_error.toFixed(4))))));
 }
 
-function evaluationsTable(evaluations) {
+function evaluationsTable(evaluations, nClasses) {
   const rows = Object.entries(evaluations || {});
   if (!rows.length) return null;
   return el("table", { class: "table" },
-    el("caption", {}, "On other recordings"),
+    el("caption", {}, `On other recordings (guessing: ${percent(1 / nClasses, 0)})`),
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Data"), el("th", { scope: "col" }, "Clips"),
       el("th", { scope: "col" }, "Correct"))),
     el("tbody", {}, rows.map(([name, e]) => el("tr", {}, el("th", { scope: "row" }, name),
-      el("td", {}, String(e.n)), el("td", {}, percent(e.oa))))));
+      el("td", {}, String(e.n)), el("td", {}, `${percent(e.oa)} (${inTen(e.oa)})`)))));
 }
 
-function spacesTable(spaces, together) {
+function spacesTable(spaces, together, nClasses) {
   if (!spaces.length) return null;
+  const best = Math.min(...spaces.map((s) => s.quality.dbi ?? Infinity));
   return el("table", { class: "table", id: "spaces-table" },
     el("caption", {}, "Embedding spaces for neighbours (held-out test clips)"),
-    el("thead", {}, el("tr", {}, ["Space", "Near means", "Nearest neighbour's class right (macro F1)",
-      "Cluster separation (Davies-Bouldin, lower is better)", "Linear probe accuracy"].map((h) => el("th", { scope: "col" }, h)))),
+    el("thead", {}, el("tr", {}, ["Space", "Near means", "Nearest neighbour of the same class",
+      "Are the classes apart? (Davies-Bouldin)", "A simple classifier reading it"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, spaces.map((s) => el("tr", {}, el("th", { scope: "row" }, s.id), el("td", {}, s.description),
-      el("td", {}, s.quality.nn_macro_f1 !== undefined ? s.quality.nn_macro_f1.toFixed(3) : "–"),
-      el("td", {}, s.quality.dbi !== undefined ? s.quality.dbi.toFixed(2) : "–"),
-      el("td", {}, s.quality.probe ? percent(s.quality.probe.accuracy) : "–"))),
+      el("td", {}, s.quality.nn_macro_f1 !== undefined ? f1Words(s.quality.nn_macro_f1, nClasses)[0] : "–"),
+      el("td", {}, s.quality.dbi !== undefined ? dbiWords(s.quality.dbi, best) : "–"),
+      el("td", {}, s.quality.probe ? probeWords(s.quality.probe.accuracy, nClasses) : "–"))),
       together ? el("tr", {}, el("th", { scope: "row" }, "all together"), el("td", {}, "every space above, side by side"),
         el("td", {}, "–"), el("td", {}, "–"), el("td", {}, percent(together.accuracy))) : null));
 }
 
-function prototypeCard(info, p, corpusNames) {
+function prototypeCard(info, p, corpusNames, context) {
   const canvas = drawSpectrogram(el("canvas", {
     class: "thumb", role: "img", "aria-label": `Spectrum of the ${pretty(p.label)} prototype`,
   }), p.spectrogram);
@@ -62,7 +65,7 @@ function prototypeCard(info, p, corpusNames) {
       el("ul", { class: "clip-list" }, p.best_clips.map((id) => el("li", {},
         el("span", {}, corpusNames[id] || id),
         player(`/api/clips/${encodeURIComponent(id)}/audio.wav`, `Play ${id}`),
-        el("a", { href: `#/analyse?clip=${encodeURIComponent(id)}`, class: "button-link" }, "Analyse")))))
+        el("button", { type: "button", onclick: (event) => context.analyse(id, event.target.parentElement) }, "Analyse")))))
     : null;
   const sounds = p.renderings.length
     ? p.renderings.map((r) => el("div", { class: "rendering", title: r.description },
@@ -84,6 +87,7 @@ export function createModelTab(panel, context) {
   const figures = el("div", { class: "figures" });
   const confusion = el("div", { class: "chart confusion", id: "confusion" });
   const grid = el("div", { class: "grid prototypes", id: "prototype-grid" });
+  rovingItems(grid, "article");
   const status = el("div");
   clear(panel,
     el("div", { class: "toolbar" }, el("label", { for: "model-select" }, "Model "), select),
@@ -92,7 +96,8 @@ export function createModelTab(panel, context) {
     el("details", { class: "confusion-box" }, el("summary", {}, "Which classes it confuses (confusion matrix)"), confusion),
     el("h2", {}, "Prototypes"),
     el("p", { class: "hint" }, "Each prototype is the sound the model keeps for a class. Play it, see its spectrum " +
-      "(hover for frequencies and notes), and try changing it by hand with “What if…”."),
+      "(hover for frequencies and notes), and try changing it by hand with “What if…”. Keyboard: Tab reaches one card, " +
+      "the arrow keys move between cards."),
     status, grid);
 
   let shown = null, corpusNames = null;
@@ -103,8 +108,10 @@ export function createModelTab(panel, context) {
       `${info.title}; ${info.supervised ? "trained with class labels" : "found without labels (clusters named after their majority class)"}` +
       (info.stages.length ? "; " : ".") +
       (info.stages.length ? `steps: ${info.stages.map((s) => STAGE_NAMES[s] || s).join(" → ")}.` : "")));
-    clear(figures, metricsList(info.metrics), stagesTable(info.metrics?.stages),
-      evaluationsTable(bundle.evaluations?.[modelId]), spacesTable(bundle.embedding_spaces, bundle.embedding_probe));
+    const n = bundle.classes.length;
+    clear(figures, headline(info.metrics, bundle.evaluations?.[modelId], n), metricsList(info.metrics, n),
+      stagesTable(info.metrics?.stages), evaluationsTable(bundle.evaluations?.[modelId], n),
+      spacesTable(bundle.embedding_spaces, bundle.embedding_probe, n));
     if (info.metrics?.confusion) {
       // plotly needs a visible box to size itself: draw when opened
       const box = confusion.parentElement;
@@ -119,7 +126,7 @@ export function createModelTab(panel, context) {
     const prototypes = await withBusy(status, "Loading the prototypes…",
       () => getJSON(`/api/models/${encodeURIComponent(modelId)}/prototypes`));
     if (!prototypes) return;
-    clear(grid, prototypes.map((p) => prototypeCard(info, p, corpusNames)));
+    clear(grid, prototypes.map((p) => prototypeCard(info, p, corpusNames, context)));
     shown = modelId;
   }
   context.onModel((id) => { if (!panel.hidden) render(id).catch((e) => showMessage(e.message)); else shown = null; });

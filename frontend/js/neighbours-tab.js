@@ -1,26 +1,52 @@
 // The Neighbours tab: the corpus clips nearest to a clip in each embedding space, so that one
 // can hear in what respect sounds are alike; and a search of the corpus by words.
 import { getJSON, getWithHeaders, query } from "./api.js";
-import { clear, el, noteName, player, pretty, seconds, showMessage, withBusy } from "./ui.js";
+import { abSwitch, clear, el, noteName, player, pretty, rovingItems, seconds, showMessage, withBusy } from "./ui.js";
+import { drawSpectrogram } from "./plots.js";
+import { attachSpectrogramHover } from "./hover.js";
 
 const SPACE_NAMES = {
   timbre: "Tone colour", pitch: "Notes", learned: "What the model learned",
   "prototype-profile": "Prototype profile", tags: "Tags", aisfx: "Pretrained sound encoder",
 };
 
+// A clip's tags in words: family, register, dynamics, articulation, the note's length, and
+// vibrato and a reverberant room when it has them (the pitch is given as a note beside).
 function tagLine(tags) {
-  return ["family", "register", "dynamics", "articulation"].map((k) => tags[k]).filter(Boolean).join(", ");
+  const words = ["family", "register", "dynamics", "articulation"].map((k) => tags[k]).filter(Boolean);
+  if (Number(tags.duration) > 0) words.push(`${Number(tags.duration).toFixed(1)} s note`);
+  if (Number(tags.vibrato) > 0) words.push("vibrato");
+  if (Number(tags.reverb) >= 64) words.push("reverberant");
+  return words.join(", ");
 }
 
-function hitList(hits, id) {
-  return el("ol", { class: "clip-list neighbours", id },
-    hits.map((h) => el("li", { dataset: { clip: h.clip_id } },
-      el("span", { class: "name" }, `${pretty(h.label) || "clip"} · ${h.clip_id}`,
-        el("span", { class: "muted" }, ` ${tagLine(h.tags)}${h.tags.pitch ? ` · ${noteName(440 * 2 ** ((Number(h.tags.pitch) - 69) / 12))}` : ""}`)),
-      el("span", { class: "distance", title: "cosine distance: 0 is the same direction, 2 the opposite" },
-        `distance ${h.distance.toFixed(3)}`),
-      player(h.audio_url, `Play the neighbour ${h.clip_id}`),
-      el("a", { href: `#/neighbours?clip=${encodeURIComponent(h.clip_id)}`, class: "button-link" }, "Its neighbours"))));
+// The hits as a list: a small spectrogram of each (drawn when it comes into view), its tags,
+// its distance, its sound and, with `query` (the query clip's audio element), A/B against it.
+function hitList(hits, id, query = null) {
+  const list = el("ol", { class: "clip-list neighbours", id },
+    hits.map((h) => {
+      const canvas = el("canvas", { class: "mini", role: "img", "aria-label": `Spectrogram of ${h.clip_id}` });
+      const audio = player(h.audio_url, `Play the neighbour ${h.clip_id}`);
+      return el("li", { dataset: { clip: h.clip_id } }, canvas,
+        el("span", { class: "name" }, `${pretty(h.label) || "clip"} · ${h.clip_id}`,
+          el("span", { class: "muted" }, ` ${tagLine(h.tags)}${h.tags.pitch ? ` · ${noteName(440 * 2 ** ((Number(h.tags.pitch) - 69) / 12))}` : ""}`)),
+        el("span", { class: "distance", title: "cosine distance: 0 is the same direction, 2 the opposite" },
+          `distance ${h.distance.toFixed(3)}`),
+        audio, query ? abSwitch(audio, () => query) : null,
+        el("a", { href: `#/neighbours?clip=${encodeURIComponent(h.clip_id)}`, class: "button-link" }, "Its neighbours"));
+    }));
+  rovingItems(list, "li");
+  const seen = new IntersectionObserver((entries) => {
+    for (const entry of entries.filter((e) => e.isIntersecting)) {
+      seen.unobserve(entry.target);
+      getJSON(`/api/clips/${encodeURIComponent(entry.target.closest("li").dataset.clip)}`).then((clip) => {
+        drawSpectrogram(entry.target, clip.spectrogram);
+        attachSpectrogramHover(entry.target, clip.spectrogram);
+      }).catch(() => {});
+    }
+  });
+  list.querySelectorAll("canvas.mini").forEach((c) => seen.observe(c));
+  return list;
 }
 
 export function createNeighboursTab(panel, context) {
@@ -65,12 +91,15 @@ export function createNeighboursTab(panel, context) {
     history.replaceState(null, "", `#/neighbours?clip=${encodeURIComponent(clipId)}&space=${encodeURIComponent(space)}`);
     const clip = await getJSON(`/api/clips/${encodeURIComponent(clipId)}`).catch((e) => { showMessage(e.message); return null; });
     if (!clip) return;
+    const queryAudio = player(clip.audio_url, `Play the clip: ${clip.name}`);
+    queryAudio.id = "query-audio";
     clear(queryBox, el("span", {}, "Your clip: ", el("strong", {}, clip.label ? `${pretty(clip.label)} · ${clip.name}` : clip.name),
-      ` (${seconds(clip.duration_s)}) `), player(clip.audio_url, `Play the clip: ${clip.name}`));
+      ` (${seconds(clip.duration_s)}) `), queryAudio,
+      el("span", { class: "hint" }, "“A/B” on a neighbour switches between your clip (A) and it (B) at the same moment."));
     const hits = await withBusy(results, "Finding neighbours…",
       () => getJSON(`/api/clips/${encodeURIComponent(clipId)}/neighbours${query({ space, k: 10 })}`));
     if (hits && mine === generation) {
-      const list = hitList(hits, "neighbour-list");
+      const list = hitList(hits, "neighbour-list", queryAudio);
       list.dataset.space = space;
       list.dataset.clip = clipId;
       clear(results, list);

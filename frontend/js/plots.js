@@ -1,15 +1,30 @@
 // Figures: spectrograms (plotly heatmaps with Hz and note names on hover, or fast canvas
 // thumbnails), class rankings, the confusion matrix, transformation curves, timelines.
-import { hz, noteName, pretty } from "./ui.js";
+import { el, hz, noteName, pretty } from "./ui.js";
+import { cNotes, onTuning, tuning } from "./tuning.js";
 
 const Plotly = () => window.Plotly;
 const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 const FONT = { family: "system-ui, sans-serif", size: 12, color: "#243040" };
 const HZ_TICKS = [50, 100, 200, 500, 1000, 2000, 5000, 10000];
-const FEW_HZ_TICKS = [100, 300, 1000, 3000, 10000];
+const MIN_TICK_GAP = 16; // px between frequency labels, so that they never overlap
 // A magma-like colour ramp (quiet = dark, loud = bright), for plotly and for canvases alike.
 const ANCHORS = [[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]];
 const COLORSCALE = ANCHORS.map((c, i) => [i / (ANCHORS.length - 1), `rgb(${c.join(",")})`]);
+export const DB_RANGE = 80; // dB from black to white on every spectrogram
+
+// Draw with plotly at the layout's height; the div keeps that height when the window is
+// resized (plotly's responsive mode sizes a plot to its box), and `redraw` is kept on the div
+// so that a change of frequency axes (tuning.js) can draw it again.
+function draw(div, traces, layout, redraw) {
+  div.style.height = `${layout.height}px`;
+  div.redraw = redraw;
+  return Plotly().react(div, traces, layout, CONFIG);
+}
+
+onTuning(() => {
+  for (const div of document.querySelectorAll(".js-plotly-plot")) if (div.redraw) div.redraw();
+});
 
 // Fractional band index of a frequency, by interpolation between band centres.
 function bandPosition(freqs, f) {
@@ -20,46 +35,114 @@ function bandPosition(freqs, f) {
   return freqs.length - 1;
 }
 
-function frequencyAxis(freqs, extra = {}, few = false) {
-  const ticks = (few ? FEW_HZ_TICKS : HZ_TICKS).filter((f) => f >= freqs[0] && f <= freqs[freqs.length - 1]);
-  return {
-    title: few ? undefined : { text: "frequency" }, tickvals: ticks.map((f) => bandPosition(freqs, f)),
-    ticktext: ticks.map((f) => (few ? (f >= 1000 ? `${f / 1000}k` : String(f)) : hz(f))), zeroline: false, fixedrange: true, ...extra,
+// A frequency axis over band centres `freqs` (Hz) on the page's scale (or `scale`), `pixels`
+// long: {coords: where each band lies on the axis, axis: plotly axis settings, grid(axisId,
+// {across, color}): the note grid as plotly shapes, at: Hz -> axis coordinate}. Labels are C1..C8
+// with the note grid on, else Hz; labels closer than MIN_TICK_GAP pixels are left out.
+export function frequencyAxis(freqs, pixels, { title = true, scale = tuning.scale } = {}) {
+  const lo = freqs[0], hi = freqs[freqs.length - 1];
+  const mel = scale === "mel";
+  const at = (f) => (mel ? bandPosition(freqs, f) : f);
+  const fraction = mel ? (f) => bandPosition(freqs, f) / (freqs.length - 1)
+    : scale === "log" ? (f) => Math.log(f / lo) / Math.log(hi / lo) : (f) => (f - lo) / (hi - lo);
+  const candidates = tuning.notes ? cNotes().map((n) => ({ f: n.hz, text: n.name }))
+    : HZ_TICKS.map((f) => ({ f, text: hz(f) }));
+  const ticks = [];
+  for (const t of candidates.filter((c) => c.f >= lo && c.f <= hi)) {
+    const last = ticks[ticks.length - 1];
+    if (!last || (fraction(t.f) - fraction(last.f)) * pixels >= MIN_TICK_GAP) ticks.push(t);
+  }
+  const axis = {
+    type: scale === "log" ? "log" : "linear", zeroline: false, fixedrange: true, showgrid: false,
+    tickmode: "array", tickvals: ticks.map((t) => at(t.f)), ticktext: ticks.map((t) => t.text),
+    range: scale === "log" ? [Math.log10(lo), Math.log10(hi)] : [at(lo), at(hi)],
+    title: title ? { text: tuning.notes ? `note (A4 = ${tuning.a4} Hz)` : "frequency" } : undefined,
   };
+  const grid = (axisId, { across = "x", color = "rgba(255,255,255,0.45)" } = {}) => {
+    if (!tuning.notes) return [];
+    const line = { color, width: 1, dash: "dot" };
+    return cNotes().filter((n) => n.hz >= lo && n.hz <= hi).map((n) => (axisId.startsWith("x")
+      ? { type: "line", xref: axisId, yref: `${across} domain`, y0: 0, y1: 1, x0: at(n.hz), x1: at(n.hz), layer: "above", line }
+      : { type: "line", xref: `${across} domain`, yref: axisId, x0: 0, x1: 1, y0: at(n.hz), y1: at(n.hz), layer: "above", line }));
+  };
+  return { coords: freqs.map(at), axis, grid, at };
 }
 
-function bandLabels(spec) {
-  const labels = spec.freqs_hz.map((f) => `${hz(f)} (${noteName(f)})`);
-  return spec.values_db.map((row, i) => row.map(() => labels[i]));
+// A playhead over the plot in `div` that follows `audio` (a vertical line at its current time
+// across the whole plot area), and clicks on the plot that move `audio` there and play.
+export function followAudio(div, audio) {
+  let line = div.querySelector(".playhead");
+  if (!line) {
+    line = el("div", { class: "playhead", "aria-hidden": "true" });
+    div.append(line);
+  }
+  const place = () => {
+    const full = div._fullLayout;
+    if (!full) return;
+    const xa = full.xaxis, size = full._size;
+    const t = Math.max(xa.range[0], Math.min(audio.currentTime, xa.range[1]));
+    line.style.left = `${xa._offset + xa.l2p(t)}px`;
+    line.style.top = `${size.t}px`;
+    line.style.height = `${size.h}px`;
+    line.hidden = audio.paused && audio.currentTime === 0;
+  };
+  place();
+  if (div.following === audio) return;
+  div.following = audio;
+  let frame = null;
+  const loop = () => { place(); if (!audio.paused) frame = requestAnimationFrame(loop); };
+  audio.addEventListener("play", () => { cancelAnimationFrame(frame); loop(); });
+  for (const e of ["pause", "seeked", "timeupdate", "ended"]) audio.addEventListener(e, place);
+  div.on("plotly_click", (event) => {
+    const x = event.points?.[0]?.x;
+    if (typeof x !== "number") return;
+    audio.currentTime = x;
+    audio.play().catch(() => {});
+  });
 }
 
-function heatmap(spec, extra = {}) {
+// The colours of a spectrogram: [lowest, highest] dB, from the loudest level of `spec` (rounded
+// up to 10 dB) down DB_RANGE.
+export function dbRange(spec) {
+  const top = 10 * Math.ceil(peakDb(spec) / 10);
+  return [top - DB_RANGE, top];
+}
+
+function heatmap(spec, coords, range, { showscale = true, colorbar = {} } = {}) {
   return {
-    type: "heatmap", z: spec.values_db, x: spec.times_s, y: spec.freqs_hz.map((_, i) => i),
-    customdata: bandLabels(spec), colorscale: COLORSCALE, zmin: extra.zmin ?? -100, zmax: extra.zmax ?? 0,
+    type: "heatmap", z: spec.values_db, x: spec.times_s, y: coords,
+    customdata: spec.values_db.map((row, i) => row.map(() => `${hz(spec.freqs_hz[i])} (${noteName(spec.freqs_hz[i])})`)),
+    colorscale: COLORSCALE, zmin: range[0], zmax: range[1], zauto: false,
     hovertemplate: "%{x:.2f} s<br>%{customdata}<br>%{z:.0f} dB<extra></extra>",
-    colorbar: { title: { text: "dB" }, thickness: 10 }, showscale: extra.showscale ?? true, ...extra.trace,
+    colorbar: { title: { text: "dB", side: "top" }, thickness: 10, len: 1, ...colorbar }, showscale,
   };
 }
 
-// The loudest level of a spectrogram, to set a shared colour range (80 dB below it).
+// The loudest level of a spectrogram (dB).
 export function peakDb(spec) {
   let peak = -Infinity;
   for (const row of spec.values_db) for (const v of row) if (v > peak) peak = v;
   return peak;
 }
 
-// A spectrogram: time (s) across, frequency (Hz, mel-spaced) up; hover gives Hz, note and dB.
-export function spectrogramPlot(div, spec, { title = "", height = 260, zmax = null, showscale = true } = {}) {
-  const top = zmax ?? Math.ceil(peakDb(spec));
+// A spectrogram: time (s) across, frequency up on the page's scale (mel, log or linear), with
+// the note grid; hover gives Hz, note and dB. `range`: [lo, hi] dB of the colours (default
+// dbRange(spec)), shown on a colour bar when `showscale`. With `audio`, a playhead follows it
+// and a click seeks it.
+export function spectrogramPlot(div, spec, { title = "", height = 260, range = null, showscale = true, audio = null } = {}) {
+  const small = height < 240;
+  const margin = { l: small ? 40 : 70, r: showscale ? 60 : 10, t: title ? 30 : 8, b: 44 };
+  const freq = frequencyAxis(spec.freqs_hz, height - margin.t - margin.b, { title: !small });
   const layout = {
-    title: title ? { text: title, font: { size: 13 } } : undefined, height, font: FONT,
-    margin: { l: height < 240 ? 44 : 70, r: 10, t: title ? 30 : 8, b: 36 },
-    xaxis: { title: { text: "time (s)" } }, yaxis: frequencyAxis(spec.freqs_hz, {}, height < 240),
+    title: title ? { text: title, font: { size: 13 } } : undefined, height, font: FONT, margin,
+    xaxis: { title: { text: "time (s)", standoff: 8 }, automargin: true, fixedrange: true }, yaxis: freq.axis,
+    shapes: freq.grid("y"),
   };
-  return Plotly().react(div, [heatmap(spec, { zmin: top - 80, zmax: top, showscale })], layout, CONFIG);
+  const drawn = draw(div, [heatmap(spec, freq.coords, range ?? dbRange(spec), { showscale })], layout,
+    () => spectrogramPlot(div, spec, { title, height, range, showscale, audio }));
+  if (audio) drawn.then(() => followAudio(div, audio));
+  return drawn;
 }
-
 const LUT = Array.from({ length: 256 }, (_, i) => {
   const t = (i / 255) * (ANCHORS.length - 1);
   const a = ANCHORS[Math.floor(t)], b = ANCHORS[Math.min(ANCHORS.length - 1, Math.floor(t) + 1)];
@@ -92,7 +175,7 @@ export function drawSpectrogram(canvas, spec, { zmax = null, range = 80 } = {}) 
 export function rankingChart(div, prediction, { top = 8, height = null, axisTitle = "how sure the model is", asPercent = true } = {}) {
   const shown = prediction.slice(0, top).reverse();
   const layout = {
-    height: height ?? 40 + 26 * shown.length, font: FONT, margin: { l: 110, r: 60, t: 8, b: 30 },
+    height: height ?? 54 + 26 * shown.length, font: FONT, margin: { l: 110, r: 60, t: 8, b: 44 },
     xaxis: { range: [0, 1], tickformat: asPercent ? ".0%" : ".1f", title: { text: axisTitle }, fixedrange: true },
     yaxis: { fixedrange: true, automargin: true },
   };
@@ -102,10 +185,14 @@ export function rankingChart(div, prediction, { top = 8, height = null, axisTitl
     marker: { color: shown.map((_, i) => (i === shown.length - 1 ? "#2f6fb0" : "#9bb7d4")) },
     hovertemplate: asPercent ? "%{y}: %{x:.1%}<extra></extra>" : "%{y}: %{x:.3f}<extra></extra>",
   };
-  return Plotly().react(div, [trace], layout, CONFIG);
+  return draw(div, [trace], layout, () => rankingChart(div, prediction, { top, height, axisTitle, asPercent }));
 }
 
-// Confusion matrix: true class down, predicted class across, counts and row fractions.
+// Empty cells white, a full row's worth deep blue.
+const CONFUSION_SCALE = [[0, "#ffffff"], [0.1, "#deebf7"], [0.5, "#6baed6"], [1, "#08306b"]];
+
+// Confusion matrix: true class down, predicted class across, counts and row fractions (the
+// colour: the share of the true class's clips heard as the column's class).
 export function confusionPlot(div, confusion) {
   const labels = confusion.labels.map(pretty);
   const rows = confusion.matrix.map((row) => {
@@ -115,21 +202,30 @@ export function confusionPlot(div, confusion) {
   const text = confusion.matrix.map((row) => row.map((v) => (v ? String(v) : "")));
   const layout = {
     height: 120 + 24 * labels.length, font: FONT, margin: { l: 100, r: 10, t: 10, b: 100 },
-    xaxis: { title: { text: "heard as" }, tickangle: -45, fixedrange: true },
+    // upright names where 45 degrees would crowd them (narrow screens)
+    xaxis: { title: { text: "heard as" }, tickangle: div.clientWidth < 1000 ? -90 : -45, fixedrange: true },
     yaxis: { title: { text: "actually" }, autorange: "reversed", fixedrange: true },
   };
   const trace = {
-    type: "heatmap", z: rows, x: labels, y: labels, text, texttemplate: "%{text}", colorscale: "Blues",
+    type: "heatmap", z: rows, x: labels, y: labels, text, texttemplate: "%{text}", colorscale: CONFUSION_SCALE,
     zmin: 0, zmax: 1, showscale: false,
     hovertemplate: "actually %{y}, heard as %{x}: %{text} clips (%{z:.0%})<extra></extra>",
   };
-  return Plotly().react(div, [trace], layout, CONFIG);
+  return draw(div, [trace], layout);
 }
 
-// The clip's spectrogram with the transformation curves under it, on one time axis.
-export function curvesPlot(div, clipSpec, curves, { title = "" } = {}) {
-  const top = Math.ceil(peakDb(clipSpec));
-  const traces = [{ ...heatmap(clipSpec, { zmin: top - 80, zmax: top, showscale: false }), xaxis: "x", yaxis: "y" }];
+// The clip's spectrogram with the transformation curves under it, on one time axis: gain (dB),
+// pitch shift (semitones), filter cut-offs (Hz, log scale). `range`: the colours' [lo, hi] dB;
+// with `audio` (the clip's sound) a playhead follows it and a click seeks it; with the
+// prototype's `referenceHz`, the pitch shift also reads as the note played (reference + shift).
+export function curvesPlot(div, clipSpec, curves, { range = null, audio = null, referenceHz = null } = {}) {
+  const height = 640, margin = { l: 80, r: 60, t: 34, b: 40 };
+  const inner = height - margin.t - margin.b;
+  const spec = [0.56, 1], gain = [0.38, 0.5], shift = [0.2, 0.32], cut = [0, 0.14];
+  const freq = frequencyAxis(clipSpec.freqs_hz, inner * (spec[1] - spec[0]));
+  const cutAxis = frequencyAxis([20, 12000], inner * (cut[1] - cut[0]), { title: false, scale: "log" });
+  const traces = [{ ...heatmap(clipSpec, freq.coords, range ?? dbRange(clipSpec),
+    { colorbar: { y: spec[0], yanchor: "bottom", len: spec[1] - spec[0] } }), xaxis: "x", yaxis: "y" }];
   const line = (y, name, axis, color, unit) => ({
     type: "scatter", mode: "lines", x: curves.times_s, y, name, xaxis: "x", yaxis: axis,
     line: { color, width: 2 }, hovertemplate: `%{x:.2f} s: %{y:.1f} ${unit}<extra>${name}</extra>`,
@@ -139,19 +235,35 @@ export function curvesPlot(div, clipSpec, curves, { title = "" } = {}) {
     hovertemplate: `%{x:.2f} s: %{y:.0f} Hz (%{customdata})<extra>${name}</extra>`,
   });
   if (curves.gain_db) traces.push(line(curves.gain_db, "gain", "y2", "#c0392b", "dB"));
-  if (curves.shift_semitones) traces.push(line(curves.shift_semitones, "pitch shift", "y3", "#27ae60", "semitones"));
+  if (curves.shift_semitones) {
+    const shift = line(curves.shift_semitones, "pitch shift", "y3", "#27ae60", "semitones");
+    if (referenceHz) {
+      shift.customdata = curves.shift_semitones.map((st) => noteName(referenceHz * 2 ** (st / 12)));
+      shift.hovertemplate = "%{x:.2f} s: %{y:.1f} semitones, playing %{customdata}<extra>pitch shift</extra>";
+    }
+    traces.push(shift);
+  }
   if (curves.lowcut_hz) traces.push(cutoffLine(curves.lowcut_hz, "low cut", "#8e44ad"));
   if (curves.highcut_hz) traces.push(cutoffLine(curves.highcut_hz, "high cut", "#d35400"));
+  // each panel named in the gap above it, never on a rotated title that its neighbours overlap
+  const name = (text, domain) => ({ text, xref: "paper", yref: "paper", x: 0, y: domain[1], xanchor: "left",
+    yanchor: "bottom", showarrow: false, font: { size: 12, color: "#5b6878" } });
   const layout = {
-    title: title ? { text: title, font: { size: 13 } } : undefined, height: 620, font: FONT, showlegend: true,
-    legend: { orientation: "h", y: -0.08 }, margin: { l: 80, r: 10, t: title ? 30 : 8, b: 40 },
-    xaxis: { title: { text: "time (s)" }, anchor: "y4" },
-    yaxis: { ...frequencyAxis(clipSpec.freqs_hz), domain: [0.58, 1], title: { text: "your clip" } },
-    yaxis2: { domain: [0.4, 0.54], title: { text: "gain (dB)" }, fixedrange: true },
-    yaxis3: { domain: [0.21, 0.36], title: { text: "shift (semitones)" }, fixedrange: true },
-    yaxis4: { domain: [0, 0.17], title: { text: "cut-offs (Hz)" }, type: "log", fixedrange: true },
+    height, font: FONT, showlegend: true, margin,
+    legend: { orientation: "h", x: 1, xanchor: "right", y: 1, yanchor: "bottom" },
+    xaxis: { title: { text: "time (s)" }, anchor: "y4", fixedrange: true },
+    yaxis: { ...freq.axis, domain: spec, title: undefined },
+    yaxis2: { domain: gain, fixedrange: true, nticks: 4 },
+    yaxis3: { domain: shift, fixedrange: true, nticks: 4 },
+    yaxis4: { ...cutAxis.axis, domain: cut },
+    shapes: freq.grid("y"),
+    annotations: [name(`your clip${tuning.notes ? ` (notes, A4 = ${tuning.a4} Hz)` : ""}`, spec), name("gain (dB)", gain),
+      name(referenceHz ? `pitch shift (semitones from ${noteName(referenceHz)}; hover for the note played)`
+        : "pitch shift (semitones)", shift), name("filter cut-offs (Hz)", cut)],
   };
-  return Plotly().react(div, traces, layout, CONFIG);
+  const drawn = draw(div, traces, layout, () => curvesPlot(div, clipSpec, curves, { range, audio, referenceHz }));
+  if (audio) drawn.then(() => followAudio(div, audio));
+  return drawn;
 }
 
 // Which class's prototype explains each stretch of a long clip.
@@ -168,26 +280,30 @@ export function timelinePlot(div, segments) {
     };
   });
   const layout = {
-    barmode: "overlay", height: 150, font: FONT, margin: { l: 110, r: 10, t: 8, b: 36 },
-    xaxis: { title: { text: "time (s)" } }, yaxis: { fixedrange: true }, legend: { orientation: "h", y: -0.5 },
+    barmode: "overlay", height: 180, font: FONT, margin: { l: 110, r: 10, t: 40, b: 40 },
+    xaxis: { title: { text: "time (s)" }, fixedrange: true }, yaxis: { fixedrange: true },
+    legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom" },
   };
-  return Plotly().react(div, traces, layout, CONFIG);
+  return draw(div, traces, layout, () => timelinePlot(div, segments));
 }
 
-// A prototype's spectrum before and after a hand-made change.
+// A prototype's spectrum before and after a hand-made change: level (dB) per mel band at
+// `freqs` (Hz), on the page's frequency scale with the note grid.
 export function spectrumPlot(div, freqs, original, transformed) {
+  const margin = { l: 60, r: 10, t: 30, b: 44 };
+  const freq = frequencyAxis(freqs, Math.max(200, (div.clientWidth || 600) - margin.l - margin.r));
   const notes = freqs.map((f) => `${hz(f)} (${noteName(f)})`);
   const trace = (y, name, color, dash) => ({
-    type: "scatter", mode: "lines", x: freqs, y, name, customdata: notes, line: { color, dash, width: 2 },
+    type: "scatter", mode: "lines", x: freq.coords, y, name, customdata: notes, line: { color, dash, width: 2 },
     hovertemplate: `%{customdata}: %{y:.0f} dB<extra>${name}</extra>`,
   });
   const layout = {
-    height: 230, font: FONT, margin: { l: 60, r: 10, t: 8, b: 40 }, legend: { orientation: "h", y: 1.12 },
-    xaxis: { type: "log", title: { text: "frequency (Hz)" }, tickvals: HZ_TICKS, ticktext: HZ_TICKS.map(hz) },
-    yaxis: { title: { text: "level (dB)" } },
+    height: 250, font: FONT, margin, legend: { orientation: "h", x: 1, xanchor: "right", y: 1, yanchor: "bottom" },
+    xaxis: freq.axis, yaxis: { title: { text: "level (dB)" }, fixedrange: true },
+    shapes: freq.grid("x", { across: "y", color: "rgba(36,48,64,0.3)" }),
   };
-  return Plotly().react(div, [trace(original, "prototype", "#9bb7d4", "dot"), trace(transformed, "changed", "#2f6fb0")],
-    layout, CONFIG);
+  return draw(div, [trace(original, "prototype", "#9bb7d4", "dot"), trace(transformed, "changed", "#2f6fb0")],
+    layout, () => spectrumPlot(div, freqs, original, transformed));
 }
 
 // TCAV per class: the concept's score beside the random baseline, with their spread (std over
@@ -208,8 +324,7 @@ export function tcavChart(div, rows) {
     yaxis: { range: [0, 1.15], title: { text: "TCAV score" }, fixedrange: true }, xaxis: { tickangle: -30, fixedrange: true },
     legend: { orientation: "h", y: 1.12 },
   };
-  return Plotly().react(div, [bars("concept", (r) => r.tcav, "#2f6fb0"), bars("random baseline", (r) => r.null, "#c8d3df")],
-    layout, CONFIG);
+  return draw(div, [bars("concept", (r) => r.tcav, "#2f6fb0"), bars("random baseline", (r) => r.null, "#c8d3df")], layout);
 }
 
 // A clip's spectrogram dimmed where a discovered concept is absent (presence: rows x frames, 0..1).

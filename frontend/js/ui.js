@@ -1,4 +1,5 @@
 // Small DOM helpers and the plain-language formatting of numbers.
+import { midiOf } from "./tuning.js";
 
 // el("button", {class: "x", onclick: f}, "text", child...) -> HTMLElement
 export function el(tag, attrs = {}, ...children) {
@@ -55,10 +56,10 @@ export async function withBusy(where, text, action) {
 
 const NOTES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
 
-// 440 -> "A4"; 452 -> "A4 +47 cents"
+// 440 -> "A4"; 452 -> "A4 +47 cents" (with A4 at 440 Hz; the page's setting decides)
 export function noteName(hz) {
   if (!(hz > 0)) return "";
-  const midi = 69 + 12 * Math.log2(hz / 440);
+  const midi = midiOf(hz);
   const nearest = Math.round(midi);
   const cents = Math.round((midi - nearest) * 100);
   const name = `${NOTES[((nearest % 12) + 12) % 12]}${Math.floor(nearest / 12) - 1}`;
@@ -83,6 +84,87 @@ export const STAGE_NAMES = {
 export function player(src, label, { preload = "none" } = {}) {
   return el("audio", { controls: true, preload, src, "aria-label": label, title: label });
 }
+
+// A moment of a clip, `start`..`end` seconds of the sound at `src`: a button that plays exactly
+// that stretch, and the clip's player (opened at the moment, by a media fragment) to hear more.
+export function excerptPlayer(src, start, end, label) {
+  const audio = el("audio", { controls: true, preload: "none", src: `${src}#t=${start},${end}`, "aria-label": label, title: label });
+  let stopAt = null, timer = null;
+  const stop = () => {
+    if (stopAt !== null && audio.currentTime >= stopAt - 0.01) { audio.pause(); stopAt = null; }
+  };
+  const watch = () => { // timeupdate alone comes only every quarter second or so
+    stop();
+    if (stopAt !== null && !audio.paused) timer = requestAnimationFrame(watch);
+  };
+  audio.addEventListener("playing", () => { cancelAnimationFrame(timer); watch(); });
+  audio.addEventListener("pause", () => cancelAnimationFrame(timer));
+  const button = el("button", { type: "button", class: "excerpt-play", title: label, onclick: () => {
+    stopAt = end;
+    audio.currentTime = start;
+    audio.play().catch(() => {});
+  } }, `▶ ${start.toFixed(2)}–${end.toFixed(2)} s`);
+  return el("div", { class: "row excerpt-player" }, button, audio);
+}
+
+// One Tab stop for a whole grid or list: the controls of one item (`itemSelector`, children of
+// `container`) are in the Tab order, the others' are not; the arrow keys, Home and End move to
+// the same control of another item (up and down by a row of the grid). Items may come and go.
+const CONTROLS = "button, a[href], audio, input, select, textarea, summary";
+const OWN_ARROWS = "audio, select, textarea, input:not([type=checkbox]):not([type=radio])";
+
+export function rovingItems(container, itemSelector) {
+  let active = null;
+  const items = () => [...container.children].filter((c) => c.matches(itemSelector));
+  const controls = (item) => [...item.querySelectorAll(CONTROLS)];
+  const activate = (item) => {
+    active = item;
+    for (const it of items()) for (const c of controls(it)) c.tabIndex = it === item ? 0 : -1;
+  };
+  new MutationObserver(() => activate(items().includes(active) ? active : items()[0] || null))
+    .observe(container, { childList: true, subtree: true });
+  container.addEventListener("focusin", (event) => {
+    const item = event.target.closest(itemSelector);
+    if (item && item.parentElement === container && item !== active) activate(item);
+  });
+  container.addEventListener("keydown", (event) => {
+    const all = items();
+    const item = event.target.closest(itemSelector);
+    if (!item || event.target.matches(OWN_ARROWS) || event.altKey || event.ctrlKey || event.metaKey) return;
+    const columns = Math.max(1, all.filter((it) => it.offsetTop === all[0].offsetTop).length);
+    const i = all.indexOf(item);
+    const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns }[event.key];
+    const to = event.key === "Home" ? 0 : event.key === "End" ? all.length - 1 : step !== undefined ? i + step : null;
+    if (to === null) return;
+    event.preventDefault();
+    const next = all[Math.max(0, Math.min(all.length - 1, to))];
+    const position = controls(item).indexOf(event.target);
+    const target = controls(next)[Math.max(0, position)] || controls(next)[0];
+    activate(next);
+    target?.focus();
+  });
+  activate(items()[0] || null);
+}
+
+// "A/B": switch between `original()` (A, an audio element) and `audio` (B) at the same moment.
+// B playing -> A from where B is; otherwise B from where A is (playing, paused or moved by hand).
+export function abSwitch(audio, original) {
+  const ab = el("button", { type: "button", class: "ab", title: "Switch between the original (A) and this sound (B) at the same moment" }, "A/B");
+  ab.addEventListener("click", () => {
+    const orig = original();
+    const [from, to, hearing] = !audio.paused ? [audio, orig, "A"] : [orig, audio, "B"];
+    const at = from.currentTime;
+    to.currentTime = Number.isFinite(to.duration) ? Math.min(at, to.duration) : at;
+    to.play().catch(() => {}); // a play cut short by the next switch is not an error
+    ab.textContent = `A/B: hearing ${hearing}`;
+  });
+  return ab;
+}
+
+// Only one sound at a time: starting a player pauses the others.
+document.addEventListener("play", (event) => {
+  for (const audio of document.querySelectorAll("audio")) if (audio !== event.target) audio.pause();
+}, true);
 
 // A progress bar that says what it measures.
 export function progressBar(label) {

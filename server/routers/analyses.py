@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from auralens.models.audio import spectrogram_for_display
 from auralens.models.kinds import kind_of
 from auralens.models.prototypes.analysis import transforms_in_units
 
+from ..byte_ranges import ranged
 from ..deps import CurrentUser, State
 from ..errors import COMMON, NotFound
 from ..exports import expire_exports, export_analysis, export_path
@@ -78,13 +79,14 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
 
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
+async def reconstruction_audio(request: Request, analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
                                start_s: float = Query(0.0, ge=0, le=86_400, description="where the sound starts "
                                                       "in the clip, seconds"),
                                *, state: State, user: CurrentUser) -> Response:
     """The reconstruction as sound (Griffin-Lim), peak-normalised to -1 dBFS, from ``start_s``
     for at most the server's render window (30 s unless set otherwise); the gain applied is
-    in the ``X-Gain-Db`` header, the stretch of the clip in ``X-Start-S`` and ``X-End-S``."""
+    in the ``X-Gain-Db`` header, the stretch of the clip in ``X-Start-S`` and ``X-End-S``.
+    Answers byte ranges (206), so that players can seek."""
     found = stored_analysis(state, analysis_id, user.id)
     clip = state.find_clip(found["clip_id"], user.id)
     cfg = state.bundle.audio
@@ -94,7 +96,7 @@ async def reconstruction_audio(analysis_id: str, k: int = PROTOTYPE, stage: Stag
         cached = (await state.run(reconstruction_wavs, state, found, [(k, stage)], start_s,
                                   long=window.end_s - window.start_s > LONG_AUDIO_S))[0]
     data, gain_db = cached
-    return Response(data, media_type="audio/wav", headers={
+    return ranged(request, data, "audio/wav", {
         "X-Gain-Db": f"{gain_db:.2f}", "X-Start-S": f"{window.start_s:.3f}", "X-End-S": f"{window.end_s:.3f}"})
 
 

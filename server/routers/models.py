@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from auralens.models.audio import encode_wav, spectrogram_for_display, steady_tone
 from auralens.models.audio.display import log_to_db
@@ -13,6 +13,7 @@ from auralens.models.bundle import nearest_clip_audio
 from auralens.models.kinds import kind_of
 from auralens.models.prototypes.whatif import steady_scores, what_if_spectrum
 
+from ..byte_ranges import ranged
 from ..deps import ConceptModelDep, ModelDep, PrototypeDep, State, WhatIfPrototypeDep
 from ..errors import COMMON, Invalid, NotFound
 from ..renders import decoded_prototype_wav
@@ -105,6 +106,7 @@ class WhatIfQuery:
 @router.get("/api/models/{model_id}/prototypes/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
 async def prototype_audio(
+    request: Request,
     seconds: float = Query(1.5, ge=0.1, le=10, description="length of the sound, 0.1 to 10 s"),
     what_if: WhatIfQuery = Depends(),
     rendering: Literal["decoded", "nearest"] | None = Query(None, description="latent prototypes: the decoded "
@@ -114,21 +116,28 @@ async def prototype_audio(
 ) -> Response:
     """A prototype as a steady sound, optionally transformed by hand (what if it were louder,
     higher, darker?). Peak-normalised unless a gain is asked for; the gain applied is in
-    ``X-Gain-Db``. A latent prototype is heard decoded, or as its nearest training clip."""
+    ``X-Gain-Db``. A latent prototype is heard decoded, or as its nearest training clip. Byte
+    ranges are answered (206), so that players can seek."""
     model_id, model, k = chosen
     kind = kind_of(model)
     cfg = state.bundle.audio
     if what_if.changed and not kind.shows.what_if:
         raise Invalid(f"What-if changes are for {models_showing('what_if')}; '{model_id}' is a {kind.noun}.")
     if kind.shows.decoded_prototypes:
-        return await decoded_audio(state, model_id, k, rendering or "decoded")
+        data, gain = await decoded_audio(state, model_id, k, rendering or "decoded")
+        return ranged(request, data, "audio/wav", {"X-Gain-Db": f"{gain:.2f}"})
 
     def work():
         audio = steady_tone(what_if.spectrum(model, k, cfg.db_per_unit), seconds, cfg)
         return encode_wav(audio, cfg.sample_rate, peak_dbfs=None if what_if.gain_db else -1.0)
 
-    data, gain = await state.run(work)
-    return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain:.2f}"})
+    key = ("tone", model_id, k, seconds, what_if.gain_db, what_if.shift_semitones, what_if.lowcut_hz,
+           what_if.highcut_hz)
+    cached = state.renders.get(key)
+    if cached is None:
+        cached = state.renders.put(key, await state.run(work))
+    data, gain = cached
+    return ranged(request, data, "audio/wav", {"X-Gain-Db": f"{gain:.2f}"})
 
 
 @router.get("/api/models/{model_id}/prototypes/{k}/what-if", response_model=WhatIf)
@@ -151,8 +160,9 @@ async def prototype_what_if(what_if: WhatIfQuery = Depends(), *, chosen: WhatIfP
     return await state.run(work)
 
 
-async def decoded_audio(state: AppState, model_id: str, k: int, rendering: str) -> Response:
-    """A prototype heard through the model's decoder, or as its nearest training clip."""
+async def decoded_audio(state: AppState, model_id: str, k: int, rendering: str) -> tuple[bytes, float]:
+    """A prototype heard through the model's decoder, or as its nearest training clip: its WAV
+    bytes and the gain applied (dB)."""
     cfg = state.bundle.audio
     key = ("latent", model_id, k, rendering)
     cached = state.renders.get(key)
@@ -167,8 +177,7 @@ async def decoded_audio(state: AppState, model_id: str, k: int, rendering: str) 
             cached = state.renders.put(key, await state.run(work))
         else:
             cached = await state.run(decoded_prototype_wav, state, model_id, k)
-    data, gain = cached
-    return Response(data, media_type="audio/wav", headers={"X-Gain-Db": f"{gain:.2f}"})
+    return cached
 
 
 @router.get("/api/models/{model_id}/layers", response_model=list[Layer])
