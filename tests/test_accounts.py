@@ -152,6 +152,20 @@ def test_every_address_of_another_users_thing_answers_404(app, alice, bob, alice
     assert alice.get(f"/api/analyses/{alices_things['analysis_id']}").status_code == 200
 
 
+def test_another_users_upload_cannot_be_renamed_or_labelled(alice, bob, alices_things):
+    r = bob.patch(f"/api/clips/{alices_things['clip_id']}", json={"name": "mine now", "label": "cello"})
+    assert r.status_code == 404
+    assert alice.get(f"/api/clips/{alices_things['clip_id']}").json()["name"] == "alice.wav"
+
+
+def test_the_same_file_uploaded_by_two_users_is_a_clip_of_each(alice, bob):
+    data = wav_bytes(harmonic_tone(311.0, 1.0))
+    alices, bobs = upload(alice, data, "both.wav"), upload(bob, data, "both.wav")
+    assert alices.status_code == 201 and bobs.status_code == 201
+    assert alices.json()["id"] != bobs.json()["id"]
+    assert bob.get(f"/api/clips/{alices.json()['id']}").status_code == 404
+
+
 def test_another_users_analysis_cannot_be_analysed_again_or_exported(bob, alices_things):
     assert bob.post("/api/analyses", json={"clip_id": alices_things["clip_id"]}).status_code == 404
     assert bob.post(f"/api/analyses/{alices_things['analysis_id']}/export").status_code == 404
