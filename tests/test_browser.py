@@ -656,7 +656,7 @@ def test_an_analysis_that_carries_a_trust_verdict_and_reference_pitches_shows_th
                                                     "treat the ranking with care."}
     analysis_id = "a-withtrust"
     with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db, db:
-        db.execute("INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?)",
+        db.execute("INSERT INTO analyses (id, clip_id, model, bundle, created, body) VALUES (?, ?, ?, ?, ?, ?)",
                    (analysis_id, clip["id"], "prototypes", made["bundle"], made["created"], json.dumps(body)))
     page.goto(f"/#/analyses/{analysis_id}")
     first = page.wait_for_selector(".summary h2 + *")

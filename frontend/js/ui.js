@@ -110,7 +110,7 @@ export function excerptPlayer(src, start, end, label) {
 // One Tab stop for a whole grid or list: the controls of one item (`itemSelector`, children of
 // `container`) are in the Tab order, the others' are not; the arrow keys, Home and End move to
 // the same control of another item (up and down by a row of the grid). Items may come and go.
-const CONTROLS = "button, a[href], audio, input, select, textarea, summary";
+const CONTROLS = "button, a[href], audio, input, select, textarea, summary, [tabindex]";
 const OWN_ARROWS = "audio, select, textarea, input:not([type=checkbox]):not([type=radio])";
 
 export function rovingItems(container, itemSelector) {
