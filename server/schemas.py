@@ -85,6 +85,8 @@ class PrototypeResult(BaseModel):
     similarity: float | None = Field(None, description="latent prototypes: exp(-distance), 1 is identical")
     reference_hz: float | None = Field(None, description="the pitch the prototype stands at before its pitch "
                                                          "shift (Hz), for models whose prototypes have one")
+    reference_midi: float | None = Field(None, description="the same pitch as a MIDI number (A4 = 69)")
+    reference_note: str | None = Field(None, description="the same pitch as a note name, e.g. A3")
 
 
 class Segment(BaseModel):
@@ -98,6 +100,8 @@ class Trust(BaseModel):
     """Whether a clip is like what the model knows, for models that measure it."""
     familiar: bool = Field(description="false: the clip is unlike anything the model knows")
     sentence: str = Field(description="the verdict in words, as the page shows it")
+    score: float | None = Field(None, description="how much the clip is like the training sounds, 0..1")
+    threshold: float | None = Field(None, description="below this score a clip is flagged")
 
 
 class Analysis(BaseModel):
@@ -175,6 +179,10 @@ class Prototype(BaseModel):
                                               "(when the bundle ships its corpus)")
     renderings: list[Rendering] = Field(default_factory=list, description="latent prototypes: the two ways "
                                                                           "to hear them")
+    reference_hz: float | None = Field(None, description="the pitch the prototype stands at (Hz), for models "
+                                                         "whose prototypes have one")
+    reference_midi: float | None = Field(None, description="the same pitch as a MIDI number (A4 = 69)")
+    reference_note: str | None = Field(None, description="the same pitch as a note name, e.g. A3")
 
 
 class JobStarted(BaseModel):

@@ -44,3 +44,48 @@ def write_timbre_collection(root, per_class: int = 12, seed: int = 0, seconds: f
             level = 0.3 * 10 ** (rng.uniform(-12, 0) / 20)
             sf.write(root / timbre / f"{timbre}_{i:02d}.wav", timbre_tone(f0, timbre, seconds, level=level), SR)
     return root
+
+
+def timbre_phrase(pitches, timbre: str, note_s: float = 0.4, sr: int = SR, level: float = 0.3) -> np.ndarray:
+    """Notes of one timbre one after another (MIDI ``pitches``, ``note_s`` each, slow decay)."""
+    return np.concatenate([timbre_tone(440.0 * 2 ** ((p - 69) / 12), timbre, note_s, sr, level, decay=0.5)
+                           for p in pitches]).astype(np.float32)
+
+
+def harmonic_glide(start_midi: float, end_midi: float, seconds: float = 2.0, sr: int = SR,
+                   amplitude: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """A tone whose pitch glides linearly in semitones; returns ``(samples, pitch_midi per sample)``."""
+    t = np.arange(int(round(seconds * sr))) / sr
+    midi = start_midi + (end_midi - start_midi) * t / seconds
+    phase = 2 * np.pi * np.cumsum(440.0 * 2 ** ((midi - 69) / 12)) / sr
+    y = sum(amplitude / k * np.sin(k * phase) for k in range(1, 11))
+    return y.astype(np.float32), midi
+
+
+def write_phrase_collection(root, per_class: int = 24, seed: int = 0, note_s: float = 0.4):
+    """A corpus-like collection with note annotations: ``manifest.csv`` (path, label, split),
+    ``notes.csv`` and ``<timbre>/<i>.wav`` phrases of 1-4 notes between MIDI 45 and 72."""
+    import csv
+
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    rows, notes = [], []
+    for timbre in TIMBRES:
+        (root / timbre).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            start = int(rng.integers(45, 66))
+            pitches = [int(np.clip(start + s, 45, 72)) for s in np.cumsum(rng.integers(-4, 5, rng.integers(1, 5)))]
+            path = f"{timbre}/{timbre}_{i:02d}.wav"
+            level = 0.3 * 10 ** (rng.uniform(-12, 0) / 20)
+            sf.write(root / path, timbre_phrase(pitches, timbre, note_s, level=level), SR)
+            split = "train" if i < 0.7 * per_class else ("val" if i < 0.85 * per_class else "test")
+            rows.append({"path": path, "label": timbre, "split": split})
+            notes += [{"path": path, "onset": round(j * note_s, 4), "offset": round((j + 1) * note_s, 4),
+                       "pitch": p, "velocity": 90} for j, p in enumerate(pitches)]
+    for name, table in (("manifest.csv", rows), ("notes.csv", notes)):
+        with open(root / name, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(table[0]))
+            writer.writeheader()
+            writer.writerows(table)
+    return root

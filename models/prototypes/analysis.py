@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from ..audio import AudioConfig
+from ..trust import TrustModel, trust_features
 from .model import PrototypeModel
+from .pitch import midi_to_hz, note_name, sounding_frames
 from .transforms import STAGES, Transforms, frame_errors, reconstruct
 
 
@@ -15,7 +17,7 @@ from .transforms import STAGES, Transforms, frame_errors, reconstruct
 class Analysis:
     """The model's account of one clip (T frames, K prototypes, F bands, C classes).
 
-    scores: ``(C,)`` class probabilities, ``softmax(-tau * class error)``.
+    scores: ``(C,)`` calibrated class probabilities, ``softmax(-tau * class error / T)``.
     stage_errors: ``(S, K)`` mean error of each prototype with the stages' transformations
         switched on cumulatively (raw, + gain, + pitch, + filters).
     frame_errors: ``(K, T)`` per-frame error at the last stage (for the timeline).
@@ -29,6 +31,8 @@ class Analysis:
     frame_errors: torch.Tensor
     reconstructions: torch.Tensor | None
     units: dict[str, torch.Tensor]
+    pitch: torch.Tensor | None = None  # (T,) MIDI: the clip's pitch track (pitch-anchored models)
+    voiced: torch.Tensor | None = None  # (T,) bool: frames in which a pitch was heard
 
 
 def transforms_in_units(model: PrototypeModel, tr: Transforms, db_per_unit: float) -> dict[str, torch.Tensor]:
@@ -71,18 +75,22 @@ def analyse(model: PrototypeModel, x: torch.Tensor, db_per_unit: float = 170.0,
     xb = x.unsqueeze(0)  # (1, F, T)
     T = x.shape[-1]
     last = model.stage
-    tr = model.transforms(xb, last)
+    f0 = voiced = None
+    if model.cfg.pitch_anchored:
+        f0, voiced = model.pitch.track(xb)
+    tr = model.transforms(xb, last, f0)
     stages = STAGES[: STAGES.index(last) + 1]
     per_stage = [frame_errors(xb, model.prototypes, tr.up_to(s), model.tables)[0] for s in stages]  # (K, T)
-    stage_errors = torch.stack([e.mean(-1) for e in per_stage])  # (S, K)
+    stage_errors = torch.stack([model.clip_errors(xb, e.unsqueeze(0))[0] for e in per_stage])  # (S, K)
     class_errors = model.class_errors(stage_errors[-1:])[0]
-    scores = torch.softmax(-model.temperature * class_errors, dim=0)
+    scores = model.probabilities(class_errors)
     recs = None
     if with_reconstructions:
         recs = torch.stack([reconstruct(model.prototypes, tr.up_to(s), model.tables, (1, T))[0] for s in stages])
         recs = recs.permute(0, 2, 3, 1)  # (S, K, F, T)
     units = {k: v[0].T for k, v in transforms_in_units(model, tr, db_per_unit).items()}  # (K, T)
-    return Analysis(scores, stage_errors, per_stage[-1], recs, units)
+    return Analysis(scores, stage_errors, per_stage[-1], recs, units,
+                    None if f0 is None else f0[0], None if voiced is None else voiced[0])
 
 
 def timeline(frame_errors: torch.Tensor, seconds_per_frame: float, segment_s: float = 1.0) -> list[dict]:
@@ -119,7 +127,9 @@ def analyse_spectral(model: PrototypeModel, x: torch.Tensor, class_names: list[s
     ``audio`` the bundle's settings (``db_per_unit``, ``frame_seconds``). Returns
     ``{"prediction": [{"label", "score"}] best first, "prototypes": [{"index", "label", "error",
     "stage_errors": {stage: error}}] (error at the last stage), "timeline": [{"start_s", "end_s",
-    "prototype", "label"}]}``.
+    "prototype", "label"}]}``. A pitch-anchored model adds each prototype's ``reference_midi``
+    and ``reference_note``; a model with a fitted trust score adds ``trust`` (see
+    :meth:`auralens.models.trust.TrustModel.verdict`).
     """
     a = analyse(model, x, audio.db_per_unit, with_reconstructions=False)
     owner = model.prototype_class.tolist()
@@ -131,4 +141,17 @@ def analyse_spectral(model: PrototypeModel, x: torch.Tensor, class_names: list[s
                   for k in range(a.stage_errors.shape[1])]
     segments = [{**seg, "label": class_names[owner[seg["prototype"]]]}
                 for seg in timeline(a.frame_errors, audio.frame_seconds)]
-    return {"prediction": prediction, "prototypes": prototypes, "timeline": segments}
+    out = {"prediction": prediction, "prototypes": prototypes, "timeline": segments}
+    if model.cfg.pitch_anchored:
+        for p, ref in zip(prototypes, model.reference_midi.tolist()):
+            p["reference_midi"], p["reference_note"] = float(ref), note_name(ref)
+            p["reference_hz"] = round(float(midi_to_hz(ref)), 2)
+    if model.cfg.trust:
+        errors = a.stage_errors[-1:]
+        sounding = sounding_frames(x.unsqueeze(0))[0]
+        share = None
+        if a.voiced is not None:
+            share = ((a.voiced & sounding).sum() / sounding.sum().clamp_min(1)).reshape(1)
+        features = trust_features(errors, model.class_errors(errors), share)[0]
+        out["trust"] = TrustModel.from_dict(model.cfg.trust).verdict(features)
+    return out

@@ -68,7 +68,7 @@ def fit_transforms(model: PrototypeModel, x: torch.Tensor, steps: int = 200, lr:
     with torch.no_grad():
         predicted = model.transforms(x, stage)
     if stage_index(stage or model.stage) == 0:
-        return frame_errors(x, model.prototypes, predicted, model.tables).mean(-1).detach(), predicted
+        return model.clip_errors(x, frame_errors(x, model.prototypes, predicted, model.tables)).detach(), predicted
     prototypes = model.prototypes.detach()
     raw = [r.clone().requires_grad_(True) for r in _unbounded(model, predicted)]
     opt = torch.optim.Adam(raw, lr=lr)
@@ -80,4 +80,4 @@ def fit_transforms(model: PrototypeModel, x: torch.Tensor, steps: int = 200, lr:
             opt.step()
     with torch.no_grad():
         tr = bounded_transforms(model.cfg, *raw)
-        return frame_errors(x, prototypes, tr, model.tables).mean(-1), tr
+        return model.clip_errors(x, frame_errors(x, prototypes, tr, model.tables)), tr

@@ -16,7 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .transforms import STAGES, SpectralTables, Transforms, frame_errors, reconstruct, stage_index
+from .pitch import PitchNetwork, sounding_frames
+from .transforms import STAGES, SpectralTables, Transforms, fitted_gain, frame_errors, reconstruct, stage_index
 
 KIND = "spectral-prototypes"  # the model family's name in a bundle (see auralens.models.kinds)
 
@@ -43,6 +44,20 @@ class PrototypeConfig:
     # term matters within tens of epochs; the reference implementation of "A Model You Can
     # Hear: Audio Identification with Playable Prototypes" starts at -4 and trains 10 000 epochs.
     temperature_init: float = 50.0
+    # Ours, second version: every prototype is a harmonic tone at a reference pitch; its pitch
+    # shift is the clip's melody minus that reference, its gain is fitted in closed form, and
+    # only the filters come from a network (trained to make every prototype fit). False: the
+    # first version, where networks predict gain and pitch shift too.
+    pitch_anchored: bool = False
+    reference_midi: tuple[float, ...] = ()  # (K,) set in training from the classes' notes
+    pitch_low: float = 24.0  # MIDI range of the pitch network (C1 .. E7)
+    pitch_high: float = 100.0
+    pitch_step: float = 1 / 3  # semitones between its bins
+    pitch_hidden: int = 160
+    # Confidence and trust, fitted after training (``auralens bundle add-trust``): the logits
+    # are divided by ``calibration_temperature``; ``trust`` is a :class:`auralens.models.trust.TrustModel`.
+    calibration_temperature: float = 1.0
+    trust: dict | None = None
 
     @property
     def n_prototypes(self) -> int:
@@ -55,6 +70,8 @@ class PrototypeConfig:
     def from_dict(cls, d: dict) -> "PrototypeConfig":
         d = dict(d)
         d["channels"] = tuple(d.get("channels", cls.channels))
+        d.setdefault("pitch_anchored", False)  # configs written before the second version
+        d["reference_midi"] = tuple(float(v) for v in d.get("reference_midi", ()))
         return cls(**d)
 
 
@@ -142,6 +159,22 @@ class Output:
     transforms: Transforms = field(repr=False)
 
 
+@dataclass
+class FairTerms:
+    """What a pitch-anchored model trains on (see :meth:`PrototypeModel.fair_terms`).
+
+    fit_errors: ``(B, K)`` every prototype's error with the prototypes held fixed: the
+        networks' objective (make every prototype fit as well as it can).
+    errors: ``(B, K)`` the same errors with the transformations held fixed: what the
+        prototypes and the temperature learn from (own class, classification).
+    pitch_logits: ``(B, N + 1, T)`` the pitch network's output on the clip.
+    """
+
+    fit_errors: torch.Tensor
+    errors: torch.Tensor
+    pitch_logits: torch.Tensor
+
+
 class PrototypeModel(nn.Module):
     def __init__(self, cfg: PrototypeConfig):
         super().__init__()
@@ -150,11 +183,14 @@ class PrototypeModel(nn.Module):
         self.prototypes = nn.Parameter(torch.zeros(K, cfg.n_mels))  # (K, F) log units
         self.theta = nn.Parameter(torch.tensor(cfg.temperature_init))
         self.encoder = Encoder(cfg)
-        self.decoders = nn.ModuleDict({
-            "gain": TemporalDecoder(cfg, K),
-            "pitch": TemporalDecoder(cfg, K),
-            "filters": TemporalDecoder(cfg, 4 * K),  # low cut, low slope, high cut, high slope
-        })
+        decoders = {"filters": TemporalDecoder(cfg, 4 * K)}  # low cut, low slope, high cut, high slope
+        if cfg.pitch_anchored:
+            self.pitch = PitchNetwork(cfg.n_mels, cfg.pitch_low, cfg.pitch_high, cfg.pitch_step, cfg.pitch_hidden)
+            reference = torch.tensor(cfg.reference_midi or [69.0] * K, dtype=torch.float32)
+            self.register_buffer("reference_midi", reference)  # (K,) each prototype's pitch
+        else:
+            decoders = {"gain": TemporalDecoder(cfg, K), "pitch": TemporalDecoder(cfg, K), **decoders}
+        self.decoders = nn.ModuleDict(decoders)
         self.tables = SpectralTables(cfg.n_mels, cfg.fmin, cfg.fmax, cfg.shift_max, cfg.shift_step,
                                      cfg.n_cuts, cfg.filter_beta)
         # class of each prototype; for clustering, set after training from the majority label
@@ -174,17 +210,35 @@ class PrototypeModel(nn.Module):
     def temperature(self) -> torch.Tensor:
         return F.softplus(self.theta)
 
+    def probabilities(self, class_errors: torch.Tensor) -> torch.Tensor:
+        """Calibrated class probabilities ``(..., C)``: ``softmax(-tau * class error / T)``,
+        ``T`` the calibration temperature (1 until one is fitted)."""
+        return torch.softmax(-self.temperature * class_errors / self.cfg.calibration_temperature, dim=-1)
+
     # -- transformations --------------------------------------------------------------------
-    def transforms(self, x: torch.Tensor, stage: str | None = None) -> Transforms:
-        """Predicted parameters of the transformations on at ``stage`` (default: the model's).
+    def transforms(self, x: torch.Tensor, stage: str | None = None, f0: torch.Tensor | None = None) -> Transforms:
+        """Parameters of the transformations on at ``stage`` (default: the model's).
 
         ``x (B, F, T)`` -> :class:`Transforms` with ``(B, T, K)`` tensors, bounded, in model units.
+        A pitch-anchored model shifts every prototype by the clip's pitch ``f0 (B, T)`` (MIDI;
+        default: its pitch network's track) minus the prototype's reference, and fits the gain
+        in closed form; the first version predicts both with networks.
         """
+        tr = self.predicted_transforms(x, stage, f0)
+        if self.cfg.pitch_anchored and stage_index(stage or self.stage) >= 1:
+            tr.gain = fitted_gain(x, self.prototypes, tr, self.tables, self.cfg.gain_max)
+        return tr
+
+    def predicted_transforms(self, x: torch.Tensor, stage: str | None = None,
+                             f0: torch.Tensor | None = None) -> Transforms:
+        """:meth:`transforms` before a pitch-anchored model fits its gain (``gain`` None)."""
         cfg, K = self.cfg, self.cfg.n_prototypes
         level = stage_index(stage or self.stage)
         if level == 0:
             return Transforms()
         B, _, T = x.shape
+        if cfg.pitch_anchored and level < 3:
+            return Transforms(shift=self.anchored_shift(x, f0) if level >= 2 else None)
         padded = _pad_time(x)
         bottleneck, skips = self.encoder(padded)
 
@@ -192,27 +246,70 @@ class PrototypeModel(nn.Module):
             raw = self.decoders[name](bottleneck, skips)[..., :T]
             return raw.view(B, n, K, T).permute(0, 3, 2, 1)
 
+        if cfg.pitch_anchored:
+            tr = bounded_transforms(cfg, x.new_zeros(B, T, K), None, run("filters", 4))
+            tr.gain, tr.shift = None, self.anchored_shift(x, f0)
+            return tr
         return bounded_transforms(cfg, run("gain", 1)[..., 0],
                                   run("pitch", 1)[..., 0] if level >= 2 else None,
                                   run("filters", 4) if level >= 3 else None)
 
-    def forward(self, x: torch.Tensor, stage: str | None = None) -> Output:
-        """``x (B, F, T)`` log-mel -> :class:`Output`."""
-        tr = self.transforms(x, stage)
+    def anchored_shift(self, x: torch.Tensor, f0: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B, T, K)`` semitones: the clip's pitch ``f0 (B, T)`` minus each reference."""
+        if f0 is None:
+            f0 = self.pitch.track(x)[0]
+        shift = f0.to(x.dtype).unsqueeze(-1) - self.reference_midi  # (B, T, K)
+        return shift.clamp(-self.cfg.shift_max, self.cfg.shift_max)
+
+    def fair_terms(self, x: torch.Tensor, f0: torch.Tensor) -> FairTerms:
+        """The training terms of a pitch-anchored model on ``x (B, F, T)`` with the clip's
+        pitch ``f0 (B, T)`` (annotated): the filter network sees every prototype's error with
+        the prototypes fixed; the prototypes see their errors with the transformations fixed.
+        The classification term built on ``errors`` therefore reaches only the prototypes and
+        the temperature: no network can learn to spoil another class's re-creation."""
+        tr = self.predicted_transforms(x, self.stage, f0)
+        fixed = self.prototypes.detach()
+        tr_fit = Transforms(**{k: v for k, v in vars(tr).items()})
+        if stage_index(self.stage) >= 1:
+            tr_fit.gain = fitted_gain(x, fixed, tr, self.tables, self.cfg.gain_max)
+        fit_errors = self.clip_errors(x, frame_errors(x, fixed, tr_fit, self.tables))
+        tr_fixed = Transforms(**{k: None if v is None else v.detach() for k, v in vars(tr).items()})
+        if stage_index(self.stage) >= 1:
+            tr_fixed.gain = fitted_gain(x, self.prototypes, tr_fixed, self.tables, self.cfg.gain_max)
+        errors = self.clip_errors(x, frame_errors(x, self.prototypes, tr_fixed, self.tables))
+        return FairTerms(fit_errors, errors, self.pitch(x))
+
+    def forward(self, x: torch.Tensor, stage: str | None = None, f0: torch.Tensor | None = None,
+                fair: bool = False):
+        """``x (B, F, T)`` log-mel -> :class:`Output` (``fair``: :class:`FairTerms`, training a
+        pitch-anchored model with the annotated pitch ``f0 (B, T)``)."""
+        if fair:
+            return self.fair_terms(x, f0)
+        tr = self.transforms(x, stage, f0)
         per_frame = frame_errors(x, self.prototypes, tr, self.tables)  # (B, K, T)
-        errors = per_frame.mean(-1)
+        errors = self.clip_errors(x, per_frame)
         class_errors = self.class_errors(errors)
         return Output(errors, per_frame, class_errors, -self.temperature * class_errors, tr)
+
+    def clip_errors(self, x: torch.Tensor, per_frame: torch.Tensor) -> torch.Tensor:
+        """``(B, K, T)`` per-frame errors -> ``(B, K)`` a clip's error. The first version
+        averages every frame; a pitch-anchored model only the sounding ones (within about 40 dB
+        of the clip's loudest frame): silence and padding say nothing about timbre."""
+        if not self.cfg.pitch_anchored:
+            return per_frame.mean(-1)
+        weight = sounding_frames(x).to(per_frame.dtype).unsqueeze(1)  # (B, 1, T)
+        return (per_frame * weight).sum(-1) / weight.sum(-1).clamp_min(1)
 
     def class_errors(self, errors: torch.Tensor) -> torch.Tensor:
         """``(B, K)`` -> ``(B, n_classes)``: each class's best (smallest) prototype error."""
         out = errors.new_full((errors.shape[0], self.cfg.n_classes), float("inf"))
         return out.scatter_reduce(1, self.prototype_class.expand_as(errors), errors, "amin")
 
-    def reconstruct(self, x: torch.Tensor, stage: str, k=None) -> tuple[torch.Tensor, Transforms]:
+    def reconstruct(self, x: torch.Tensor, stage: str, k=None,
+                    f0: torch.Tensor | None = None) -> tuple[torch.Tensor, Transforms]:
         """Reconstructions of ``x (B, F, T)`` at ``stage`` by prototypes ``k`` (default all):
         ``(B, K', F, T)`` log-mel, and the transformation parameters used."""
-        tr = self.transforms(x, stage)
+        tr = self.transforms(x, stage, f0)
         protos = self.prototypes if k is None else self.prototypes[k]
         tr_k = tr if k is None else tr.select(k)
         rec = reconstruct(protos, tr_k, self.tables, (x.shape[0], x.shape[-1]))  # (B, T, K', F)

@@ -23,8 +23,10 @@ from ..data import FeatureSet
 from ..metrics import classification_metrics, model_errors
 from ..runtime import pick_device
 from ..weights import read_weights, write_weights
+from .anchor import anchored_init, clip_pitch_tracks
 from .augment import Augmentation, augment
 from .model import PrototypeConfig, PrototypeModel
+from .pitch import hold_unvoiced, sounding_frames
 from .transforms import STAGES, stage_index
 
 
@@ -46,6 +48,8 @@ class TrainConfig:
     seed: int = 0
     max_epochs: int | None = None  # stop (resumable) after this many epochs in all
     compile: bool = False  # torch.compile the networks (needs a C++ compiler on CPU; faster steps)
+    frame_seconds: float = 512 / 22050  # of the features: places annotated notes on frames
+    clips_per_epoch: int | None = None  # draw this many training clips per epoch (None: all)
 
 
 @dataclass
@@ -100,6 +104,21 @@ def init_prototypes(model: PrototypeModel, data: FeatureSet, cfg: TrainConfig, g
         model.prototypes.copy_(torch.from_numpy(init).float() + noise)
 
 
+def init_anchored(model: PrototypeModel, data: FeatureSet, tracks: list[torch.Tensor], cfg: TrainConfig,
+                  gen: torch.Generator) -> None:
+    """Pitch-anchored start: reference pitches over each class's register and pitch-aligned
+    mean spectra (:func:`auralens.models.prototypes.anchor.anchored_init`), plus noise."""
+    mc = model.cfg
+    prototypes, references, owner = anchored_init(
+        data.features, tracks, data.targets if cfg.supervised else None, mc.n_classes, mc.protos_per_class,
+        model.tables.centre_hz, cfg.seed)
+    with torch.no_grad():
+        model.prototypes.copy_(prototypes + 0.01 * torch.randn(prototypes.shape, generator=gen))
+        model.reference_midi.copy_(torch.tensor(references))
+        if cfg.supervised:
+            model.prototype_class.copy_(owner)
+
+
 def make_optimizer(model: PrototypeModel, cfg: TrainConfig) -> torch.optim.AdamW:
     groups = [
         {"name": "prototypes", "params": [model.prototypes], "weight_decay": 0.0, "scale": 1.0},
@@ -108,6 +127,9 @@ def make_optimizer(model: PrototypeModel, cfg: TrainConfig) -> torch.optim.AdamW
     ]
     groups += [{"name": f"decoder.{n}", "params": list(d.parameters()), "weight_decay": cfg.weight_decay, "scale": 1.0}
                for n, d in model.decoders.items()]
+    if model.cfg.pitch_anchored:
+        groups.append({"name": "pitch", "params": list(model.pitch.parameters()), "weight_decay": cfg.weight_decay,
+                       "scale": 1.0})
     return torch.optim.AdamW(groups, lr=cfg.lr, foreach=True)
 
 
@@ -119,7 +141,19 @@ def set_learning_rates(opt, cfg: TrainConfig, hist: History) -> None:
         g["lr"] = cfg.lr * g["scale"] * factor
 
 
-def loss_of(model: PrototypeModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig):
+def first_stage(model_cfg: PrototypeConfig) -> str:
+    """Where the curriculum starts: a pitch-anchored model trains with its pitch shift on from
+    the start (prototypes trained at one pitch become envelopes), the first version raw."""
+    return "pitch" if model_cfg.pitch_anchored else STAGES[0]
+
+
+def loss_of(model: PrototypeModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
+            track: torch.Tensor | None = None):
+    """The training loss of a batch and what the model said. ``track (B, T)``: the annotated
+    pitch (NaN: no note) that a pitch-anchored model trains with."""
+    core = model.module if hasattr(model, "module") else model
+    if core.cfg.pitch_anchored:
+        return anchored_loss(model, core, x, y, cfg, track)
     out = model(x)
     if cfg.supervised:
         own = out.class_errors.gather(1, y[:, None]).squeeze(1)
@@ -129,18 +163,44 @@ def loss_of(model: PrototypeModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainC
     return loss, out
 
 
-def fixed_length(features: list[torch.Tensor], frames: int, gen: torch.Generator) -> torch.Tensor:
-    """``(N, F, L)``: each clip cropped at random to ``L`` frames or padded with silence."""
+def anchored_loss(net, model: PrototypeModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
+                  track: torch.Tensor):
+    """Pitch-anchored training: every prototype's error for the filter network, the own
+    class's error and the classification term for the prototypes and the temperature
+    (:meth:`PrototypeModel.fair_terms`), and the pitch network against the annotation."""
+    terms = net(x, f0=hold_unvoiced(track), fair=True)
+    class_errors = model.class_errors(terms.errors)
+    if cfg.supervised:
+        own = class_errors.gather(1, y[:, None]).squeeze(1)
+        loss = own.mean() + cfg.ce_weight * F.cross_entropy(-model.temperature * class_errors, y)
+    else:
+        loss = terms.errors.min(1).values.mean()
+    loss = loss + terms.fit_errors.mean() + model.pitch.loss(terms.pitch_logits, track, sounding_frames(x))
+    return loss, terms
+
+
+def fixed_length(features: list[torch.Tensor], frames: int, gen: torch.Generator,
+                 tracks: list[torch.Tensor] | None = None):
+    """``(N, F, L)``: each clip cropped at random to ``L`` frames or padded with silence.
+
+    With ``tracks`` (``[(T_i,)]`` per-frame values, e.g. annotated pitch), also returns them
+    cropped alike, ``(N, L)``, NaN where padded.
+    """
     L = min(frames, max(f.shape[-1] for f in features))
     out = torch.zeros(len(features), features[0].shape[0], L)
+    cropped = torch.full((len(features), L), float("nan"))
     for i, f in enumerate(features):
         T = f.shape[-1]
         if T > L:
             start = int(torch.randint(T - L + 1, (1,), generator=gen))
             out[i] = f[:, start:start + L]
+            if tracks is not None:
+                cropped[i] = tracks[i][start:start + L]
         else:
             out[i, :, :T] = f
-    return out
+            if tracks is not None:
+                cropped[i, :T] = tracks[i]
+    return out if tracks is None else (out, cropped)
 
 
 def validation_score(model, val: FeatureSet, device, cfg: TrainConfig, assignment_labels=None) -> dict:
@@ -165,6 +225,8 @@ def reseed_unused(model: PrototypeModel, opt, counts: torch.Tensor, fraction: fl
         with torch.no_grad():
             noise = 0.01 * torch.randn(model.cfg.n_mels, generator=gen).to(model.prototypes.device)
             model.prototypes[k] = model.prototypes[j] + noise
+            if model.cfg.pitch_anchored:
+                model.reference_midi[k] = model.reference_midi[j]
             _copy_state(opt, model.prototypes, k, j)
             for decoder in model.decoders.values():
                 head = decoder.head[-1]
@@ -219,12 +281,17 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     model = PrototypeModel(model_cfg)
     opt = make_optimizer(model, cfg)
     tick = time.perf_counter()
-    hist = History()
+    hist = History(stage=first_stage(model_cfg))
+    tracks = clip_pitch_tracks(train.records, train.features, cfg.frame_seconds) if model_cfg.pitch_anchored else None
     if checkpoint.exists:
         hist = checkpoint.read_history(History)
         model.load_state_dict(checkpoint.restore(opt, gen, device))
+    elif model_cfg.pitch_anchored:
+        init_anchored(model, train, tracks, cfg, gen)
     else:
         init_prototypes(model, train, cfg, gen)
+    if model_cfg.pitch_anchored:
+        model_cfg.reference_midi = tuple(float(r) for r in model.reference_midi.tolist())
     if not hist.finished:
         hist.calls += 1
     model.to(device)
@@ -244,7 +311,7 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
             break  # the checkpoint in workdir resumes from here
         model.stage = hist.stage
         model.train()
-        train_loss, counts = train_epoch(net, opt, train, cfg, hist, gen, aug_gen, device)
+        train_loss, counts = train_epoch(net, opt, train, cfg, hist, gen, aug_gen, device, tracks)
         hist.epoch += 1
         hist.epochs_in_stage += 1
         if not cfg.supervised:
@@ -278,23 +345,31 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
 
 
 def train_epoch(net, opt: torch.optim.Optimizer, train: FeatureSet, cfg: TrainConfig, hist: History,
-                gen: torch.Generator, aug_gen: torch.Generator, device) -> tuple[float, torch.Tensor]:
+                gen: torch.Generator, aug_gen: torch.Generator, device,
+                tracks: list[torch.Tensor] | None = None) -> tuple[float, torch.Tensor]:
     """One pass over the training clips at ``hist.stage``, this process taking its share of
     each batch; advances ``hist.step``.
 
     ``net``: the model (in train mode), or its DistributedDataParallel wrapper. ``gen`` draws
-    the crops and the order of clips, ``aug_gen`` the augmentation. Returns the mean training
+    the crops and the order of clips, ``aug_gen`` the augmentation; ``tracks`` are the clips'
+    annotated pitch (a pitch-anchored model). Returns the mean training
     loss over all processes and, for clustering, ``(K,)`` how often each prototype explained a
     clip of this process best (zeros when supervised).
     """
     ctx = distributed.current()
     model = net.module if ctx.active else net
-    X = fixed_length(train.features, cfg.frames, gen)
+    if tracks is None:
+        X, P = fixed_length(train.features, cfg.frames, gen), None
+    else:
+        X, P = fixed_length(train.features, cfg.frames, gen, tracks)
     order = torch.randperm(len(train), generator=gen)
+    if cfg.clips_per_epoch:
+        order = order[:cfg.clips_per_epoch]
     counts = torch.zeros(model.cfg.n_prototypes)
     per_step = cfg.batch_size * ctx.world_size  # clips per optimiser step, all processes together
-    n_batches = max(1, len(train) // per_step)
-    aug = Augmentation()
+    n_batches = max(1, len(order) // per_step)
+    # stretching the band or time axis would move notes away from their annotation
+    aug = Augmentation(stretch=0.0, time_stretch=0.0) if P is not None else Augmentation()
     total = 0.0
     for b in range(n_batches):
         idx = order[b * per_step:(b + 1) * per_step][ctx.rank::ctx.world_size]
@@ -302,7 +377,7 @@ def train_epoch(net, opt: torch.optim.Optimizer, train: FeatureSet, cfg: TrainCo
         if cfg.augment:
             x = augment(x, aug, aug_gen)
         set_learning_rates(opt, cfg, hist)
-        loss, out = loss_of(net, x, train.targets[idx].to(device), cfg)
+        loss, out = loss_of(net, x, train.targets[idx].to(device), cfg, None if P is None else P[idx].to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -356,8 +431,14 @@ def _next_stage(model: PrototypeModel, workdir: Path, hist: History, device) -> 
 def _final_weights(model: PrototypeModel, train: FeatureSet, cfg: TrainConfig, workdir: Path, device) -> None:
     """The end of the curriculum: ``model`` takes the last stage's best state; for clustering,
     every saved stage first names its clusters from its own assignments. Rank 0 holds the
-    files; the other processes get the result from it."""
+    files; the other processes get the result from it. A pitch-anchored model's stages before
+    its first trained one are that stage's weights with fewer transformations on."""
     if distributed.current().is_main:
+        start = stage_index(first_stage(model.cfg))
+        for stage in STAGES[:start]:
+            weights = read_weights(stage_weights(workdir, STAGES[start]))
+            weights["stage_buffer"] = torch.tensor(stage_index(stage))
+            write_weights(stage_weights(workdir, stage), weights)
         model.load_state_dict(read_weights(stage_weights(workdir, STAGES[-1])))
         if not cfg.supervised:
             for stage in STAGES:

@@ -158,6 +158,34 @@ def _take(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return table.reshape(-1).gather(0, index.reshape(-1)).reshape(index.shape)
 
 
+def fitted_gain(x: torch.Tensor, prototypes: torch.Tensor, transforms: Transforms, tables: SpectralTables,
+                gain_max: float) -> torch.Tensor:
+    """The best gain of every prototype in every frame, in closed form: ``(B, T, K)`` log units.
+
+    With the other transformations fixed, the error ``mean_f (x - R - g)^2`` is smallest at
+    ``g = mean_f (x - R)``, the mean difference between the clip's frame and the transformed
+    prototype (``transforms.gain`` is ignored); clamped to ``+-gain_max``. A prototype is then
+    always heard at the clip's loudness, whichever class it belongs to.
+    """
+    B, Fb, T = x.shape
+    K = prototypes.shape[0]
+    xt = x.transpose(1, 2)  # (B, T, F)
+    if transforms.shift is None:
+        proto_sum = prototypes.sum(-1).expand(B, T, K)  # <S, 1>
+    else:
+        sums = tables.shifted(prototypes).reshape(-1, Fb).sum(-1)  # (Q*K,)
+        r0, r1, a = tables.shift_rows(transforms.shift, K, xt)
+        proto_sum = torch.lerp(_take(sums, r0), _take(sums, r1), a)
+    residual = xt.sum(-1, keepdim=True) - proto_sum  # (B, T, K)
+    if transforms.low_cut is not None:
+        for cut, slope, ramps in ((transforms.low_cut, transforms.low_slope, tables.low_ramps),
+                                  (transforms.high_cut, transforms.high_slope, tables.high_ramps)):
+            c, w = tables.cut_rows(cut)
+            ramp_sums = ramps.sum(-1)
+            residual = residual - slope * torch.lerp(_take(ramp_sums, c), _take(ramp_sums, c + 1), w)
+    return (residual / Fb).clamp(-gain_max, gain_max)
+
+
 def frame_errors(x: torch.Tensor, prototypes: torch.Tensor, transforms: Transforms,
                  tables: SpectralTables) -> torch.Tensor:
     """Mean squared reconstruction error per frame: ``x (B, F, T)`` -> ``(B, K, T)``.

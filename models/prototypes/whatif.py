@@ -35,8 +35,20 @@ def what_if_spectrum(model: PrototypeModel, k: int, db_per_unit: float, gain_db:
     return reconstruct(model.prototypes[k:k + 1], tr, model.tables, (1, 1))[0, 0, 0]
 
 
-def steady_scores(model: PrototypeModel, spectrum: torch.Tensor, frames: int, db_per_unit: float) -> torch.Tensor:
+def steady_scores(model: PrototypeModel, spectrum: torch.Tensor, frames: int, db_per_unit: float,
+                  pitch_midi: float | None = None) -> torch.Tensor:
     """Class probabilities ``(C,)`` the model gives a steady sound: ``spectrum (F,)`` held for
-    ``frames`` frames."""
-    return analyse(model, spectrum.unsqueeze(-1).expand(-1, frames).contiguous(), db_per_unit,
-                   with_reconstructions=False).scores
+    ``frames`` frames. ``pitch_midi``: the sound's pitch when it is known (a prototype at its
+    reference, transposed by hand), used by a pitch-anchored model instead of its pitch
+    network's estimate."""
+    x = spectrum.unsqueeze(-1).expand(-1, frames).contiguous().unsqueeze(0)  # (1, F, T)
+    if not model.cfg.pitch_anchored or pitch_midi is None:
+        return analyse(model, x[0], db_per_unit, with_reconstructions=False).scores
+    with torch.inference_mode():
+        f0 = torch.full((1, frames), float(pitch_midi), device=x.device)
+        return model.probabilities(model(x, f0=f0).class_errors)[0]
+
+
+def reference_pitch(model: PrototypeModel, k: int) -> float | None:
+    """Prototype ``k``'s reference pitch (MIDI), None for a model without references."""
+    return float(model.reference_midi[k]) if model.cfg.pitch_anchored else None

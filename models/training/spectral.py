@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .. import distributed
@@ -11,6 +12,7 @@ from ..checkpoints import Checkpoint, TrainingInterrupted
 from ..data import FeatureSet, load_features, read_collection
 from ..evaluate import evaluate_model
 from ..metrics import SUMMARY
+from ..prototypes.anchor import has_notes
 from ..prototypes.model import KIND, PrototypeConfig, PrototypeModel
 from ..prototypes.train import TrainConfig, stage_weights, train_prototypes
 from ..prototypes.transforms import STAGES
@@ -22,7 +24,7 @@ from .record import RunOptions, readable, training_record
 def train_prototypes_into_bundle(
     data: str | Path, out: str | Path, train_cfg: TrainConfig, protos_per_class: int = 1,
     model_id: str | None = None, temperature_init: float = PrototypeConfig.temperature_init,
-    run: RunOptions = RunOptions(),
+    run: RunOptions = RunOptions(), pitch_anchored: bool | None = None,
 ) -> ModelEntry | None:
     """Train a spectral prototype model on ``data`` and store it in the bundle at ``out``.
 
@@ -31,7 +33,9 @@ def train_prototypes_into_bundle(
 
     The collection's ``train`` split trains, ``val`` selects (early stopping within each
     curriculum stage), ``test`` is evaluated at every stage and recorded in the bundle.
-    ``model_id`` defaults to ``prototypes`` (supervised) or ``clusters``. Returns the bundle's
+    ``model_id`` defaults to ``prototypes`` (supervised) or ``clusters``. ``pitch_anchored``:
+    the second version (prototypes at reference pitches, shifted by the clip's melody), which
+    needs note annotations; None chooses it whenever the collection has them. Returns the bundle's
     entry for the model. An interrupted run (Ctrl-C, a crash, the epoch limit: then
     :class:`TrainingInterrupted`) leaves a checkpoint under ``<out>/checkpoints/<model id>``:
     the same call resumes it.
@@ -53,9 +57,16 @@ def train_prototypes_into_bundle(
     model_id = model_id or ("prototypes" if train_cfg.supervised else "clusters")
     out = Path(out)
     bundle = new_or_existing_bundle(out, out.name, run.audio, classes)
+    anchored = has_notes(train.records) if pitch_anchored is None else pitch_anchored
+    if anchored and not has_notes(train.records):
+        raise ValueError(f"The collection at {data} has no note annotations (notes.csv) for most of its "
+                         "training clips; a pitch-anchored model trains on them. Train the first version "
+                         "(no --pitch-anchored) or add the notes.")
     model_cfg = PrototypeConfig(n_classes=len(classes), protos_per_class=protos_per_class,
                                 supervised=train_cfg.supervised, n_mels=run.audio.n_mels,
-                                fmin=run.audio.fmin, fmax=run.audio.mel_fmax, temperature_init=temperature_init)
+                                fmin=run.audio.fmin, fmax=run.audio.mel_fmax, temperature_init=temperature_init,
+                                pitch_anchored=anchored)
+    train_cfg = replace(train_cfg, frame_seconds=run.audio.frame_seconds)
     checkpoint = Checkpoint(checkpoint_folder(out, model_id))
     earlier = checkpoint.trained_seconds()
     model, history = train_prototypes(train, feats["val"], model_cfg, train_cfg, checkpoint.folder, dev,

@@ -47,6 +47,26 @@ def run_add_embeddings(args) -> int:
     return 0
 
 
+def run_add_trust(args) -> int:
+    from auralens.models.bundle.trust import add_trust
+    from auralens.models.runtime import pick_device
+
+    set_torch_threads(args.threads)
+    checks = dict(c.split("=", 1) if "=" in c else (Path(c).name, c) for c in args.check)
+    figures = add_trust(args.bundle, args.data, args.calibrate_on, model_id=args.model, checks=checks,
+                        flag_rate=args.flag_rate, device=pick_device(args.device), cache_dir=args.cache_dir,
+                        progress=not args.quiet)
+    print(f"trust: {100 * figures['negatives_flagged']:.1f} % of {figures['negatives_measured']} held-out negatives "
+          f"flagged, {100 * figures['test_flagged']:.1f} % of {figures['test_measured']} test clips")
+    for kind, share in figures["negatives_flagged_by_kind"].items():
+        print(f"  {kind:<12} {100 * share:5.1f} % flagged")
+    cal = figures["calibration"]
+    print(f"calibration temperature {cal['temperature']:.3f} (fitted on {cal['fitted_clips']} clips of {cal['fitted_on']})")
+    for name, s in cal["sets"].items():
+        print(f"  {name:<34} n {s['n']:>5}  OA {s['accuracy']:.3f}  ECE {s['ece_before']:.3f} -> {s['ece_after']:.3f}")
+    return 0
+
+
 def add_commands(sub) -> None:
     bundle = group(sub, "bundle", "look after a bundle")
     corpus_add = bundle.add_parser("add-corpus", help="put a listening corpus (a few clips per class) in a bundle")
@@ -83,3 +103,20 @@ def add_commands(sub) -> None:
     emb_add.add_argument("--quiet", action="store_true", help="no progress bars")
     add_device_option(emb_add, "the models run")
     emb_add.set_defaults(func=run_add_embeddings)
+    trust_add = bundle.add_parser("add-trust", help="fit a spectral model's trust score (flags sounds that are no "
+                                                    "class) and its calibration, measure both, store them")
+    trust_add.add_argument("--bundle", required=True, type=Path, help="bundle folder")
+    trust_add.add_argument("--data", required=True, type=Path,
+                           help="the collection the model was trained on (val and test splits, negatives/)")
+    trust_add.add_argument("--calibrate-on", required=True, type=Path,
+                           help="a collection from a sample set the model was not trained on (fits the temperature)")
+    trust_add.add_argument("--check", nargs="*", default=[], metavar="[NAME=]DIR",
+                           help="further held-out collections to measure on (e.g. TimGM6mb=timgm/)")
+    trust_add.add_argument("--model", default="prototypes", help="model id in the bundle (default prototypes)")
+    trust_add.add_argument("--flag-rate", type=float, default=0.03,
+                           help="share of known held-out clips the threshold flags (default 0.03)")
+    trust_add.add_argument("--cache-dir", type=Path, default=None, help="feature cache folder")
+    trust_add.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    trust_add.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device_option(trust_add, "the model runs")
+    trust_add.set_defaults(func=run_add_trust)

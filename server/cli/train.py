@@ -44,11 +44,12 @@ def run_prototypes(args) -> int:
     cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, max_epochs_per_stage=args.epochs_per_stage,
                       augment=not args.no_augment, seed=args.seed, ce_weight=args.ce_weight,
-                      compile=args.compile)
+                      compile=args.compile, clips_per_epoch=args.clips_per_epoch, frames=args.frames)
     set_torch_threads(args.threads)
     entry = train_prototypes_into_bundle(
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
         temperature_init=args.temperature_init,
+        pitch_anchored={"auto": None, "yes": True, "no": False}[args.pitch_anchored],
         run=RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet,
                        augmentation=_augmentation(args)))
     if entry is None:  # another process of a torchrun launch: rank 0 reports
@@ -122,6 +123,13 @@ def add_commands(sub) -> None:
     protos.add_argument("--temperature-init", type=float, default=PrototypeConfig.temperature_init,
                         help="initial inverse temperature parameter of the classification term")
     protos.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    protos.add_argument("--pitch-anchored", choices=("auto", "yes", "no"), default="auto",
+                        help="prototypes at reference pitches, shifted by the clip's melody (needs the "
+                             "collection's notes.csv); auto: whenever the notes are there (default)")
+    protos.add_argument("--clips-per-epoch", type=int, default=None,
+                        help="training clips drawn per epoch (default: all)")
+    protos.add_argument("--frames", type=int, default=TrainConfig.frames,
+                        help=f"longest training excerpt in frames (default {TrainConfig.frames})")
     protos.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     protos.add_argument("--compile", action="store_true",
                         help="compile the networks with torch.compile (faster steps; needs a C++ compiler)")

@@ -11,7 +11,8 @@ from auralens.models.audio import encode_wav, spectrogram_for_display, steady_to
 from auralens.models.audio.display import log_to_db
 from auralens.models.bundle import nearest_clip_audio
 from auralens.models.kinds import kind_of
-from auralens.models.prototypes.whatif import steady_scores, what_if_spectrum
+from auralens.models.prototypes.pitch import midi_to_hz, note_name
+from auralens.models.prototypes.whatif import reference_pitch, steady_scores, what_if_spectrum
 
 from ..byte_ranges import ranged
 from ..deps import ConceptModelDep, ModelDep, PrototypeDep, State, WhatIfPrototypeDep
@@ -54,10 +55,13 @@ def prototypes(chosen: ModelDep, state: State) -> list[Prototype]:
     out = []
     for k in range(model.cfg.n_prototypes):
         spectrum = model.prototypes[k].detach().cpu().unsqueeze(-1).expand(-1, frames)
+        ref = reference_pitch(model, k)
+        pitch = {} if ref is None else {"reference_midi": ref, "reference_note": note_name(ref),
+                                        "reference_hz": round(float(midi_to_hz(ref)), 2)}
         out.append(Prototype(index=k, label=state.bundle.classes[int(model.prototype_class[k])],
                                 spectrogram=spectrogram_for_display(spectrum, cfg),
                                 audio_url=f"/api/models/{model_id}/prototypes/{k}/audio.wav",
-                                best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k]))
+                                best_clips=state.best_clips.get(model_id, [[]] * (k + 1))[k], **pitch))
     return out
 
 
@@ -149,7 +153,9 @@ async def prototype_what_if(what_if: WhatIfQuery = Depends(), *, chosen: WhatIfP
 
     def work():
         spectrum = what_if.spectrum(model, k, cfg.db_per_unit)  # (F,)
-        scores = steady_scores(model, spectrum, cfg.n_frames(int(1.5 * cfg.sample_rate)), cfg.db_per_unit)
+        ref = reference_pitch(model, k)
+        scores = steady_scores(model, spectrum, cfg.n_frames(int(1.5 * cfg.sample_rate)), cfg.db_per_unit,
+                               None if ref is None else ref + what_if.shift_semitones)
         ranking = sorted(({"label": state.bundle.classes[c], "score": float(s)} for c, s in enumerate(scores.tolist())),
                          key=lambda p: -p["score"])
         to_db = lambda v: [round(d, 2) for d in log_to_db(v.double().cpu(), cfg).tolist()]

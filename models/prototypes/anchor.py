@@ -1,0 +1,128 @@
+"""Where pitch-anchored prototypes start: a reference pitch each, and pitch-aligned spectra.
+
+Averaging an instrument's training frames as they are gives an envelope: notes at many
+pitches put their partials in different bands, and the mean has none. Shifting each frame by
+``ref - f0`` first (the frame's annotated pitch to the prototype's reference) lines the
+partials up, and the mean is a harmonic tone at ``ref`` - what the prototype should sound like.
+
+Shapes: F mel bands, T frames; pitches in MIDI numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .pitch import shift_spectra, sounding_frames
+
+
+def clip_pitch_tracks(records, features: list[torch.Tensor], frame_seconds: float) -> list[torch.Tensor]:
+    """Annotated pitch of every frame of every clip: ``[(T_i,)]`` MIDI, NaN where no note sounds.
+
+    ``records``: clips with ``notes`` (see :class:`auralens.models.data.ClipRecord`), aligned
+    with ``features`` ``[(F, T_i)]``. A clip without notes is NaN throughout.
+    """
+    from .pitch import note_track
+
+    return [note_track(r.notes, f.shape[-1], frame_seconds) for r, f in zip(records, features)]
+
+
+def has_notes(records, share: float = 0.9) -> bool:
+    """Whether at least ``share`` of the clips carry note annotations (an anchored model trains on them)."""
+    records = list(records)
+    return bool(records) and sum(1 for r in records if r.notes) >= share * len(records)
+
+
+def median_pitch(track: torch.Tensor) -> float:
+    """The median annotated pitch of a clip (NaN when it has none)."""
+    voiced = track[~torch.isnan(track)]
+    return float(voiced.median()) if len(voiced) else float("nan")
+
+
+def reference_pitches(pitches: np.ndarray, n: int) -> list[float]:
+    """``n`` reference pitches for a class: whole MIDI notes at the centres of ``n`` equal
+    shares of its clips' pitches (one prototype per register).
+
+    >>> reference_pitches(np.array([40, 45, 50, 55, 60, 65]), 2)
+    [45.0, 60.0]
+    """
+    pitches = pitches[~np.isnan(pitches)]
+    if len(pitches) == 0:
+        return [60.0] * n
+    return [float(np.round(np.quantile(pitches, (i + 0.5) / n))) for i in range(n)]
+
+
+def aligned_mean(x: torch.Tensor, track: torch.Tensor, reference: float, centre_hz: torch.Tensor) -> torch.Tensor | None:
+    """Mean of a clip's sounding, pitched frames, each shifted from its pitch to ``reference``.
+
+    ``x (F, T)`` log-mel, ``track (T,)`` MIDI (NaN: no note) -> ``(F,)``, or None when no frame
+    qualifies.
+    """
+    keep = sounding_frames(x.unsqueeze(0))[0] & ~torch.isnan(track)
+    if not keep.any():
+        return None
+    frames = x[:, keep].T  # (n, F)
+    return shift_spectra(frames, reference - track[keep], centre_hz).mean(0)
+
+
+def anchored_init(features: list[torch.Tensor], tracks: list[torch.Tensor], targets: torch.Tensor | None,
+                  n_classes: int, per_class: int, centre_hz: torch.Tensor,
+                  seed: int = 0) -> tuple[torch.Tensor, list[float], torch.Tensor]:
+    """Initial prototypes, their reference pitches, and the class of each.
+
+    Supervised (``targets`` given): ``per_class`` prototypes per class, with references spread
+    over the class's register (:func:`reference_pitches`); each clip is aligned to the
+    reference nearest its median pitch and averaged into that prototype. Clustering
+    (``targets`` None): ``n_classes * per_class`` k-means clusters of clips aligned to middle C,
+    each then re-centred on its members' median pitch.
+
+    Returns ``(prototypes (K, F), references [K], prototype_class (K,))``.
+    """
+    medians = np.array([median_pitch(t) for t in tracks])
+    K = n_classes * per_class
+    if targets is None:
+        assignment, references = _cluster(features, tracks, medians, K, centre_hz, seed)
+        owner = torch.zeros(K, dtype=torch.long)
+    else:
+        references, assignment = [], np.full(len(features), -1)
+        for c in range(n_classes):
+            members = np.flatnonzero(targets.numpy() == c)
+            refs = reference_pitches(medians[members], per_class)
+            for i in members:
+                if not np.isnan(medians[i]):
+                    assignment[i] = c * per_class + int(np.argmin([abs(medians[i] - r) for r in refs]))
+            references += refs
+        owner = torch.arange(K) // per_class
+    sums = torch.zeros(K, features[0].shape[0])
+    counts = torch.zeros(K)
+    for i, k in enumerate(assignment):
+        if k < 0:
+            continue
+        mean = aligned_mean(features[i], tracks[i], references[k], centre_hz)
+        if mean is not None:
+            sums[k] += mean
+            counts[k] += 1
+    fallback = torch.stack(features and [f.mean(1) for f in features]).mean(0)
+    prototypes = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], fallback)
+    return prototypes, [float(r) for r in references], owner
+
+
+def _cluster(features, tracks, medians, K, centre_hz, seed):
+    """Clustering start: k-means over clips aligned to MIDI 60, references = members' median pitch."""
+    from sklearn.cluster import KMeans
+
+    rows, index = [], []
+    for i, (x, t) in enumerate(zip(features, tracks)):
+        mean = aligned_mean(x, t, 60.0, centre_hz)
+        if mean is not None:
+            rows.append(mean.numpy())
+            index.append(i)
+    assignment = np.full(len(features), -1)
+    k = min(K, len(rows))
+    labels = KMeans(k, init="k-means++", n_init=3, random_state=seed).fit(np.stack(rows)).labels_
+    assignment[index] = labels
+    references = []
+    for j in range(K):
+        member_pitch = medians[assignment == j]
+        member_pitch = member_pitch[~np.isnan(member_pitch)]
+        references.append(float(np.round(np.median(member_pitch))) if len(member_pitch) else 60.0)
+    return assignment, references
