@@ -111,3 +111,25 @@ def test_discovery_finds_concepts_with_playable_excerpts(client):
 def test_discovery_at_a_layer_with_negative_values_is_refused(client):
     negative = client.post("/api/discoveries", json={"classes": ["flute", "cello"], "layer": "encoder.down.2"})
     assert negative.status_code == 422 and "non-negative" in negative.json()["detail"]
+
+
+def test_a_built_in_concepts_examples_can_be_heard_resynthesised(client):
+    examples = client.get("/api/concepts/builtin-staccato/examples").json()
+    assert len(examples) == 30 and all(e["resynthesised"] for e in examples)
+    assert examples[0]["tags"]["articulation"] == "short" and examples[0]["label"]
+    sound = client.get(examples[0]["audio_url"])
+    assert sound.status_code == 200 and sound.headers["content-type"] == "audio/wav"
+    assert client.get(examples[0]["audio_url"], headers={"Range": "bytes=0-99"}).status_code == 206
+
+
+def test_a_users_concept_plays_its_own_clips(client):
+    ids = corpus_ids(client, 20, "flute")[:10] + corpus_ids(client, 20, "oboe")[:10]
+    concept = client.post("/api/concepts", json={"name": "reeds and flutes", "clip_ids": ids}).json()
+    examples = client.get(f"/api/concepts/{concept['id']}/examples").json()
+    assert [e["audio_url"] for e in examples] == [f"/api/clips/{i}/audio.wav" for i in ids]
+    assert not any(e["resynthesised"] for e in examples) and examples[0]["label"] == "flute"
+
+
+def test_an_example_past_the_end_or_of_an_unknown_concept_is_a_404(client):
+    assert client.get("/api/concepts/builtin-staccato/examples/30/audio.wav").status_code == 404
+    assert client.get("/api/concepts/k-nothing/examples").status_code == 404
