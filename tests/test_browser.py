@@ -714,3 +714,48 @@ def test_each_neighbour_shows_its_spectrogram_and_tags_and_switches_with_the_que
     with started_at(page, f"{row} audio") as at:
         page.click(f"{row} button.ab")
     assert at[0] == pytest.approx(0.8, abs=0.1)
+
+
+# -- concepts from a selection, search by musical words ---------------------------------------------
+def test_search_reads_instrument_names_and_concept_words_as_tags(page):
+    page.goto("/#/neighbours")
+    page.wait_for_selector("#tag-search")
+    page.fill("#tag-search", "staccato cello")
+    page.press("#tag-search", "Enter")
+    page.wait_for_selector("#tag-list li")
+    names = page.locator("#tag-list li .name").all_inner_texts()
+    assert names and all(n.startswith("cello") for n in names)
+    read = page.inner_text("#read-as")
+    assert "staccato = short" in read and "cello = strings (cello clips only)" in read
+
+
+def test_a_concept_is_made_from_clips_found_by_words_heard_and_chosen(page):
+    page.goto("/#/concepts")
+    page.wait_for_selector("#concept-library li")
+    page.click("#concept-maker summary")
+    for words, label in [("staccato cello", "cello"), ("flute", "flute")]:
+        page.fill("#concept-pick-words", words)
+        page.press("#concept-pick-words", "Enter")
+        page.wait_for_function(f"""(() => {{ const names = [...document.querySelectorAll('#concept-clips li .name')]
+            .map(n => n.innerText); return names.length === 12 && names.every(n => n.startsWith({label!r})); }})()""")
+        page.click("#concept-choose-shown")
+    assert audio_loads(page, "#concept-clips li audio") > 0  # candidates are heard before they are chosen
+    assert "staccato = short" not in page.inner_text("#concept-pick-note")  # the last search: "flute"
+    assert page.inner_text("#concept-count") == "24 chosen"
+    page.check("#concept-pick-chosen")
+    page.wait_for_function("document.querySelectorAll('#concept-clips li[data-clip]').length === 24")
+    page.locator("#concept-clips input[type=checkbox]").first.uncheck()
+    assert page.inner_text("#concept-create") == "Make a concept from these 23 clips"
+    page.fill("#concept-name", "cellos and flutes")
+    page.click("#concept-create")
+    item = page.wait_for_selector("#concept-library li:has-text('cellos and flutes')")
+    assert "23 clips" in item.inner_text()
+
+
+def test_the_concept_library_plays_its_example_clips(page):
+    page.goto("/#/concepts")
+    item = "#concept-library li[data-concept='builtin-staccato']"
+    page.click(f"{item} .examples summary")
+    page.wait_for_function(f"document.querySelectorAll(\"{item} .concept-examples li audio\").length === 30")
+    assert "articulation" not in page.inner_text(item) and "short" in page.inner_text(item)
+    assert audio_loads(page, f"{item} .concept-examples li audio") == pytest.approx(1.0, abs=0.1)
