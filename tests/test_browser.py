@@ -759,3 +759,18 @@ def test_the_concept_library_plays_its_example_clips(page):
     page.wait_for_function(f"document.querySelectorAll(\"{item} .concept-examples li audio\").length === 30")
     assert "articulation" not in page.inner_text(item) and "short" in page.inner_text(item)
     assert audio_loads(page, f"{item} .concept-examples li audio") == pytest.approx(1.0, abs=0.1)
+
+
+def test_the_export_holds_what_the_page_shows_as_numbers_and_figures(page, server, clip_file):
+    upload(page, clip_file)
+    assert "figures" in page.inner_text("#export")
+    page.click("#export")
+    link = page.wait_for_selector("#export-link", timeout=120_000)
+    assert "curves as CSV" in link.inner_text() and "figures as SVG" in link.inner_text()
+    names = zipfile.ZipFile(io.BytesIO(httpx.get(server + link.get_attribute("href")).content)).namelist()
+    shown = page.inner_text("#prototype-select option:checked")  # the prototype whose steps the page shows
+    label = re.match(r"1\. (.+) \(prototype (\d+)\)", shown)
+    best = f"01-{label[1].replace(' ', '_')}-p{label[2]}"
+    assert f"data/curves/{best}.csv" in names and f"figures/{best}-curves.svg" in names
+    assert f"data/spectrograms/{best}-filters.json" in names and "figures/clip-spectrogram.svg" in names
+    assert "figures/ranking.svg" in names and "data/prediction.csv" in names

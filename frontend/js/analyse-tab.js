@@ -359,8 +359,9 @@ function permalinkControls(id) {
   return [linkField, copy];
 }
 
-// The export of analysis `id`: a button that prepares the zip (JSON + audio) with a progress
-// bar, and the box where the bar and then the download link appear.
+// The export of analysis `id`: a button that prepares the zip (what the page shows: the analysis
+// as JSON, curves and spectrograms as numbers, figures as SVG, the sounds) with a progress bar,
+// and the box where the bar and then the download link appear.
 function exportControls(id) {
   const box = el("div", { class: "export" });
   const button = el("button", { type: "button", id: "export", onclick: async () => {
@@ -371,14 +372,15 @@ function exportControls(id) {
       const started = await postJSON(`${analysisPath(id)}/export`, {});
       const done = await followJob(started.job_id, bar.update);
       clear(box, el("a", { href: done.download_url, download: `auralens-${id}.zip`, id: "export-link", class: "button-link" },
-        `Download the export (${(done.bytes / 2 ** 20).toFixed(1)} MB: analysis as JSON + audio)`));
+        `Download the export (${(done.bytes / 2 ** 20).toFixed(1)} MB: the analysis as JSON, curves as CSV, ` +
+        "spectrograms as JSON, figures as SVG, the sounds as WAV)"));
     } catch (error) {
       clear(box);
       showMessage(error.message);
     } finally {
       button.disabled = false;
     }
-  } }, "Export (JSON + audio)");
+  } }, "Export (numbers, figures and sounds)");
   return { button, box };
 }
 
