@@ -243,6 +243,22 @@ class ConceptExample(BaseModel):
                                             "whose audio is not in the bundle), not as recorded")
 
 
+class LayerSeparability(BaseModel):
+    layer: str
+    accuracy: dict[str, float] = Field(description="CAV accuracy over the runs on held-out clips: mean and std "
+                                                   "(0.5 is chance: the layer cannot tell the concept apart)")
+    runs: int
+    n_concept: int = Field(description="the concept's clips")
+    n_random: int = Field(description="the clips of each random set")
+
+
+class ConceptSeparability(BaseModel):
+    concept: str = Field(description="the concept's id")
+    model: str
+    seed: int
+    layers: list[LayerSeparability]
+
+
 class TCAVRequest(BaseModel):
     concepts: list[Annotated[str, Field(max_length=ID_LENGTH)]] = Field(min_length=1, max_length=10,
                                                                         description="concept ids")

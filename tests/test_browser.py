@@ -774,3 +774,16 @@ def test_the_export_holds_what_the_page_shows_as_numbers_and_figures(page, serve
     assert f"data/curves/{best}.csv" in names and f"figures/{best}-curves.svg" in names
     assert f"data/spectrograms/{best}-filters.json" in names and "figures/clip-spectrogram.svg" in names
     assert "figures/ranking.svg" in names and "data/prediction.csv" in names
+
+
+def test_each_depth_says_whether_it_can_tell_the_concept_apart_before_a_test_runs(page):
+    page.goto("/#/concepts")
+    row = "#depth-separability tr[data-concept='builtin-staccato']"
+    page.wait_for_selector(f"{row} td[data-layer='encoder.down.2'] .term[title^='CAV accuracy']")
+    heads = page.locator("#depth-separability thead th").all_inner_texts()
+    assert heads == ["Concept", "early - spectral detail", "middle", "late - close to the decision"]
+    for cell in page.locator(f"{row} td").all_inner_texts():
+        assert re.match(r"\d+ % - (clearly|somewhat|hardly better than a coin toss)", cell), cell
+    page.check("#tcav-concept-0")  # vibrato, the library's first
+    page.wait_for_selector("#depth-separability tr[data-concept='builtin-vibrato'] .term")
+    assert page.inner_text("#tcav-result") == ""  # all of it before any test was run

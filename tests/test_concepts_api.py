@@ -1,4 +1,5 @@
 """The concept library, TCAV and concept discovery through the API, on the default bundle."""
+import pytest
 from fastapi.testclient import TestClient
 
 from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
@@ -133,3 +134,24 @@ def test_a_users_concept_plays_its_own_clips(client):
 def test_an_example_past_the_end_or_of_an_unknown_concept_is_a_404(client):
     assert client.get("/api/concepts/builtin-staccato/examples/30/audio.wav").status_code == 404
     assert client.get("/api/concepts/k-nothing/examples").status_code == 404
+
+
+def test_a_concepts_cav_accuracy_per_layer_is_known_before_tcav_and_tcav_agrees(client):
+    r = client.get("/api/concepts/builtin-staccato/separability",
+                   params={"layers": ["encoder.down.2", "encoder.last"], "runs": 4})
+    assert r.status_code == 200, r.text
+    found = {f["layer"]: f for f in r.json()["layers"]}
+    assert set(found) == {"encoder.down.2", "encoder.last"}
+    assert all(0.5 <= f["accuracy"]["mean"] <= 1 and f["runs"] == 4 and f["n_concept"] == 30 for f in found.values())
+    started = client.post("/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute"],
+                                             "layers": ["encoder.down.2"], "runs": 4})
+    job = wait_for_job(client, started.json()["job_id"])
+    assert job["status"] == "done", job["error"]
+    row = job["result"]["results"][0]
+    assert row["cav_accuracy"]["mean"] == pytest.approx(found["encoder.down.2"]["accuracy"]["mean"], abs=1e-3)
+
+
+def test_separability_of_an_unknown_layer_or_concept_is_refused(client):
+    r = client.get("/api/concepts/builtin-staccato/separability", params={"layers": ["encoder.nope"]})
+    assert r.status_code == 422 and "encoder.nope" in r.json()["detail"]
+    assert client.get("/api/concepts/k-nothing/separability").status_code == 404

@@ -76,8 +76,10 @@ export function createConceptsTab(panel, context) {
           const r = await fetch(`/api/concepts/${encodeURIComponent(c.id)}`, { method: "DELETE" });
           if (!r.ok) showMessage((await r.json()).detail); else { showMessage(`“${c.name}” deleted.`, "info"); refresh(); }
         } }, "Delete"))));
+    const before = new Set(checkedValues(testConcepts));
     clear(testConcepts, checkboxList("tcav-concept", library,
-      { label: (c) => `${c.name} (${c.n_clips})`, value: (c) => c.id, checked: (c) => c.id === "builtin-staccato" }));
+      { label: (c) => `${c.name} (${c.n_clips})`, value: (c) => c.id,
+        checked: (c) => (before.size ? before.has(c.id) : c.id === "builtin-staccato") }));
   }
 
   // -- making a concept --------------------------------------------------------------------
@@ -184,6 +186,7 @@ export function createConceptsTab(panel, context) {
 
   // -- testing concepts (TCAV) -------------------------------------------------------------
   const testConcepts = el("div");
+  testConcepts.addEventListener("change", () => showSeparability());
   const testClasses = checkboxList("tcav-class", bundle.classes, { label: pretty, checked: () => true });
   const layerSelect = el("select", { id: "tcav-layer", multiple: true, size: "4",
     title: "Hold Ctrl or Shift to choose several layers (at most 4)" });
@@ -195,6 +198,39 @@ export function createConceptsTab(panel, context) {
     }
   };
   layerSelect.addEventListener("change", syncDepths);
+  // before a test: can each depth tell each chosen concept from random clips (CAV accuracy)?
+  const separability = el("div", { id: "depth-separability", role: "status" });
+  const measured = new Map(); // concept id -> its figures per layer
+  let measuring = 0;
+  async function showSeparability() {
+    const mine = ++measuring;
+    const ids = checkedValues(testConcepts).slice(0, 4);
+    const depths = DEPTHS.filter((d) => depthBoxes.querySelector(`input[value="${d.layer}"]`));
+    if (!ids.length || !depths.length) { clear(separability); return; }
+    const missing = ids.filter((id) => !measured.has(id));
+    if (missing.length) {
+      clear(separability, el("p", { class: "busy" }, el("span", { class: "spinner", "aria-hidden": "true" }),
+        "Measuring how well each depth tells the concepts from random clips…"));
+      for (const id of missing) {
+        const q = new URLSearchParams(depths.map((d) => ["layers", d.layer]));
+        const found = await getJSON(`/api/concepts/${encodeURIComponent(id)}/separability?${q}`)
+          .catch((e) => ({ error: e.message }));
+        measured.set(id, found);
+      }
+    }
+    if (mine !== measuring) return;
+    const nameOf = (id) => library.find((c) => c.id === id)?.name || id;
+    clear(separability, el("table", { class: "table separability" },
+      el("caption", {}, "Can each depth tell the concept from random clips? (measured before the test)"),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Concept"), depths.map((d) => el("th", { scope: "col" }, d.name)))),
+      el("tbody", {}, ids.map((id) => {
+        const found = measured.get(id);
+        const byLayer = Object.fromEntries((found.layers || []).map((f) => [f.layer, f]));
+        return el("tr", { dataset: { concept: id } }, el("th", { scope: "row" }, nameOf(id)),
+          depths.map((d) => el("td", { dataset: { layer: d.layer } },
+            byLayer[d.layer] ? cavWords(byLayer[d.layer].accuracy.mean) : found.error || "–")));
+      }))));
+  }
   const runsInput = el("input", { type: "number", id: "tcav-runs", min: "2", max: "100", value: "20" });
   const tcavOut = el("div", { id: "tcav-result" });
   const tcavButton = el("button", { type: "button", id: "tcav-run", onclick: () => runTcav() }, "Test the concepts");
@@ -261,7 +297,7 @@ export function createConceptsTab(panel, context) {
     el("section", {}, el("h2", {}, "Test concepts against the model (TCAV)"),
       el("h3", {}, "Concepts"), testConcepts,
       el("h3", {}, "Classes"), testClasses,
-      el("h3", {}, "How deep in the model"), depthBoxes,
+      el("h3", {}, "How deep in the model"), depthBoxes, separability,
       el("details", { class: "technical" }, el("summary", {}, "Technical layers"),
         el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layers "), layerSelect)),
       el("div", { class: "toolbar" }, el("label", { for: "tcav-runs" }, "Runs "), runsInput, tcavButton),
@@ -308,6 +344,7 @@ export function createConceptsTab(panel, context) {
       if (!started) {
         started = true;
         await withBusy(panel, "Loading the concept library…", () => Promise.all([refresh(), loadLayers(), loadPickTags()]));
+        showSeparability();
       }
       for (const kind of ["tcav", "discovery"]) {
         if (!params[kind]) continue;

@@ -9,12 +9,14 @@ from auralens.models.audio import encode_wav, log_mel_to_audio
 from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
 
 from ..concept_jobs import discovery_job, tcav_job
+from ..jobs import JobFailed
 from ..accounts import User
 from ..deps import CurrentUser, State
 from ..errors import COMMON, Conflict, Forbidden, Invalid, NotFound
 from ..names import clean_name, name_key
 from ..byte_ranges import ranged
-from ..schemas import Concept, ConceptExample, ConceptIn, ConceptSharing, DiscoveryRequest, JobStarted, TCAVRequest
+from ..schemas import Concept, ConceptExample, ConceptIn, ConceptSeparability, LayerSeparability, ConceptSharing, DiscoveryRequest, JobStarted, TCAVRequest
+from ..separability import separability
 from ..state import AppState
 from ..storage import NameTaken
 
@@ -184,6 +186,31 @@ def _layers(state: AppState, model, names: list[str]) -> None:
     if unknown:
         raise Invalid(f"Unknown layer(s): {', '.join(unknown)}. "
                       f"See GET /api/models/{{model}}/layers for the model's layers.")
+
+
+@router.get("/api/concepts/{concept_id}/separability", response_model=ConceptSeparability)
+async def concept_separability(
+    concept_id: str, state: State, user: CurrentUser,
+    layers: list[str] = Query(None, max_length=4, description="layer names (default: the default TCAV layers)"),
+    runs: int = Query(10, ge=2, le=20, description="CAVs to fit per layer"),
+    seed: int = Query(0, ge=0, le=2**31 - 1),
+    model: str | None = Query(None, max_length=80, description="model id (default: the bundle's first that allows it)"),
+) -> ConceptSeparability:
+    """Can each layer tell the concept's clips from random clips? The CAV accuracy of TCAV's
+    first ``runs`` runs (the same random sets and splits as a TCAV with this seed), measured
+    before running TCAV: a layer near 50 % cannot see the concept, so its test means little."""
+    model_id, net = state.model_showing(model, "concept_tests", "Concept testing")
+    if not state.concept_sets:
+        raise Invalid("This bundle has no concept material (add it with `auralens bundle add-concepts`).")
+    concept = find_concept(state, concept_id, user)
+    names = list(dict.fromkeys(layers or DEFAULT_TCAV_LAYERS))
+    _layers(state, net, names)
+    try:
+        found = await state.run(separability, state, net, concept, names, runs, seed, long=True)
+    except JobFailed as err:
+        raise Invalid(str(err)) from None
+    return ConceptSeparability(concept=concept["id"], model=model_id, seed=seed,
+                               layers=[LayerSeparability(**f) for f in found])
 
 
 @router.post("/api/tcav", status_code=202, response_model=JobStarted)
