@@ -646,25 +646,72 @@ def test_tcav_shows_one_p_value_the_one_behind_its_verdict(page, server):
     assert "Can this depth tell the concept from random clips?" in page.inner_text("#tcav-result")
 
 
-def test_an_analysis_that_carries_a_trust_verdict_and_reference_pitches_shows_them(page, server, data_dir, clip_file):
-    # an analysis as a model that measures trust and anchors its prototypes would store it
+def analysis_as_served(page, server, clip_file, trust=None, reference_midi=None) -> str:
+    """A new analysis of ``clip_file`` that the page receives as a model measuring trust and
+    anchoring its prototypes at a reference pitch would serve it: ``trust`` and, per prototype,
+    ``reference_midi`` added to the API's answer (whatever the server's schema says today).
+    Returns its id."""
     clip = httpx.post(f"{server}/api/clips", files={"file": ("low-note.wav", clip_file.read_bytes())}).json()
     made = httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()
-    body = {k: made[k] for k in ("prediction", "prototypes", "timeline")}
-    body["prototypes"] = [{**p, "reference_hz": 220.0} for p in body["prototypes"]]
-    body["trust"] = {"familiar": False, "sentence": "This does not sound like any instrument the model knows; "
-                                                    "treat the ranking with care."}
-    analysis_id = "a-withtrust"
-    with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db, db:
-        db.execute("INSERT INTO analyses (id, clip_id, model, bundle, created, body) VALUES (?, ?, ?, ?, ?, ?)",
-                   (analysis_id, clip["id"], "prototypes", made["bundle"], made["created"], json.dumps(body)))
-    page.goto(f"/#/analyses/{analysis_id}")
+
+    def served(route):
+        body = route.fetch().json()
+        if reference_midi is not None:
+            body["prototypes"] = [{**p, "reference_midi": reference_midi} for p in body["prototypes"]]
+        if trust is not None:
+            body["trust"] = trust
+        route.fulfill(json=body)
+
+    page.route(f"**/api/analyses/{made['id']}", served)
+    return made["id"]
+
+
+def test_an_analysis_of_a_clip_unlike_anything_the_model_knows_says_so_first(page, server, clip_file):
+    message = "This does not sound like any instrument the model knows; treat the ranking with care."
+    analysis = analysis_as_served(page, server, clip_file, trust={"verdict": "unlike", "message": message, "score": 0.02})
+    page.goto(f"/#/analyses/{analysis}")
     first = page.wait_for_selector(".summary h2 + *")
-    assert first.get_attribute("id") == "trust" and "does not sound like any instrument" in first.inner_text()
+    assert first.get_attribute("id") == "trust" and first.get_attribute("role") == "alert"
+    assert first.inner_text() == f"Take care: {message}"
+    assert "unlike what it knows" in page.inner_text("#verdict")
+    trust_box, ranking = page.locator("#trust").bounding_box(), page.locator("#prediction-chart").bounding_box()
+    assert trust_box["y"] < ranking["y"]  # before the ranking
+
+
+def test_an_analysis_the_model_trusts_says_so_quietly_and_one_without_trust_as_before(page, server, clip_file):
+    liked = analysis_as_served(page, server, clip_file, trust={"verdict": "like", "message": "Like the clips it learned from."})
+    page.goto(f"/#/analyses/{liked}")
+    note = page.wait_for_selector("#trust")
+    assert note.get_attribute("data-verdict") == "like" and note.inner_text() == "Like the clips it learned from."
+    assert "unlike" not in page.inner_text("#verdict")
+    plain = analysis_as_served(page, server, clip_file)
+    page.goto(f"/#/analyses/{plain}")
+    page.wait_for_selector(f"body[data-analysis='{plain}']")
+    assert page.locator("#trust").count() == 0
+
+
+def test_with_a_reference_pitch_the_pitch_curve_reads_as_the_notes_played(page, server, clip_file):
+    analysis = analysis_as_served(page, server, clip_file, reference_midi=57.0)  # A3
+    page.goto(f"/#/analyses/{analysis}")
     page.wait_for_selector("#curves .main-svg")
-    notes = page.eval_on_selector("#curves", "d => d.data.find(t => t.name === 'pitch shift').customdata")
-    assert all(re.fullmatch(r"[A-G]♯?\d( [+−]\d+ cents)?", n) for n in notes)
-    assert "semitones from A3" in page.inner_text("#curves")
+    trace = page.eval_on_selector("#curves", """d => { const t = d.data.find(t => t.name === 'note played');
+        return { y: t.y, names: t.customdata.map(c => c[0]), ticks: d.layout.yaxis3.ticktext }; }""")
+    shown = page.input_value("#prototype-select")
+    rec = httpx.get(f"{server}/api/analyses/{analysis}/reconstructions/{shown}", params={"stage": "filters"}).json()
+    assert trace["y"] == pytest.approx([57.0 + st for st in rec["transforms"]["shift_semitones"]], abs=1e-6)
+    assert all(re.fullmatch(r"[A-G]♯?\d( [+−]\d+ cents)?", n) for n in trace["names"])
+    assert trace["ticks"] and all(re.fullmatch(r"[A-G]♯?\d", t) for t in trace["ticks"])
+    assert "note played (the prototype's A3 + its pitch shift)" in page.inner_text("#curves")
+    assert "prototype, A3" in page.inner_text("#cross-class .card h3 >> nth=0")
+
+
+def test_without_a_reference_pitch_the_pitch_curve_stays_in_semitones(page, server, clip_file):
+    analysis = analysis_as_served(page, server, clip_file)
+    page.goto(f"/#/analyses/{analysis}")
+    page.wait_for_selector("#curves .main-svg")
+    names = page.eval_on_selector("#curves", "d => d.data.map(t => t.name)")
+    assert "pitch shift" in names and "note played" not in names
+    assert "pitch shift (semitones)" in page.inner_text("#curves")
 
 
 def test_every_tab_at_800x600_and_1920x1080_has_no_overlapping_figure_labels(page, server, clip_file):
@@ -787,3 +834,107 @@ def test_each_depth_says_whether_it_can_tell_the_concept_apart_before_a_test_run
     page.check("#tcav-concept-0")  # vibrato, the library's first
     page.wait_for_selector("#depth-separability tr[data-concept='builtin-vibrato'] .term")
     assert page.inner_text("#tcav-result") == ""  # all of it before any test was run
+
+
+# -- the Model tab's prototypes: axes and reference pitches ------------------------------------------
+def thumb_ticks(page, card: str = "#prototype-grid .card >> nth=0") -> list[tuple[str, float]]:
+    """The frequency labels beside a prototype's thumbnail: (text, height above its bottom in px)."""
+    return page.locator(card).locator(".thumb-ticks .tick").evaluate_all("""ts => ts.map(t => {
+        const box = t.parentElement.getBoundingClientRect(), r = t.getBoundingClientRect();
+        return [t.textContent, box.bottom - (r.top + r.height / 2)]; })""")
+
+
+def test_prototype_thumbnails_have_a_note_axis_that_follows_the_scale_and_a4(page):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card .thumb-ticks .tick")
+    before = dict(thumb_ticks(page))
+    assert {"C1", "C5", "C7"} <= set(before) and page.locator("#prototype-grid .card >> nth=0").locator(".thumb-grid .line").count() >= 6
+    page.fill("#axis-a4", "415")
+    page.press("#axis-a4", "Enter")
+    page.wait_for_function("document.querySelector('#prototype-grid .thumb-figure').title.includes('415')")
+    assert dict(thumb_ticks(page))["C5"] < before["C5"]  # a semitone lower
+    page.fill("#axis-a4", "440")
+    page.press("#axis-a4", "Enter")
+    page.select_option("#axis-scale", "linear")
+    page.wait_for_selector("#prototype-grid .thumb-figure[data-scale='linear']")
+    assert dict(thumb_ticks(page))["C7"] < before["C7"]  # notes crowd together low on a linear axis
+    page.uncheck("#axis-notes")
+    page.wait_for_function("!document.querySelector('#prototype-grid .thumb-ticks').innerText.includes('C')")
+    assert all(t.endswith("Hz") for t, _ in thumb_ticks(page))
+    page.check("#axis-notes")
+    page.select_option("#axis-scale", "mel")
+
+
+def test_a_prototype_with_a_reference_pitch_is_titled_with_its_note(page):
+    def with_references(route):
+        prototypes = route.fetch().json()
+        prototypes[0].update(reference_midi=57.0, reference_note="A3")
+        prototypes[1].update(reference_midi=62.0)  # no name given: the page names it
+        route.fulfill(json=prototypes)
+
+    page.route("**/api/models/prototypes/prototypes", with_references)
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    titles = page.locator("#prototype-grid .card h3").all_inner_texts()
+    assert titles[0].startswith("accordion prototype, A3") and titles[1].startswith("alto sax prototype, D4")
+    assert titles[2] == "bass tuba prototype 2"  # none: as before
+
+
+def test_a_trust_verdict_in_the_servers_present_words_is_shown_first_too(page, server, data_dir, clip_file):
+    # the schema of today: {familiar, sentence}, stored as the server keeps analyses
+    clip = httpx.post(f"{server}/api/clips", files={"file": ("low-note.wav", clip_file.read_bytes())}).json()
+    made = httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()
+    body = {k: made[k] for k in ("prediction", "prototypes", "timeline")}
+    body["trust"] = {"familiar": False, "sentence": "Unlike anything the model knows."}
+    with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db, db:
+        db.execute("INSERT INTO analyses (id, clip_id, model, bundle, created, body) VALUES (?, ?, ?, ?, ?, ?)",
+                   ("a-familiarfalse", clip["id"], "prototypes", made["bundle"], made["created"], json.dumps(body)))
+    page.goto("/#/analyses/a-familiarfalse")
+    first = page.wait_for_selector(".summary h2 + *")
+    assert first.get_attribute("data-verdict") == "unlike" and first.inner_text() == "Take care: Unlike anything the model knows."
+
+
+OVERLAPPING_TICKS = """root => {
+    const out = [];
+    for (const column of root.querySelectorAll(".thumb-ticks")) {
+        const r = [...column.children].map(t => [t.textContent, t.getBoundingClientRect()]);
+        for (let i = 1; i < r.length; i++) if (r[i - 1][1].top < r[i][1].bottom - 1 && r[i][1].top < r[i - 1][1].bottom - 1)
+            out.push(`${r[i - 1][0]} / ${r[i][0]}`);
+    }
+    return out;
+}"""
+
+
+def test_the_new_views_at_800x600_and_1920x1080_overlap_no_label(page, server, clip_file):
+    analysis = analysis_as_served(page, server, clip_file, reference_midi=57.0,
+                                  trust={"verdict": "unlike", "message": "Unlike anything the model knows; take the ranking with care."})
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in [(800, 600), (1920, 1080)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/#/model")
+        page.reload()  # every disclosure closed again
+        page.wait_for_selector("#prototype-grid .card .thumb-ticks .tick")
+        assert page.eval_on_selector("#prototype-grid", OVERLAPPING_TICKS) == [], width
+        page.locator("#prototype-grid .card >> nth=0").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"round2-model-{width}x{height}.png"))
+        page.goto(f"/#/analyses/{analysis}")
+        page.wait_for_selector("#curves .main-svg")
+        page.wait_for_timeout(500)
+        assert page.eval_on_selector("#analysis", OVERLAPPING_TEXT) == [], width
+        page.screenshot(path=str(ARTIFACTS / f"round2-analyse-{width}x{height}.png"), full_page=True)
+        page.goto("/#/neighbours")
+        page.fill("#tag-search", "fortissimo french horn")
+        page.press("#tag-search", "Enter")
+        page.wait_for_selector("#tag-list li")
+        page.locator("#read-as").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / f"round2-neighbours-search-{width}x{height}.png"))
+        page.goto("/#/concepts")
+        page.wait_for_selector("#depth-separability .term")
+        page.click("#concept-library li[data-concept='builtin-vibrato'] .examples summary")
+        page.wait_for_selector("#concept-library li[data-concept='builtin-vibrato'] .concept-examples audio")
+        page.click("#concept-maker summary")
+        page.fill("#concept-pick-words", "staccato cello")
+        page.press("#concept-pick-words", "Enter")
+        page.wait_for_selector("#concept-pick-note:has-text('staccato')")
+        page.screenshot(path=str(ARTIFACTS / f"round2-concepts-{width}x{height}.png"), full_page=True)
