@@ -878,6 +878,9 @@ def test_a_prototype_with_a_reference_pitch_is_titled_with_its_note(page):
     titles = page.locator("#prototype-grid .card h3").all_inner_texts()
     assert titles[0].startswith("accordion prototype, A3") and titles[1].startswith("alto sax prototype, D4")
     assert titles[2] == "bass tuba prototype 2"  # none: as before
+    page.locator("#prototype-grid .card >> nth=0").locator("button", has_text="What if").click()
+    page.eval_on_selector("#wi-shift", "s => { s.value = -12; s.dispatchEvent(new Event('input')); }")
+    assert page.inner_text("label[for=wi-shift] + input + output") == "-12.0 semitones (plays A2)"
 
 
 def test_a_trust_verdict_in_the_servers_present_words_is_shown_first_too(page, server, data_dir, clip_file):

@@ -464,7 +464,8 @@ function stepsSection(a, clip, stages, ranked, recons, typical) {
     colours,
     stageRow,
     el("h3", {}, "How it was transformed over time"),
-    el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones) and the filter cut-offs (Hz) the model chose, frame by frame."),
+    el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones, or the note played " +
+      "when the prototype has a reference pitch) and the filter cut-offs (Hz) the model chose, frame by frame."),
     curves);
 
   let showing = 0;
