@@ -458,8 +458,10 @@ def test_the_same_file_uploaded_twice_is_one_entry_in_the_uploads(page, tmp_path
     path.write_bytes(wav_bytes(harmonic_tone(174.6, 1.5)))
     upload(page, path)
     first = page.url
-    upload(page, path)
+    upload(page, path)  # the first analysis's cards are still shown: wait until the second one is
     page.wait_for_selector(".message.info:has-text('uploaded before')")
+    page.wait_for_function("first => location.href !== first && document.body.dataset.analysis === location.hash.split('/').pop()",
+                           arg=first)
     page.click(".chooser summary")
     page.wait_for_selector("#uploads-list li:has-text('twice.wav')")
     assert page.locator("#uploads-list li", has_text="twice.wav").count() == 1 and page.url != first
