@@ -70,12 +70,12 @@ export function createConceptsTab(panel, context) {
       el("strong", {}, c.name), c.builtin ? el("span", { class: "badge" }, "built in") : null,
       c.owner && !c.mine ? el("span", { class: "badge" }, `shared by ${c.owner}`) : null,
       el("span", { class: "muted" }, ` ${c.n_clips} clips${c.description ? " · " + c.description : ""}`),
-      c.builtin || c.mine ? examplesBox(c) : null,
       c.builtin || !c.mine ? null : el("button", { type: "button", class: "quiet-button", "aria-label": `Delete the concept ${c.name}`,
         onclick: async () => {
           const r = await fetch(`/api/concepts/${encodeURIComponent(c.id)}`, { method: "DELETE" });
           if (!r.ok) showMessage((await r.json()).detail); else { showMessage(`“${c.name}” deleted.`, "info"); refresh(); }
-        } }, "Delete"))));
+        } }, "Delete"),
+      c.builtin || c.mine ? examplesBox(c) : null)));
     const before = new Set(checkedValues(testConcepts));
     clear(testConcepts, checkboxList("tcav-concept", library,
       { label: (c) => `${c.name} (${c.n_clips})`, value: (c) => c.id,
