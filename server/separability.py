@@ -5,8 +5,9 @@ The runs are TCAV's own (:mod:`auralens.models.concepts`): run ``i`` separates t
 clips from random set ``i`` (drawn as a TCAV job draws them, with the same seed) by a
 logistic-regression CAV on a balanced 2/3 - 1/3 split seeded ``seed + i``, and its accuracy is
 measured on the held-out third. So the figures here are those a TCAV of the same concept, seed
-and layer reports for its first ``runs`` runs; the activations are shared through the concept
-cache.
+and layer reports for its first ``runs`` runs (when no other concept of that request brings
+corpus clips of its own, which TCAV also keeps out of the random sets); the activations are
+shared through the concept cache.
 
 Example::
 
