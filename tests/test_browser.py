@@ -648,13 +648,19 @@ def test_tcav_shows_one_p_value_the_one_behind_its_verdict(page, server):
     assert "Can this depth tell the concept from random clips?" in page.inner_text("#tcav-result")
 
 
-def analysis_as_served(page, server, clip_file, trust=None, reference_midi=None) -> str:
-    """A new analysis of ``clip_file`` that the page receives as a model measuring trust and
-    anchoring its prototypes at a reference pitch would serve it: ``trust`` and, per prototype,
-    ``reference_midi`` added to the API's answer (whatever the server's schema says today).
-    Returns its id."""
+@pytest.fixture(scope="module")
+def plain_analysis(server, clip_file) -> str:
+    """The id of one analysis of ``clip_file`` by the spectral model, shared by the tests that
+    change how it is served (its reconstructions are then rendered once)."""
     clip = httpx.post(f"{server}/api/clips", files={"file": ("low-note.wav", clip_file.read_bytes())}).json()
-    made = httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()
+    return httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()["id"]
+
+
+def analysis_as_served(page, analysis_id: str, trust=None, reference_midi=None) -> str:
+    """Make the page receive analysis ``analysis_id`` as a model measuring trust and anchoring
+    its prototypes at a reference pitch would serve it: ``trust`` and, per prototype,
+    ``reference_midi`` added to the API's answer (whatever the server's schema says today).
+    Returns the id."""
 
     def served(route):
         body = route.fetch().json()
@@ -664,13 +670,13 @@ def analysis_as_served(page, server, clip_file, trust=None, reference_midi=None)
             body["trust"] = trust
         route.fulfill(json=body)
 
-    page.route(f"**/api/analyses/{made['id']}", served)
-    return made["id"]
+    page.route(f"**/api/analyses/{analysis_id}", served)
+    return analysis_id
 
 
-def test_an_analysis_of_a_clip_unlike_anything_the_model_knows_says_so_first(page, server, clip_file):
+def test_an_analysis_of_a_clip_unlike_anything_the_model_knows_says_so_first(page, plain_analysis):
     message = "This does not sound like any instrument the model knows; treat the ranking with care."
-    analysis = analysis_as_served(page, server, clip_file, trust={"verdict": "unlike", "message": message, "score": 0.02})
+    analysis = analysis_as_served(page, plain_analysis, trust={"verdict": "unlike", "message": message, "score": 0.02})
     page.goto(f"/#/analyses/{analysis}")
     first = page.wait_for_selector(".summary h2 + *")
     assert first.get_attribute("id") == "trust" and first.get_attribute("role") == "alert"
@@ -680,20 +686,20 @@ def test_an_analysis_of_a_clip_unlike_anything_the_model_knows_says_so_first(pag
     assert trust_box["y"] < ranking["y"]  # before the ranking
 
 
-def test_an_analysis_the_model_trusts_says_so_quietly_and_one_without_trust_as_before(page, server, clip_file):
-    liked = analysis_as_served(page, server, clip_file, trust={"verdict": "like", "message": "Like the clips it learned from."})
+def test_an_analysis_the_model_trusts_says_so_quietly_and_one_without_trust_as_before(page, plain_analysis):
+    liked = analysis_as_served(page, plain_analysis, trust={"verdict": "like", "message": "Like the clips it learned from."})
     page.goto(f"/#/analyses/{liked}")
     note = page.wait_for_selector("#trust")
     assert note.get_attribute("data-verdict") == "like" and note.inner_text() == "Like the clips it learned from."
     assert "unlike" not in page.inner_text("#verdict")
-    plain = analysis_as_served(page, server, clip_file)
-    page.goto(f"/#/analyses/{plain}")
-    page.wait_for_selector(f"body[data-analysis='{plain}']")
+    analysis_as_served(page, plain_analysis)  # served as it is (the route added last answers)
+    page.reload()
+    page.wait_for_selector(f"body[data-analysis='{plain_analysis}'] #cross-class .card")
     assert page.locator("#trust").count() == 0
 
 
-def test_with_a_reference_pitch_the_pitch_curve_reads_as_the_notes_played(page, server, clip_file):
-    analysis = analysis_as_served(page, server, clip_file, reference_midi=57.0)  # A3
+def test_with_a_reference_pitch_the_pitch_curve_reads_as_the_notes_played(page, server, plain_analysis):
+    analysis = analysis_as_served(page, plain_analysis, reference_midi=57.0)  # A3
     page.goto(f"/#/analyses/{analysis}")
     page.wait_for_selector("#curves .main-svg")
     trace = page.eval_on_selector("#curves", """d => { const t = d.data.find(t => t.name === 'note played');
@@ -707,8 +713,8 @@ def test_with_a_reference_pitch_the_pitch_curve_reads_as_the_notes_played(page, 
     assert "prototype, A3" in page.inner_text("#cross-class .card h3 >> nth=0")
 
 
-def test_without_a_reference_pitch_the_pitch_curve_stays_in_semitones(page, server, clip_file):
-    analysis = analysis_as_served(page, server, clip_file)
+def test_without_a_reference_pitch_the_pitch_curve_stays_in_semitones(page, plain_analysis):
+    analysis = analysis_as_served(page, plain_analysis)
     page.goto(f"/#/analyses/{analysis}")
     page.wait_for_selector("#curves .main-svg")
     names = page.eval_on_selector("#curves", "d => d.data.map(t => t.name)")
@@ -910,9 +916,9 @@ OVERLAPPING_TICKS = """root => {
 }"""
 
 
-def test_the_new_views_at_800x600_and_1920x1080_overlap_no_label(page, server, clip_file):
-    analysis = analysis_as_served(page, server, clip_file, reference_midi=57.0,
-                                  trust={"verdict": "unlike", "message": "Unlike anything the model knows; take the ranking with care."})
+def test_the_new_views_at_800x600_and_1920x1080_overlap_no_label(page, plain_analysis):
+    analysis = analysis_as_served(page, plain_analysis, reference_midi=57.0,
+                          trust={"verdict": "unlike", "message": "Unlike anything the model knows; take the ranking with care."})
     ARTIFACTS.mkdir(exist_ok=True)
     for width, height in [(800, 600), (1920, 1080)]:
         page.set_viewport_size({"width": width, "height": height})
