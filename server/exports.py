@@ -1,7 +1,9 @@
 """An analysis exported for a paper or a colleague: one ZIP with the analysis as JSON (with
 the bundle, model and audio settings that produced it), the original clip, and its
 reconstructions as WAV files: every prototype at the model's last stage (the cross-class
-listening set, best first) and the winning prototype at every stage.
+listening set, best first) and the winning prototype at every stage; beside them what the page
+shows as numbers (curves as CSV, spectrograms as JSON) and as figures (SVG), see
+:mod:`.export_tables`.
 
 Exports are built by a job (rendering takes seconds) into ``<data dir>/exports/<id>.zip``,
 once per analysis: an analysis never changes, so neither does its export. Of a long clip only
@@ -22,6 +24,7 @@ from auralens.models.atomic import atomic_path
 from auralens.models.kinds import kind_of
 
 from . import __version__
+from .export_tables import analysis_tables
 from .jobs import Progress
 from .renders import decoded_prototype_wav, reconstruction_wavs, render_window
 from .state import AppState
@@ -36,6 +39,13 @@ reconstructions/         the recording re-created by the model's prototypes, as 
   NN-<class>-p<k>-<stage>.wav   NN ranks the prototypes by how well they re-create the
                          recording (01 = best); stage is raw (the prototype alone), gain,
                          pitch (+ pitch shift) or filters (+ filters: the full model)
+
+data/                    what the page shows, as numbers: prediction.csv, timeline.csv,
+                         spectrograms/*.json (the clip and every reconstruction above: times_s,
+                         freqs_hz, values_db in dB), curves/NN-<class>-p<k>.csv (per frame: gain in
+                         dB, pitch shift in semitones, filter cut-offs in Hz, edge gains in dB)
+figures/                 the page's figures as SVG: the ranking, the clip's spectrogram, the best
+                         prototype's steps and its curves
 
 Reconstructions are rendered from mel spectrograms (Griffin-Lim phase) and normalised to a peak
 of -1 dBFS; the gain applied to each is listed in analysis.json under "files". They cover the
@@ -52,6 +62,10 @@ clip{ext}                the analysed recording, as it was given
 prototypes/              the model's prototypes decoded into sound:
   NN-<class>-p<k>-decoded.wav   NN ranks the prototypes by how close the recording is to them
                          (01 = closest)
+
+data/                    what the page shows, as numbers: prediction.csv, similarity.csv,
+                         timeline.csv, spectrograms/clip.json (times_s, freqs_hz, values_db in dB)
+figures/                 the ranking and the clip's spectrogram as SVG
 
 Prototypes are decoded to mel spectrograms by the model's decoder, rendered with Griffin-Lim
 phase and normalised to a peak of -1 dBFS; the gain applied to each is listed in analysis.json
@@ -119,6 +133,9 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
                                   "rank": rank[k], "gain_db": round(gain_db, 2)})
                 done += len(chunk)
                 progress(done / total)
+        tables = analysis_tables(state, found, model, plan, rank, decoded=decoded)
+        for name, text in tables.items():
+            z.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
         entry = state.bundle.models[model_id]
         document = {
             "analysis": found,
@@ -131,6 +148,7 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
             "clip": {"id": clip.id, "name": clip.name, "origin": clip.origin, "duration_s": clip.duration_s,
                      "label": clip.label, "tags": clip.tags},
             "files": files,
+            "tables": sorted(tables),
             "rendered": {"start_s": window.start_s, "end_s": window.end_s},
         }
         z.writestr("analysis.json", json.dumps(document, indent=2), compress_type=zipfile.ZIP_DEFLATED)
@@ -138,4 +156,4 @@ def export_analysis(state: AppState, found: dict, progress: Progress) -> dict:
                                                                start_s=round(window.start_s, 2),
                                                                end_s=round(window.end_s, 2))
         z.writestr("README.txt", readme, compress_type=zipfile.ZIP_DEFLATED)
-    return {**result, "bytes": path.stat().st_size, "files": len(files) + 3}
+    return {**result, "bytes": path.stat().st_size, "files": len(files) + len(tables) + 3}

@@ -241,6 +241,32 @@ class Concept(BaseModel):
     mine: bool = Field(False, description="made by the user asking (who alone may change or delete it)")
 
 
+class ConceptExample(BaseModel):
+    index: int = Field(description="the example's place in the concept, from 0")
+    name: str
+    label: str | None = Field(None, description="the instrument of the example, when known")
+    tags: dict[str, str] = Field(default_factory=dict)
+    audio_url: str
+    resynthesised: bool = Field(description="heard re-synthesised from the stored features (a built-in concept, "
+                                            "whose audio is not in the bundle), not as recorded")
+
+
+class LayerSeparability(BaseModel):
+    layer: str
+    accuracy: dict[str, float] = Field(description="CAV accuracy over the runs on held-out clips: mean and std "
+                                                   "(0.5 is chance: the layer cannot tell the concept apart)")
+    runs: int
+    n_concept: int = Field(description="the concept's clips")
+    n_random: int = Field(description="the clips of each random set")
+
+
+class ConceptSeparability(BaseModel):
+    concept: str = Field(description="the concept's id")
+    model: str
+    seed: int
+    layers: list[LayerSeparability]
+
+
 class TCAVRequest(BaseModel):
     concepts: list[Annotated[str, Field(max_length=ID_LENGTH)]] = Field(min_length=1, max_length=10,
                                                                         description="concept ids")

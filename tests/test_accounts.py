@@ -184,6 +184,12 @@ def test_a_shared_concept_is_seen_by_others_without_its_clips(bob, alices_things
     assert shared["n_clips"] == 20 and shared["clip_ids"] == []
 
 
+def test_a_shared_concepts_examples_are_not_listed_to_another_user(alice, bob, alices_things):
+    shared = alices_things["shared_id"]
+    assert bob.get(f"/api/concepts/{shared}/examples").json() == []
+    assert len(alice.get(f"/api/concepts/{shared}/examples").json()) == 20
+
+
 def test_a_shared_concept_cannot_be_deleted_or_unshared_by_another_user(alice, bob, alices_things):
     r = bob.delete(f"/api/concepts/{alices_things['shared_id']}")
     assert r.status_code == 403 and "alice" in r.json()["detail"]

@@ -458,8 +458,10 @@ def test_the_same_file_uploaded_twice_is_one_entry_in_the_uploads(page, tmp_path
     path.write_bytes(wav_bytes(harmonic_tone(174.6, 1.5)))
     upload(page, path)
     first = page.url
-    upload(page, path)
+    upload(page, path)  # the first analysis's cards are still shown: wait until the second one is
     page.wait_for_selector(".message.info:has-text('uploaded before')")
+    page.wait_for_function("first => location.href !== first && document.body.dataset.analysis === location.hash.split('/').pop()",
+                           arg=first)
     page.click(".chooser summary")
     page.wait_for_selector("#uploads-list li:has-text('twice.wav')")
     assert page.locator("#uploads-list li", has_text="twice.wav").count() == 1 and page.url != first
@@ -646,25 +648,78 @@ def test_tcav_shows_one_p_value_the_one_behind_its_verdict(page, server):
     assert "Can this depth tell the concept from random clips?" in page.inner_text("#tcav-result")
 
 
-def test_an_analysis_that_carries_a_trust_verdict_and_reference_pitches_shows_them(page, server, data_dir, clip_file):
-    # an analysis as a model that measures trust and anchors its prototypes would store it
+@pytest.fixture(scope="module")
+def plain_analysis(server, clip_file) -> str:
+    """The id of one analysis of ``clip_file`` by the spectral model, shared by the tests that
+    change how it is served (its reconstructions are then rendered once)."""
     clip = httpx.post(f"{server}/api/clips", files={"file": ("low-note.wav", clip_file.read_bytes())}).json()
-    made = httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()
-    body = {k: made[k] for k in ("prediction", "prototypes", "timeline")}
-    body["prototypes"] = [{**p, "reference_hz": 220.0} for p in body["prototypes"]]
-    body["trust"] = {"familiar": False, "sentence": "This does not sound like any instrument the model knows; "
-                                                    "treat the ranking with care."}
-    analysis_id = "a-withtrust"
-    with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db, db:
-        db.execute("INSERT INTO analyses (id, clip_id, model, bundle, created, body) VALUES (?, ?, ?, ?, ?, ?)",
-                   (analysis_id, clip["id"], "prototypes", made["bundle"], made["created"], json.dumps(body)))
-    page.goto(f"/#/analyses/{analysis_id}")
+    return httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()["id"]
+
+
+def analysis_as_served(page, analysis_id: str, trust=None, reference_midi=None) -> str:
+    """Make the page receive analysis ``analysis_id`` as a model measuring trust and anchoring
+    its prototypes at a reference pitch would serve it: ``trust`` and, per prototype,
+    ``reference_midi`` added to the API's answer (whatever the server's schema says today).
+    Returns the id."""
+
+    def served(route):
+        body = route.fetch().json()
+        if reference_midi is not None:
+            body["prototypes"] = [{**p, "reference_midi": reference_midi} for p in body["prototypes"]]
+        if trust is not None:
+            body["trust"] = trust
+        route.fulfill(json=body)
+
+    page.route(f"**/api/analyses/{analysis_id}", served)
+    return analysis_id
+
+
+def test_an_analysis_of_a_clip_unlike_anything_the_model_knows_says_so_first(page, plain_analysis):
+    message = "This does not sound like any instrument the model knows; treat the ranking with care."
+    analysis = analysis_as_served(page, plain_analysis, trust={"verdict": "unlike", "message": message, "score": 0.02})
+    page.goto(f"/#/analyses/{analysis}")
     first = page.wait_for_selector(".summary h2 + *")
-    assert first.get_attribute("id") == "trust" and "does not sound like any instrument" in first.inner_text()
+    assert first.get_attribute("id") == "trust" and first.get_attribute("role") == "alert"
+    assert first.inner_text() == f"Take care: {message}"
+    assert "unlike what it knows" in page.inner_text("#verdict")
+    trust_box, ranking = page.locator("#trust").bounding_box(), page.locator("#prediction-chart").bounding_box()
+    assert trust_box["y"] < ranking["y"]  # before the ranking
+
+
+def test_an_analysis_the_model_trusts_says_so_quietly_and_one_without_trust_as_before(page, plain_analysis):
+    liked = analysis_as_served(page, plain_analysis, trust={"verdict": "like", "message": "Like the clips it learned from."})
+    page.goto(f"/#/analyses/{liked}")
+    note = page.wait_for_selector("#trust")
+    assert note.get_attribute("data-verdict") == "like" and note.inner_text() == "Like the clips it learned from."
+    assert "unlike" not in page.inner_text("#verdict")
+    analysis_as_served(page, plain_analysis)  # served as it is (the route added last answers)
+    page.reload()
+    page.wait_for_selector(f"body[data-analysis='{plain_analysis}'] #cross-class .card")
+    assert page.locator("#trust").count() == 0
+
+
+def test_with_a_reference_pitch_the_pitch_curve_reads_as_the_notes_played(page, server, plain_analysis):
+    analysis = analysis_as_served(page, plain_analysis, reference_midi=57.0)  # A3
+    page.goto(f"/#/analyses/{analysis}")
     page.wait_for_selector("#curves .main-svg")
-    notes = page.eval_on_selector("#curves", "d => d.data.find(t => t.name === 'pitch shift').customdata")
-    assert all(re.fullmatch(r"[A-G]♯?\d( [+−]\d+ cents)?", n) for n in notes)
-    assert "semitones from A3" in page.inner_text("#curves")
+    trace = page.eval_on_selector("#curves", """d => { const t = d.data.find(t => t.name === 'note played');
+        return { y: t.y, names: t.customdata.map(c => c[0]), ticks: d.layout.yaxis3.ticktext }; }""")
+    shown = page.input_value("#prototype-select")
+    rec = httpx.get(f"{server}/api/analyses/{analysis}/reconstructions/{shown}", params={"stage": "filters"}).json()
+    assert trace["y"] == pytest.approx([57.0 + st for st in rec["transforms"]["shift_semitones"]], abs=1e-6)
+    assert all(re.fullmatch(r"[A-G]♯?\d( [+−]\d+ cents)?", n) for n in trace["names"])
+    assert trace["ticks"] and all(re.fullmatch(r"[A-G]♯?\d", t) for t in trace["ticks"])
+    assert "note played (the prototype's A3 + its pitch shift)" in page.inner_text("#curves")
+    assert "prototype, A3" in page.inner_text("#cross-class .card h3 >> nth=0")
+
+
+def test_without_a_reference_pitch_the_pitch_curve_stays_in_semitones(page, plain_analysis):
+    analysis = analysis_as_served(page, plain_analysis)
+    page.goto(f"/#/analyses/{analysis}")
+    page.wait_for_selector("#curves .main-svg")
+    names = page.eval_on_selector("#curves", "d => d.data.map(t => t.name)")
+    assert "pitch shift" in names and "note played" not in names
+    assert "pitch shift (semitones)" in page.inner_text("#curves")
 
 
 def test_every_tab_at_800x600_and_1920x1080_has_no_overlapping_figure_labels(page, server, clip_file):
@@ -714,3 +769,183 @@ def test_each_neighbour_shows_its_spectrogram_and_tags_and_switches_with_the_que
     with started_at(page, f"{row} audio") as at:
         page.click(f"{row} button.ab")
     assert at[0] == pytest.approx(0.8, abs=0.1)
+
+
+# -- concepts from a selection, search by musical words ---------------------------------------------
+def test_search_reads_instrument_names_and_concept_words_as_tags(page):
+    page.goto("/#/neighbours")
+    page.wait_for_selector("#tag-search")
+    page.fill("#tag-search", "staccato cello")
+    page.press("#tag-search", "Enter")
+    page.wait_for_selector("#tag-list li")
+    names = page.locator("#tag-list li .name").all_inner_texts()
+    assert names and all(n.startswith("cello") for n in names)
+    read = page.inner_text("#read-as")
+    assert "staccato = short" in read and "cello = strings (cello clips only)" in read
+
+
+def test_a_concept_is_made_from_clips_found_by_words_heard_and_chosen(page):
+    page.goto("/#/concepts")
+    page.wait_for_selector("#concept-library li")
+    page.click("#concept-maker summary")
+    for words, label in [("staccato cello", "cello"), ("flute", "flute")]:
+        page.fill("#concept-pick-words", words)
+        page.press("#concept-pick-words", "Enter")
+        page.wait_for_function(f"""(() => {{ const names = [...document.querySelectorAll('#concept-clips li .name')]
+            .map(n => n.innerText); return names.length === 12 && names.every(n => n.startsWith({label!r})); }})()""")
+        page.click("#concept-choose-shown")
+    assert audio_loads(page, "#concept-clips li audio") > 0  # candidates are heard before they are chosen
+    assert "staccato = short" not in page.inner_text("#concept-pick-note")  # the last search: "flute"
+    assert page.inner_text("#concept-count") == "24 chosen"
+    page.check("#concept-pick-chosen")
+    page.wait_for_function("document.querySelectorAll('#concept-clips li[data-clip]').length === 24")
+    page.locator("#concept-clips input[type=checkbox]").first.uncheck()
+    assert page.inner_text("#concept-create") == "Make a concept from these 23 clips"
+    page.fill("#concept-name", "cellos and flutes")
+    page.click("#concept-create")
+    item = page.wait_for_selector("#concept-library li:has-text('cellos and flutes')")
+    assert "23 clips" in item.inner_text()
+
+
+def test_the_concept_library_plays_its_example_clips(page):
+    page.goto("/#/concepts")
+    item = "#concept-library li[data-concept='builtin-staccato']"
+    page.click(f"{item} .examples summary")
+    page.wait_for_function(f"document.querySelectorAll(\"{item} .concept-examples li audio\").length === 30")
+    assert "articulation" not in page.inner_text(item) and "short" in page.inner_text(item)
+    assert audio_loads(page, f"{item} .concept-examples li audio") == pytest.approx(1.0, abs=0.1)
+
+
+def test_the_export_holds_what_the_page_shows_as_numbers_and_figures(page, server, clip_file):
+    upload(page, clip_file)
+    assert "figures" in page.inner_text("#export")
+    page.click("#export")
+    link = page.wait_for_selector("#export-link", timeout=120_000)
+    assert "curves as CSV" in link.inner_text() and "figures as SVG" in link.inner_text()
+    names = zipfile.ZipFile(io.BytesIO(httpx.get(server + link.get_attribute("href")).content)).namelist()
+    shown = page.inner_text("#prototype-select option:checked")  # the prototype whose steps the page shows
+    label = re.match(r"1\. (.+) \(prototype (\d+)\)", shown)
+    best = f"01-{label[1].replace(' ', '_')}-p{label[2]}"
+    assert f"data/curves/{best}.csv" in names and f"figures/{best}-curves.svg" in names
+    assert f"data/spectrograms/{best}-filters.json" in names and "figures/clip-spectrogram.svg" in names
+    assert "figures/ranking.svg" in names and "data/prediction.csv" in names
+
+
+def test_each_depth_says_whether_it_can_tell_the_concept_apart_before_a_test_runs(page):
+    page.goto("/#/concepts")
+    row = "#depth-separability tr[data-concept='builtin-staccato']"
+    page.wait_for_selector(f"{row} td[data-layer='encoder.down.2'] .term[title^='CAV accuracy']")
+    heads = page.locator("#depth-separability thead th").all_inner_texts()
+    assert heads == ["Concept", "early - spectral detail", "middle", "late - close to the decision"]
+    for cell in page.locator(f"{row} td").all_inner_texts():
+        assert re.match(r"\d+ % - (clearly|somewhat|hardly better than a coin toss)", cell), cell
+    page.check("#tcav-concept-0")  # vibrato, the library's first
+    page.wait_for_selector("#depth-separability tr[data-concept='builtin-vibrato'] .term")
+    assert page.inner_text("#tcav-result") == ""  # all of it before any test was run
+
+
+# -- the Model tab's prototypes: axes and reference pitches ------------------------------------------
+def thumb_ticks(page, card: str = "#prototype-grid .card >> nth=0") -> list[tuple[str, float]]:
+    """The frequency labels beside a prototype's thumbnail: (text, height above its bottom in px)."""
+    return page.locator(card).locator(".thumb-ticks .tick").evaluate_all("""ts => ts.map(t => {
+        const box = t.parentElement.getBoundingClientRect(), r = t.getBoundingClientRect();
+        return [t.textContent, box.bottom - (r.top + r.height / 2)]; })""")
+
+
+def test_prototype_thumbnails_have_a_note_axis_that_follows_the_scale_and_a4(page):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card .thumb-ticks .tick")
+    before = dict(thumb_ticks(page))
+    assert {"C1", "C5", "C7"} <= set(before) and page.locator("#prototype-grid .card >> nth=0").locator(".thumb-grid .line").count() >= 6
+    page.fill("#axis-a4", "415")
+    page.press("#axis-a4", "Enter")
+    page.wait_for_function("document.querySelector('#prototype-grid .thumb-figure').title.includes('415')")
+    assert dict(thumb_ticks(page))["C5"] < before["C5"]  # a semitone lower
+    page.fill("#axis-a4", "440")
+    page.press("#axis-a4", "Enter")
+    page.select_option("#axis-scale", "linear")
+    page.wait_for_selector("#prototype-grid .thumb-figure[data-scale='linear']")
+    assert dict(thumb_ticks(page))["C7"] < before["C7"]  # notes crowd together low on a linear axis
+    page.uncheck("#axis-notes")
+    page.wait_for_function("!document.querySelector('#prototype-grid .thumb-ticks').innerText.includes('C')")
+    assert all(t.endswith("Hz") for t, _ in thumb_ticks(page))
+    page.check("#axis-notes")
+    page.select_option("#axis-scale", "mel")
+
+
+def test_a_prototype_with_a_reference_pitch_is_titled_with_its_note(page):
+    def with_references(route):
+        prototypes = route.fetch().json()
+        prototypes[0].update(reference_midi=57.0, reference_note="A3")
+        prototypes[1].update(reference_midi=62.0)  # no name given: the page names it
+        route.fulfill(json=prototypes)
+
+    page.route("**/api/models/prototypes/prototypes", with_references)
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    titles = page.locator("#prototype-grid .card h3").all_inner_texts()
+    assert titles[0].startswith("accordion prototype, A3") and titles[1].startswith("alto sax prototype, D4")
+    assert titles[2] == "bass tuba prototype 2"  # none: as before
+    page.locator("#prototype-grid .card >> nth=0").locator("button", has_text="What if").click()
+    page.eval_on_selector("#wi-shift", "s => { s.value = -12; s.dispatchEvent(new Event('input')); }")
+    assert page.inner_text("label[for=wi-shift] + input + output") == "-12.0 semitones (plays A2)"
+
+
+def test_a_trust_verdict_in_the_servers_present_words_is_shown_first_too(page, server, data_dir, clip_file):
+    # the schema of today: {familiar, sentence}, stored as the server keeps analyses
+    clip = httpx.post(f"{server}/api/clips", files={"file": ("low-note.wav", clip_file.read_bytes())}).json()
+    made = httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()
+    body = {k: made[k] for k in ("prediction", "prototypes", "timeline")}
+    body["trust"] = {"familiar": False, "sentence": "Unlike anything the model knows."}
+    with contextlib.closing(sqlite3.connect(data_dir / "auralens.sqlite3")) as db, db:
+        db.execute("INSERT INTO analyses (id, clip_id, model, bundle, created, body) VALUES (?, ?, ?, ?, ?, ?)",
+                   ("a-familiarfalse", clip["id"], "prototypes", made["bundle"], made["created"], json.dumps(body)))
+    page.goto("/#/analyses/a-familiarfalse")
+    first = page.wait_for_selector(".summary h2 + *")
+    assert first.get_attribute("data-verdict") == "unlike" and first.inner_text() == "Take care: Unlike anything the model knows."
+
+
+OVERLAPPING_TICKS = """root => {
+    const out = [];
+    for (const column of root.querySelectorAll(".thumb-ticks")) {
+        const r = [...column.children].map(t => [t.textContent, t.getBoundingClientRect()]);
+        for (let i = 1; i < r.length; i++) if (r[i - 1][1].top < r[i][1].bottom - 1 && r[i][1].top < r[i - 1][1].bottom - 1)
+            out.push(`${r[i - 1][0]} / ${r[i][0]}`);
+    }
+    return out;
+}"""
+
+
+def test_the_new_views_at_800x600_and_1920x1080_overlap_no_label(page, plain_analysis):
+    analysis = analysis_as_served(page, plain_analysis, reference_midi=57.0,
+                          trust={"verdict": "unlike", "message": "Unlike anything the model knows; take the ranking with care."})
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in [(800, 600), (1920, 1080)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/#/model")
+        page.reload()  # every disclosure closed again
+        page.wait_for_selector("#prototype-grid .card .thumb-ticks .tick")
+        assert page.eval_on_selector("#prototype-grid", OVERLAPPING_TICKS) == [], width
+        page.locator("#prototype-grid .card >> nth=0").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"round2-model-{width}x{height}.png"))
+        page.goto(f"/#/analyses/{analysis}")
+        page.wait_for_selector("#curves .main-svg")
+        page.wait_for_timeout(500)
+        assert page.eval_on_selector("#analysis", OVERLAPPING_TEXT) == [], width
+        page.screenshot(path=str(ARTIFACTS / f"round2-analyse-{width}x{height}.png"), full_page=True)
+        page.goto("/#/neighbours")
+        page.fill("#tag-search", "fortissimo french horn")
+        page.press("#tag-search", "Enter")
+        page.wait_for_selector("#tag-list li")
+        page.locator("#read-as").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / f"round2-neighbours-search-{width}x{height}.png"))
+        page.goto("/#/concepts")
+        page.wait_for_selector("#depth-separability .term")
+        page.click("#concept-library li[data-concept='builtin-vibrato'] .examples summary")
+        page.wait_for_selector("#concept-library li[data-concept='builtin-vibrato'] .concept-examples audio")
+        page.click("#concept-maker summary")
+        page.fill("#concept-pick-words", "staccato cello")
+        page.press("#concept-pick-words", "Enter")
+        page.wait_for_selector("#concept-pick-note:has-text('staccato')")
+        page.screenshot(path=str(ARTIFACTS / f"round2-concepts-{width}x{height}.png"), full_page=True)

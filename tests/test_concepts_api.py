@@ -1,4 +1,5 @@
 """The concept library, TCAV and concept discovery through the API, on the default bundle."""
+import pytest
 from fastapi.testclient import TestClient
 
 from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
@@ -111,3 +112,46 @@ def test_discovery_finds_concepts_with_playable_excerpts(client):
 def test_discovery_at_a_layer_with_negative_values_is_refused(client):
     negative = client.post("/api/discoveries", json={"classes": ["flute", "cello"], "layer": "encoder.down.2"})
     assert negative.status_code == 422 and "non-negative" in negative.json()["detail"]
+
+
+def test_a_built_in_concepts_examples_can_be_heard_resynthesised(client):
+    examples = client.get("/api/concepts/builtin-staccato/examples").json()
+    assert len(examples) == 30 and all(e["resynthesised"] for e in examples)
+    assert examples[0]["tags"]["articulation"] == "short" and examples[0]["label"]
+    sound = client.get(examples[0]["audio_url"])
+    assert sound.status_code == 200 and sound.headers["content-type"] == "audio/wav"
+    assert client.get(examples[0]["audio_url"], headers={"Range": "bytes=0-99"}).status_code == 206
+
+
+def test_a_users_concept_plays_its_own_clips(client):
+    ids = corpus_ids(client, 20, "flute")[:10] + corpus_ids(client, 20, "oboe")[:10]
+    concept = client.post("/api/concepts", json={"name": "reeds and flutes", "clip_ids": ids}).json()
+    examples = client.get(f"/api/concepts/{concept['id']}/examples").json()
+    assert [e["audio_url"] for e in examples] == [f"/api/clips/{i}/audio.wav" for i in ids]
+    assert not any(e["resynthesised"] for e in examples) and examples[0]["label"] == "flute"
+
+
+def test_an_example_past_the_end_or_of_an_unknown_concept_is_a_404(client):
+    assert client.get("/api/concepts/builtin-staccato/examples/30/audio.wav").status_code == 404
+    assert client.get("/api/concepts/k-nothing/examples").status_code == 404
+
+
+def test_a_concepts_cav_accuracy_per_layer_is_known_before_tcav_and_tcav_agrees(client):
+    r = client.get("/api/concepts/builtin-staccato/separability",
+                   params={"layers": ["encoder.down.2", "encoder.last"], "runs": 4})
+    assert r.status_code == 200, r.text
+    found = {f["layer"]: f for f in r.json()["layers"]}
+    assert set(found) == {"encoder.down.2", "encoder.last"}
+    assert all(0.5 <= f["accuracy"]["mean"] <= 1 and f["runs"] == 4 and f["n_concept"] == 30 for f in found.values())
+    started = client.post("/api/tcav", json={"concepts": ["builtin-staccato"], "classes": ["flute"],
+                                             "layers": ["encoder.down.2"], "runs": 4})
+    job = wait_for_job(client, started.json()["job_id"])
+    assert job["status"] == "done", job["error"]
+    row = job["result"]["results"][0]
+    assert row["cav_accuracy"]["mean"] == pytest.approx(found["encoder.down.2"]["accuracy"]["mean"], abs=1e-3)
+
+
+def test_separability_of_an_unknown_layer_or_concept_is_refused(client):
+    r = client.get("/api/concepts/builtin-staccato/separability", params={"layers": ["encoder.nope"]})
+    assert r.status_code == 422 and "encoder.nope" in r.json()["detail"]
+    assert client.get("/api/concepts/k-nothing/separability").status_code == 404

@@ -1,10 +1,12 @@
 """Long work as jobs: started with 202, followed to the end, kept across restarts; the export."""
 import asyncio
+import csv
 import io
 import json
 import threading
 import zipfile
 from typing import Callable, NamedTuple
+from xml.etree import ElementTree
 
 import pytest
 import soundfile as sf
@@ -138,3 +140,41 @@ def test_a_job_cut_off_by_a_restart_is_reported_as_failed_after_it(tmp_path):
     with TestClient(create_app(device="cpu", data_dir=tmp_path), base_url="http://localhost") as client:
         job = client.get(f"/api/jobs/{job_id}").json()
     assert job["status"] == "failed" and "restarted" in job["error"]
+
+
+def exported(client, a: dict) -> zipfile.ZipFile:
+    job = wait_for_job(client, client.post(f"/api/analyses/{a['id']}/export").json()["job_id"])
+    assert job["status"] == "done", job["error"]
+    return zipfile.ZipFile(io.BytesIO(client.get(job["result"]["download_url"]).content))
+
+
+def test_an_export_holds_the_curves_and_spectrograms_as_numbers(client):
+    a = analysed_clip(client)
+    z = exported(client, a)
+    best = min(a["prototypes"], key=lambda p: p["error"])
+    name = f"01-{best['label']}-p{best['index']}"
+    rows = list(csv.DictReader(io.StringIO(z.read(f"data/curves/{name}.csv").decode())))
+    assert {"time_s", "gain_db", "shift_semitones", "lowcut_hz", "highcut_hz"} <= set(rows[0])
+    assert len(rows) == 44 and float(rows[1]["time_s"]) > 0  # a frame per row, as on the page
+    spec = json.loads(z.read(f"data/spectrograms/{name}-filters.json"))
+    assert len(spec["freqs_hz"]) == 128 and len(spec["values_db"]) == 128 and len(spec["values_db"][0]) == len(spec["times_s"])
+    assert len([n for n in z.namelist() if n.startswith("data/curves/")]) == len(a["prototypes"])
+    prediction = list(csv.reader(io.StringIO(z.read("data/prediction.csv").decode())))
+    assert prediction[0] == ["class", "score"] and prediction[1][0] == a["prediction"][0]["label"]
+    assert "data/spectrograms/clip.json" in z.namelist() and "data/timeline.csv" in z.namelist()
+
+
+def test_an_export_holds_the_pages_figures_as_svg(client):
+    a = analysed_clip(client)
+    z = exported(client, a)
+    best = min(a["prototypes"], key=lambda p: p["error"])
+    name = f"01-{best['label']}-p{best['index']}"
+    figures = {n for n in z.namelist() if n.startswith("figures/")}
+    assert {"figures/ranking.svg", "figures/clip-spectrogram.svg", f"figures/{name}-curves.svg"} <= figures
+    assert {f"figures/{name}-{stage}.svg" for stage in ("raw", "gain", "pitch", "filters")} <= figures
+    for figure in figures:
+        svg = ElementTree.fromstring(z.read(figure))  # well-formed
+        assert svg.tag.endswith("svg")
+    spectrogram = z.read("figures/clip-spectrogram.svg").decode()
+    assert "data:image/png;base64," in spectrogram and "C4" in spectrogram and " dB" in spectrogram
+    assert "figures/ranking.svg" in json.loads(z.read("analysis.json"))["tables"]

@@ -69,3 +69,4 @@ def test_a_latent_analysis_exports_its_decoded_prototypes(client):
     assert job["status"] == "done", job["error"]
     names = zipfile.ZipFile(io.BytesIO(client.get(job["result"]["download_url"]).content)).namelist()
     assert sum(n.startswith("prototypes/") for n in names) == 6 and "analysis.json" in names
+    assert {"data/similarity.csv", "data/prediction.csv", "figures/ranking.svg", "figures/clip-spectrogram.svg"} <= set(names)

@@ -59,3 +59,23 @@ def test_a_search_of_only_unknown_words_is_refused_naming_the_known_ones(client)
 def test_neighbours_of_an_unknown_clip_or_k_of_zero_are_refused(client):
     assert client.get("/api/clips/u-nothing/neighbours").status_code == 404
     assert client.get("/api/clips/c-oboe-003/neighbours", params={"k": 0}).status_code == 422
+
+
+def test_a_concept_word_stands_for_its_tag_and_the_reading_is_named(client):
+    r = client.get("/api/search", params={"q": "staccato", "k": 10})
+    assert r.status_code == 200 and r.headers["X-Read-As"] == "staccato = short"
+    assert sum(h["tags"]["articulation"] == "short" for h in r.json()) >= 8
+
+
+def test_an_instrument_name_keeps_to_that_instruments_clips(client):
+    r = client.get("/api/search", params={"q": "cello fortissimo", "k": 5})
+    hits = r.json()
+    assert r.status_code == 200 and len(hits) == 5 and {h["label"] for h in hits} == {"cello"}
+    assert "fortissimo = ff" in r.headers["X-Read-As"] and "cello = strings (cello clips only)" in r.headers["X-Read-As"]
+    assert hits[0]["tags"]["dynamics"] == "ff"
+
+
+def test_instrument_names_of_two_words_and_plurals_are_known(client):
+    hits = client.get("/api/search", params={"q": "french horn", "k": 3}).json()
+    assert {h["label"] for h in hits} == {"french_horn"}
+    assert {h["label"] for h in client.get("/api/search", params={"q": "violins", "k": 3}).json()} == {"violin"}

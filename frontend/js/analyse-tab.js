@@ -3,7 +3,8 @@
 // curves, the timeline, and the clip as every class's prototype would render it.
 import { deleteJSON, followJob, getJSON, patchJSON, postJSON, query, uploadFile } from "./api.js";
 import {
-  abSwitch, clear, el, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, STAGE_NAMES, withBusy,
+  abSwitch, clear, el, percent, player, pretty, progressBar, prototypeTitle, referenceMidi, rovingItems, seconds, showMessage,
+  STAGE_NAMES, withBusy,
 } from "./ui.js";
 import { curvesPlot, dbRange, drawSpectrogram, rankingChart, spectrogramPlot, timelinePlot } from "./plots.js";
 import { attachSpectrogramHover } from "./hover.js";
@@ -359,8 +360,9 @@ function permalinkControls(id) {
   return [linkField, copy];
 }
 
-// The export of analysis `id`: a button that prepares the zip (JSON + audio) with a progress
-// bar, and the box where the bar and then the download link appear.
+// The export of analysis `id`: a button that prepares the zip (what the page shows: the analysis
+// as JSON, curves and spectrograms as numbers, figures as SVG, the sounds) with a progress bar,
+// and the box where the bar and then the download link appear.
 function exportControls(id) {
   const box = el("div", { class: "export" });
   const button = el("button", { type: "button", id: "export", onclick: async () => {
@@ -371,20 +373,33 @@ function exportControls(id) {
       const started = await postJSON(`${analysisPath(id)}/export`, {});
       const done = await followJob(started.job_id, bar.update);
       clear(box, el("a", { href: done.download_url, download: `auralens-${id}.zip`, id: "export-link", class: "button-link" },
-        `Download the export (${(done.bytes / 2 ** 20).toFixed(1)} MB: analysis as JSON + audio)`));
+        `Download the export (${(done.bytes / 2 ** 20).toFixed(1)} MB: the analysis as JSON, curves as CSV, ` +
+        "spectrograms as JSON, figures as SVG, the sounds as WAV)"));
     } catch (error) {
       clear(box);
       showMessage(error.message);
     } finally {
       button.disabled = false;
     }
-  } }, "Export (JSON + audio)");
+  } }, "Export (numbers, figures and sounds)");
   return { button, box };
+}
+
+// The trust verdict an analysis may carry ({verdict: "unlike"|"like", message}, or an older
+// {familiar, sentence}), read defensively: {unlike, message}, or null when there is none.
+function trustOf(a) {
+  const t = a.trust;
+  if (!t || typeof t !== "object") return null;
+  const message = typeof t.message === "string" ? t.message : typeof t.sentence === "string" ? t.sentence : "";
+  if (!message.trim()) return null;
+  const unlike = t.verdict !== undefined ? t.verdict === "unlike" : t.familiar === false;
+  return { unlike, message };
 }
 
 // The top of analysis `a` of `clip`: the verdict, the original's player, the permalink, the
 // export and, when the bundle has embedding spaces (`withNeighbours`), a way to similar clips.
 function summarySection(a, clip, withNeighbours, meaning) {
+  const trust = trustOf(a);
   const original = player(clip.audio_url, `Play the original: ${clip.name}`, { preload: "auto" });
   original.id = "original-audio";
   const [linkField, copy] = permalinkControls(a.id);
@@ -392,11 +407,11 @@ function summarySection(a, clip, withNeighbours, meaning) {
   const top = a.prediction[0];
   return el("section", { class: "summary" },
     el("h2", { tabindex: "-1" }, `Analysis of “${clip.name}”`),
-    a.trust ? el("p", { class: `trust ${a.trust.familiar ? "familiar" : "unfamiliar"}`, id: "trust", role: "note" },
-      a.trust.sentence) : null,
+    trust ? el("p", { class: `trust ${trust.unlike ? "unfamiliar" : "familiar"}`, id: "trust", role: trust.unlike ? "alert" : "note",
+      dataset: { verdict: trust.unlike ? "unlike" : "like" } }, trust.unlike ? el("strong", {}, "Take care: ") : null, trust.message) : null,
     el("p", { class: "verdict", id: "verdict" },
       `The model hears ${/^[aeiou]/.test(top.label) ? "an" : "a"} `, el("strong", {}, pretty(top.label)),
-      ` (${percent(top.score)} sure).`),
+      ` (${percent(top.score)} sure)${trust?.unlike ? ", though the clip is unlike what it knows (see above)" : ""}.`),
     el("p", { class: "hint", id: "confidence-meaning" }, meaning),
     el("p", { class: "muted" }, `${seconds(clip.duration_s)} · ${clip.origin === "corpus" ? `corpus clip (${pretty(clip.label)})` : "your upload"} · model ${a.model} · ${a.created.replace("T", " ").slice(0, 16)} UTC`),
     el("div", { class: "row" }, el("span", {}, "Original: "), original),
@@ -449,7 +464,8 @@ function stepsSection(a, clip, stages, ranked, recons, typical) {
     colours,
     stageRow,
     el("h3", {}, "How it was transformed over time"),
-    el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones) and the filter cut-offs (Hz) the model chose, frame by frame."),
+    el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones, or the note played " +
+      "when the prototype has a reference pitch) and the filter cut-offs (Hz) the model chose, frame by frame."),
     curves);
 
   let showing = 0;
@@ -471,7 +487,7 @@ function stepsSection(a, clip, stages, ranked, recons, typical) {
     recs.forEach((rec, i) => spectrogramPlot(cells[i].plot, rec.spectrogram,
       { height: 210, showscale: false, range: stages[i] === "raw" ? own : range, audio: cells[i].audio }));
     curvesPlot(curves, clip.spectrogram, recs[recs.length - 1].transforms,
-      { range, audio: document.getElementById("original-audio"), referenceHz: p.reference_hz });
+      { range, audio: document.getElementById("original-audio"), referenceMidi: referenceMidi(recs[recs.length - 1].transforms, p) });
   }
   pick.addEventListener("change", () => show(Number(pick.value)).catch((e) => showMessage(e.message)));
   return { section, heading, show };
@@ -486,7 +502,8 @@ function crossClassCards(ranked, finalStage, recons, typical, showSteps) {
     const audio = player(recons.audioUrl(p.index, finalStage), `Play your clip as the ${pretty(p.label)} prototype (${p.index}) renders it`);
     const ab = abSwitch(audio, originalAudio);
     const card = el("article", { class: "card recon", dataset: { prototype: p.index } },
-      el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${pretty(p.label)}`, el("span", { class: "muted" }, ` prototype ${p.index}`)),
+      el("h3", {}, el("span", { class: "rank" }, `${i + 1}.`), ` ${prototypeTitle(p)}`,
+        el("span", { class: "muted" }, prototypeTitle(p).includes("prototype") ? ` (no. ${p.index})` : ` prototype ${p.index}`)),
       el("p", { class: "muted" }, errorWords(p.error, typical(finalStage))),
       canvas, audio,
       el("div", { class: "row" }, ab, el("button", { type: "button", onclick: () => showSteps(p.index) }, "Show its steps")));

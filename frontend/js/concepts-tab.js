@@ -1,6 +1,6 @@
 // The Concepts tab: a library of musical concepts (built into the bundle or made from example
 // clips), tested against the model with TCAV, and concepts found without labels.
-import { followJob, getJSON, postJSON, query } from "./api.js";
+import { followJob, getJSON, getWithHeaders, postJSON, query } from "./api.js";
 import { clear, el, excerptPlayer, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, withBusy } from "./ui.js";
 import { drawPresence, tcavChart } from "./plots.js";
 import { cavWords } from "./words.js";
@@ -41,6 +41,28 @@ export function createConceptsTab(panel, context) {
   let library = [], layers = [], started = false;
 
   // -- the library -------------------------------------------------------------------------
+  // "Hear its examples": the concept's clips, loaded when opened (a built-in concept's are
+  // re-synthesised from the features the bundle keeps).
+  function examplesBox(c) {
+    const list = el("ul", { class: "clip-list concept-examples" });
+    rovingItems(list, "li");
+    const box = el("details", { class: "examples" }, el("summary", {}, "Hear its examples"), list);
+    box.addEventListener("toggle", async () => {
+      if (!box.open || list.childElementCount) return;
+      const examples = await withBusy(list, "Loading the examples…", () => getJSON(`/api/concepts/${encodeURIComponent(c.id)}/examples`));
+      if (!examples) return;
+      clear(list, examples.length ? examples.map((e) => el("li", {},
+        el("span", { class: "name" }, `${e.label ? pretty(e.label) + " · " : ""}${e.name}`,
+          el("span", { class: "muted" }, ["register", "dynamics", "articulation"].map((k) => e.tags[k]).filter(Boolean)
+            .map((t) => ` · ${t}`).join(""))),
+        player(e.audio_url, `Play example ${e.index + 1} of ${c.name}`))) : el("li", { class: "muted" }, "No example to hear."));
+      if (examples.some((e) => e.resynthesised)) {
+        list.before(el("p", { class: "hint" }, "Re-synthesised from the features the bundle keeps of each clip (about a second; " +
+          "the recordings themselves are not in the bundle)."));
+      }
+    });
+    return box;
+  }
   const libraryList = el("ul", { class: "concept-list", id: "concept-library" });
   async function loadLibrary() {
     library = await getJSON("/api/concepts");
@@ -52,41 +74,104 @@ export function createConceptsTab(panel, context) {
         onclick: async () => {
           const r = await fetch(`/api/concepts/${encodeURIComponent(c.id)}`, { method: "DELETE" });
           if (!r.ok) showMessage((await r.json()).detail); else { showMessage(`“${c.name}” deleted.`, "info"); refresh(); }
-        } }, "Delete"))));
+        } }, "Delete"),
+      c.builtin || c.mine ? examplesBox(c) : null)));
+    const before = new Set(checkedValues(testConcepts));
     clear(testConcepts, checkboxList("tcav-concept", library,
-      { label: (c) => `${c.name} (${c.n_clips})`, value: (c) => c.id, checked: (c) => c.id === "builtin-staccato" }));
+      { label: (c) => `${c.name} (${c.n_clips})`, value: (c) => c.id,
+        checked: (c) => (before.size ? before.has(c.id) : c.id === "builtin-staccato") }));
   }
 
   // -- making a concept --------------------------------------------------------------------
+  // Candidates filtered by class, tag and words (the corpus search, which knows instrument
+  // names and concept words) and the uploads, each to hear and choose; the choice is kept
+  // across filters and becomes a concept in one go.
   const nameInput = el("input", { type: "text", id: "concept-name", placeholder: "e.g. muted brass", maxlength: "80" });
   const descInput = el("input", { type: "text", id: "concept-description", placeholder: "what the examples share", maxlength: "500" });
   const pickClass = el("select", { id: "concept-pick-class" }, el("option", { value: "" }, "any class"),
     bundle.classes.map((c) => el("option", { value: c }, pretty(c))));
+  const pickTag = el("select", { id: "concept-pick-tag" }, el("option", { value: "" }, "any tag"));
+  const pickWords = el("input", { type: "search", id: "concept-pick-words", placeholder: "e.g. staccato cello",
+    "aria-label": "Words the clips should fit" });
+  const withUploads = el("input", { type: "checkbox", id: "concept-pick-uploads", checked: true });
+  const onlyChosen = el("input", { type: "checkbox", id: "concept-pick-chosen" });
   const pickList = el("ul", { class: "clip-list", id: "concept-clips" });
+  const pickNote = el("p", { class: "hint", id: "concept-pick-note", role: "status" });
   rovingItems(pickList, "li");
   const chosen = new Set();
+  const known = new Map(); // clip id -> the clip as listed, for "only the chosen"
   const count = el("span", { class: "muted", id: "concept-count", role: "status" });
   const updateCount = () => {
     count.textContent = `${chosen.size} chosen${chosen.size < MIN_CLIPS ? ` (at least ${MIN_CLIPS} needed)` : ""}`;
+    createButton.textContent = `Make a concept from ${chosen.size === 1 ? "this clip" : `these ${chosen.size} clips`}`;
   };
+  const tagMatches = (clip) => {
+    if (!pickTag.value) return true;
+    const [key, value] = pickTag.value.split("=");
+    return clip.tags?.[key] === value;
+  };
+  async function candidates() {
+    const words = pickWords.value.trim(), label = pickClass.value;
+    let corpus;
+    if (words) {
+      const found = await getWithHeaders(`/api/search${query({ q: words, k: 100 })}`);
+      const readAs = found.headers.get("X-Read-As"), ignored = found.headers.get("X-Ignored-Words");
+      pickNote.textContent = [readAs ? `Read as tags: ${readAs}.` : "", ignored ? `Left out: ${ignored}.` : ""].join(" ").trim();
+      corpus = found.body.map((h) => ({ id: h.clip_id, name: h.clip_id, label: h.label, tags: h.tags, audio_url: h.audio_url }))
+        .filter((c) => (!label || c.label === label) && tagMatches(c));
+    } else {
+      pickNote.textContent = "";
+      corpus = (await getJSON(`/api/clips${query({ origin: "corpus", label, tag: pickTag.value, limit: 500 })}`)).clips;
+    }
+    const lowered = words.toLowerCase();
+    const uploads = withUploads.checked && !pickTag.value
+      ? (await getJSON("/api/clips?origin=upload&limit=200")).clips.filter((c) => (!label || c.label === label) &&
+        (!words || `${c.name} ${c.label || ""}`.toLowerCase().includes(lowered))) : [];
+    return [...uploads, ...corpus];
+  }
+  function candidateItem(clip) {
+    const id = `pick-${clip.id}`;
+    const box = el("input", { type: "checkbox", id, checked: chosen.has(clip.id) });
+    box.addEventListener("change", () => { box.checked ? chosen.add(clip.id) : chosen.delete(clip.id); updateCount(); });
+    const tags = ["register", "dynamics", "articulation"].map((k) => clip.tags?.[k]).filter(Boolean).join(", ");
+    return el("li", { dataset: { clip: clip.id } }, box, el("label", { for: id, class: "name" },
+      clip.origin === "upload" ? `your upload · ${clip.label ? pretty(clip.label) + " · " : ""}${clip.name}` : `${pretty(clip.label)} · ${clip.name}`,
+      el("span", { class: "muted" }, `${clip.duration_s ? " " + seconds(clip.duration_s) : ""}${tags ? " · " + tags : ""}`)),
+      player(clip.audio_url, `Play ${clip.name}`));
+  }
+  let picking = 0;
   async function loadPickList() {
-    const [corpus, uploads] = await Promise.all([
-      getJSON(`/api/clips${query({ origin: "corpus", label: pickClass.value, limit: 500 })}`),
-      pickClass.value ? { clips: [] } : getJSON("/api/clips?origin=upload&limit=200"),
-    ]);
-    clear(pickList, [...uploads.clips, ...corpus.clips].map((clip) => {
-      const id = `pick-${clip.id}`;
-      const box = el("input", { type: "checkbox", id, checked: chosen.has(clip.id) });
-      box.addEventListener("change", () => { box.checked ? chosen.add(clip.id) : chosen.delete(clip.id); updateCount(); });
-      const tags = ["register", "dynamics", "articulation"].map((k) => clip.tags[k]).filter(Boolean).join(", ");
-      return el("li", {}, box, el("label", { for: id, class: "name" },
-        clip.label ? `${pretty(clip.label)} · ${clip.name}` : `your upload · ${clip.name}`,
-        el("span", { class: "muted" }, ` ${seconds(clip.duration_s)}${tags ? " · " + tags : ""}`)),
-        player(clip.audio_url, `Play ${clip.name}`));
-    }));
+    const mine = ++picking;
+    let clips;
+    try {
+      clips = onlyChosen.checked ? [...chosen].map((id) => known.get(id)).filter(Boolean) : await candidates();
+    } catch (error) {
+      showMessage(error.message);
+      clips = [];
+    }
+    if (mine !== picking) return;
+    clips.forEach((c) => known.set(c.id, c));
+    clear(pickList, clips.length ? clips.map(candidateItem) : el("li", { class: "muted" }, "No clip fits these filters."));
     updateCount();
   }
-  pickClass.addEventListener("change", loadPickList);
+  async function loadPickTags() {
+    const all = await getJSON("/api/clips?origin=corpus&limit=500").catch(() => ({ clips: [] }));
+    for (const key of ["family", "register", "dynamics", "articulation"]) {
+      const values = [...new Set(all.clips.map((c) => c.tags[key]).filter(Boolean))].sort();
+      if (values.length) pickTag.append(el("optgroup", { label: key }, values.map((v) => el("option", { value: `${key}=${v}` }, v))));
+    }
+  }
+  for (const control of [pickClass, pickTag, withUploads, onlyChosen]) control.addEventListener("change", loadPickList);
+  pickWords.addEventListener("keydown", (e) => { if (e.key === "Enter") loadPickList(); });
+  const chooseShown = el("button", { type: "button", id: "concept-choose-shown", onclick: () => {
+    for (const li of pickList.querySelectorAll("li[data-clip]")) chosen.add(li.dataset.clip);
+    pickList.querySelectorAll("input[type=checkbox]").forEach((b) => { b.checked = true; });
+    updateCount();
+  } }, "Choose all shown");
+  const chooseNone = el("button", { type: "button", id: "concept-choose-none", onclick: () => {
+    chosen.clear();
+    loadPickList();
+  } }, "Clear the choice");
   const shareBox = el("input", { type: "checkbox", id: "concept-shared" });
   const createStatus = el("div");
   const createButton = el("button", { type: "button", id: "concept-create", onclick: async () => {
@@ -94,13 +179,14 @@ export function createConceptsTab(panel, context) {
       { name: nameInput.value, description: descInput.value, clip_ids: [...chosen], shared: shareBox.checked }));
     if (made) {
       showMessage(`Concept “${made.name}” saved with ${made.n_clips} clips.`, "info");
-      chosen.clear(); nameInput.value = ""; descInput.value = "";
+      chosen.clear(); nameInput.value = ""; descInput.value = ""; onlyChosen.checked = false;
       await refresh();
     }
-  } }, "Save the concept");
+  } }, "Make a concept from these 0 clips");
 
   // -- testing concepts (TCAV) -------------------------------------------------------------
   const testConcepts = el("div");
+  testConcepts.addEventListener("change", () => showSeparability());
   const testClasses = checkboxList("tcav-class", bundle.classes, { label: pretty, checked: () => true });
   const layerSelect = el("select", { id: "tcav-layer", multiple: true, size: "4",
     title: "Hold Ctrl or Shift to choose several layers (at most 4)" });
@@ -112,6 +198,39 @@ export function createConceptsTab(panel, context) {
     }
   };
   layerSelect.addEventListener("change", syncDepths);
+  // before a test: can each depth tell each chosen concept from random clips (CAV accuracy)?
+  const separability = el("div", { id: "depth-separability", role: "status" });
+  const measured = new Map(); // concept id -> its figures per layer
+  let measuring = 0;
+  async function showSeparability() {
+    const mine = ++measuring;
+    const ids = checkedValues(testConcepts).slice(0, 4);
+    const depths = DEPTHS.filter((d) => depthBoxes.querySelector(`input[value="${d.layer}"]`));
+    if (!ids.length || !depths.length) { clear(separability); return; }
+    const missing = ids.filter((id) => !measured.has(id));
+    if (missing.length) {
+      clear(separability, el("p", { class: "busy" }, el("span", { class: "spinner", "aria-hidden": "true" }),
+        "Measuring how well each depth tells the concepts from random clips…"));
+      for (const id of missing) {
+        const q = new URLSearchParams(depths.map((d) => ["layers", d.layer]));
+        const found = await getJSON(`/api/concepts/${encodeURIComponent(id)}/separability?${q}`)
+          .catch((e) => ({ error: e.message }));
+        measured.set(id, found);
+      }
+    }
+    if (mine !== measuring) return;
+    const nameOf = (id) => library.find((c) => c.id === id)?.name || id;
+    clear(separability, el("table", { class: "table separability" },
+      el("caption", {}, "Can each depth tell the concept from random clips? (measured before the test)"),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Concept"), depths.map((d) => el("th", { scope: "col" }, d.name)))),
+      el("tbody", {}, ids.map((id) => {
+        const found = measured.get(id);
+        const byLayer = Object.fromEntries((found.layers || []).map((f) => [f.layer, f]));
+        return el("tr", { dataset: { concept: id } }, el("th", { scope: "row" }, nameOf(id)),
+          depths.map((d) => el("td", { dataset: { layer: d.layer } },
+            byLayer[d.layer] ? cavWords(byLayer[d.layer].accuracy.mean) : found.error || "–")));
+      }))));
+  }
   const runsInput = el("input", { type: "number", id: "tcav-runs", min: "2", max: "100", value: "20" });
   const tcavOut = el("div", { id: "tcav-result" });
   const tcavButton = el("button", { type: "button", id: "tcav-run", onclick: () => runTcav() }, "Test the concepts");
@@ -162,12 +281,23 @@ export function createConceptsTab(panel, context) {
       el("div", { class: "toolbar" }, el("label", { for: "concept-name" }, "Name "), nameInput,
         el("label", { for: "concept-description" }, "Description "), descInput,
         el("label", { for: "concept-shared", class: "accounts-only" }, shareBox, " share it with the server's other users")),
-      el("div", { class: "toolbar" }, el("label", { for: "concept-pick-class" }, "Show "), pickClass, count, createButton),
+      el("p", { class: "hint" }, "Find candidates by class, tag or words (tags, instrument names, concept words such as " +
+        "“staccato”), listen, and tick the ones that show the concept; the choice is kept when the filters change."),
+      el("div", { class: "toolbar" }, el("label", { for: "concept-pick-class" }, "Class "), pickClass,
+        el("label", { for: "concept-pick-tag" }, "Tag "), pickTag,
+        el("label", { for: "concept-pick-words" }, "Words "), pickWords,
+        el("button", { type: "button", id: "concept-pick-search", onclick: () => loadPickList() }, "Find")),
+      el("div", { class: "toolbar" },
+        el("label", { for: "concept-pick-uploads", class: "check" }, withUploads, " your uploads"),
+        el("label", { for: "concept-pick-chosen", class: "check" }, onlyChosen, " only the chosen"),
+        chooseShown, chooseNone),
+      pickNote,
+      el("div", { class: "toolbar" }, count, createButton),
       createStatus, pickList),
     el("section", {}, el("h2", {}, "Test concepts against the model (TCAV)"),
       el("h3", {}, "Concepts"), testConcepts,
       el("h3", {}, "Classes"), testClasses,
-      el("h3", {}, "How deep in the model"), depthBoxes,
+      el("h3", {}, "How deep in the model"), depthBoxes, separability,
       el("details", { class: "technical" }, el("summary", {}, "Technical layers"),
         el("div", { class: "toolbar" }, el("label", { for: "tcav-layer" }, "Layers "), layerSelect)),
       el("div", { class: "toolbar" }, el("label", { for: "tcav-runs" }, "Runs "), runsInput, tcavButton),
@@ -213,7 +343,8 @@ export function createConceptsTab(panel, context) {
     async show(params = {}) {
       if (!started) {
         started = true;
-        await withBusy(panel, "Loading the concept library…", () => Promise.all([refresh(), loadLayers()]));
+        await withBusy(panel, "Loading the concept library…", () => Promise.all([refresh(), loadLayers(), loadPickTags()]));
+        showSeparability();
       }
       for (const kind of ["tcav", "discovery"]) {
         if (!params[kind]) continue;

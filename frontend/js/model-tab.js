@@ -1,9 +1,9 @@
 // The Model tab: what the model is, how well it does, and every prototype as a sound.
 import { getJSON } from "./api.js";
-import { clear, el, percent, player, pretty, rovingItems, showMessage, STAGE_NAMES, withBusy } from "./ui.js";
-import { confusionPlot, drawSpectrogram } from "./plots.js";
+import { clear, el, percent, player, pretty, prototypeTitle, rovingItems, showMessage, STAGE_NAMES, withBusy } from "./ui.js";
+import { confusionPlot } from "./plots.js";
 import { openWhatIf } from "./whatif.js";
-import { attachSpectrogramHover } from "./hover.js";
+import { spectrogramThumb } from "./thumb.js";
 import { dbiWords, ERROR_MEANING, f1Words, headline, inTen, probeWords, term } from "./words.js";
 
 function metricsList(m, nClasses) {
@@ -56,10 +56,8 @@ function spacesTable(spaces, together, nClasses) {
 }
 
 function prototypeCard(info, p, corpusNames, context) {
-  const canvas = drawSpectrogram(el("canvas", {
-    class: "thumb", role: "img", "aria-label": `Spectrum of the ${pretty(p.label)} prototype`,
-  }), p.spectrogram);
-  attachSpectrogramHover(canvas, p.spectrogram);
+  const title = prototypeTitle(p);
+  const canvas = spectrogramThumb(p.spectrogram, `Spectrum of the ${title.includes("prototype") ? title : `${title} prototype`}`);
   const best = p.best_clips.length
     ? el("details", {}, el("summary", {}, `Corpus clips it explains best (${p.best_clips.length})`),
       el("ul", { class: "clip-list" }, p.best_clips.map((id) => el("li", {},
@@ -73,7 +71,7 @@ function prototypeCard(info, p, corpusNames, context) {
       player(r.audio_url, `Play the ${pretty(p.label)} prototype (${p.index}): ${r.description}`)))
     : [player(p.audio_url, `Play the ${pretty(p.label)} prototype (${p.index})`)];
   return el("article", { class: "card prototype", dataset: { index: p.index } },
-    el("h3", {}, pretty(p.label), el("span", { class: "muted" }, ` prototype ${p.index}`)),
+    el("h3", {}, title, el("span", { class: "muted" }, title.includes("prototype") ? ` (no. ${p.index})` : ` prototype ${p.index}`)),
     canvas, sounds, best,
     info.shows.what_if ? el("button", { type: "button", onclick: () => openWhatIf(info.id, p) }, "What if…") : null);
 }
@@ -96,7 +94,7 @@ export function createModelTab(panel, context) {
     el("details", { class: "confusion-box" }, el("summary", {}, "Which classes it confuses (confusion matrix)"), confusion),
     el("h2", {}, "Prototypes"),
     el("p", { class: "hint" }, "Each prototype is the sound the model keeps for a class. Play it, see its spectrum " +
-      "(hover for frequencies and notes), and try changing it by hand with “What if…”. Keyboard: Tab reaches one card, " +
+      "(on the header's frequency scale with its note grid; hover for Hz and notes), and try changing it by hand with “What if…”. Keyboard: Tab reaches one card, " +
       "the arrow keys move between cards."),
     status, grid);
 

@@ -65,7 +65,7 @@ export function createNeighboursTab(panel, context) {
   const about = el("p", { class: "space-about", id: "space-about", role: "status" });
   const queryBox = el("div", { class: "query" });
   const results = el("div", { id: "neighbour-results" });
-  const words = el("input", { type: "search", id: "tag-search", placeholder: "e.g. brass ff low", "aria-label": "Search the corpus by tags" });
+  const words = el("input", { type: "search", id: "tag-search", placeholder: "e.g. brass ff low, staccato cello", "aria-label": "Search the corpus by tags" });
   const wordResults = el("div", { id: "tag-results" });
 
   function drawSpaceButtons() {
@@ -121,9 +121,11 @@ export function createNeighboursTab(panel, context) {
     if (!q) return;
     clear(wordResults);
     const found = await withBusy(wordResults, "Searching…", () => getWithHeaders(`/api/search${query({ q, k: 10 })}`));
-    const hits = found?.body, ignored = found?.headers.get("X-Ignored-Words");
-    if (hits) clear(wordResults, ignored ? el("p", { class: "hint", id: "ignored-words" },
-      `Left out (no clip is tagged with them): ${ignored}.`) : null, hitList(hits, "tag-list"));
+    const hits = found?.body, ignored = found?.headers.get("X-Ignored-Words"), readAs = found?.headers.get("X-Read-As");
+    if (hits) clear(wordResults,
+      readAs ? el("p", { class: "hint", id: "read-as" }, `Read as tags: ${readAs}.`) : null,
+      ignored ? el("p", { class: "hint", id: "ignored-words" }, `Left out (no clip is tagged with them): ${ignored}.`) : null,
+      hits.length ? hitList(hits, "tag-list") : el("p", { class: "muted", id: "tag-list" }, "No corpus clip fits."));
   }
   words.addEventListener("keydown", (e) => { if (e.key === "Enter") searchWords(); });
 
@@ -133,6 +135,8 @@ export function createNeighboursTab(panel, context) {
     el("div", { class: "toolbar" }, el("label", { for: "neighbour-clip" }, "Clip "), clipSelect),
     spaceButtons, about, queryBox, results,
     el("h2", {}, "Search the corpus by words"),
+    el("p", { class: "hint" }, "Tag words (brass, ff, short, vibrato, reverberant, high…), instrument names (cello, " +
+      "french horn) and the concept library's words (staccato = short, fortissimo = ff, high register = high)."),
     el("div", { class: "toolbar" }, words, el("button", { type: "button", id: "tag-search-run", onclick: searchWords }, "Search")),
     wordResults);
 

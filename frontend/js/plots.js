@@ -1,6 +1,6 @@
 // Figures: spectrograms (plotly heatmaps with Hz and note names on hover, or fast canvas
 // thumbnails), class rankings, the confusion matrix, transformation curves, timelines.
-import { el, hz, noteName, pretty } from "./ui.js";
+import { el, hz, midiName, noteName, pretty } from "./ui.js";
 import { cNotes, onTuning, tuning } from "./tuning.js";
 
 const Plotly = () => window.Plotly;
@@ -27,7 +27,7 @@ onTuning(() => {
 });
 
 // Fractional band index of a frequency, by interpolation between band centres.
-function bandPosition(freqs, f) {
+export function bandPosition(freqs, f) {
   if (f <= freqs[0]) return 0;
   for (let i = 1; i < freqs.length; i++) {
     if (f <= freqs[i]) return i - 1 + (f - freqs[i - 1]) / (freqs[i] - freqs[i - 1]);
@@ -39,12 +39,24 @@ function bandPosition(freqs, f) {
 // long: {coords: where each band lies on the axis, axis: plotly axis settings, grid(axisId,
 // {across, color}): the note grid as plotly shapes, at: Hz -> axis coordinate}. Labels are C1..C8
 // with the note grid on, else Hz; labels closer than MIN_TICK_GAP pixels are left out.
-export function frequencyAxis(freqs, pixels, { title = true, scale = tuning.scale } = {}) {
+// Where a frequency lies along an axis over band centres `freqs` on `scale`: Hz -> 0 (lowest
+// band) .. 1 (highest), and back (`fraction.hz(x)`).
+export function scaleFraction(freqs, scale = tuning.scale) {
+  const lo = freqs[0], hi = freqs[freqs.length - 1], n = freqs.length - 1;
+  if (scale === "mel") {
+    const f = (hz) => bandPosition(freqs, hz) / n;
+    f.hz = (x) => { const i = Math.min(n - 1, Math.floor(x * n)); return freqs[i] + (x * n - i) * (freqs[i + 1] - freqs[i]); };
+    return f;
+  }
+  const f = scale === "log" ? (hz) => Math.log(hz / lo) / Math.log(hi / lo) : (hz) => (hz - lo) / (hi - lo);
+  f.hz = scale === "log" ? (x) => lo * (hi / lo) ** x : (x) => lo + x * (hi - lo);
+  return f;
+}
+
+// The labelled frequencies of an axis `pixels` long: C1..C8 with the note grid on, else Hz;
+// labels closer than MIN_TICK_GAP pixels are left out. [{f: Hz, text}, ...], lowest first.
+export function frequencyTicks(freqs, pixels, fraction = scaleFraction(freqs)) {
   const lo = freqs[0], hi = freqs[freqs.length - 1];
-  const mel = scale === "mel";
-  const at = (f) => (mel ? bandPosition(freqs, f) : f);
-  const fraction = mel ? (f) => bandPosition(freqs, f) / (freqs.length - 1)
-    : scale === "log" ? (f) => Math.log(f / lo) / Math.log(hi / lo) : (f) => (f - lo) / (hi - lo);
   const candidates = tuning.notes ? cNotes().map((n) => ({ f: n.hz, text: n.name }))
     : HZ_TICKS.map((f) => ({ f, text: hz(f) }));
   const ticks = [];
@@ -52,6 +64,14 @@ export function frequencyAxis(freqs, pixels, { title = true, scale = tuning.scal
     const last = ticks[ticks.length - 1];
     if (!last || (fraction(t.f) - fraction(last.f)) * pixels >= MIN_TICK_GAP) ticks.push(t);
   }
+  return ticks;
+}
+
+export function frequencyAxis(freqs, pixels, { title = true, scale = tuning.scale } = {}) {
+  const lo = freqs[0], hi = freqs[freqs.length - 1];
+  const mel = scale === "mel";
+  const at = (f) => (mel ? bandPosition(freqs, f) : f);
+  const ticks = frequencyTicks(freqs, pixels, scaleFraction(freqs, scale));
   const axis = {
     type: scale === "log" ? "log" : "linear", zeroline: false, fixedrange: true, showgrid: false,
     tickmode: "array", tickvals: ticks.map((t) => at(t.f)), ticktext: ticks.map((t) => t.text),
@@ -217,8 +237,10 @@ export function confusionPlot(div, confusion) {
 // The clip's spectrogram with the transformation curves under it, on one time axis: gain (dB),
 // pitch shift (semitones), filter cut-offs (Hz, log scale). `range`: the colours' [lo, hi] dB;
 // with `audio` (the clip's sound) a playhead follows it and a click seeks it; with the
-// prototype's `referenceHz`, the pitch shift also reads as the note played (reference + shift).
-export function curvesPlot(div, clipSpec, curves, { range = null, audio = null, referenceHz = null } = {}) {
+// prototype's reference pitch `referenceMidi` (a MIDI number), the pitch panel shows the note
+// played (reference + shift) on a note axis instead of the shift in semitones.
+export function curvesPlot(div, clipSpec, curves, { range = null, audio = null, referenceMidi = null } = {}) {
+  const reference = Number.isFinite(referenceMidi) ? referenceMidi : null;
   const height = 640, margin = { l: 80, r: 60, t: 34, b: 40 };
   const inner = height - margin.t - margin.b;
   const spec = [0.56, 1], gain = [0.38, 0.5], shift = [0.2, 0.32], cut = [0, 0.14];
@@ -235,13 +257,16 @@ export function curvesPlot(div, clipSpec, curves, { range = null, audio = null, 
     hovertemplate: `%{x:.2f} s: %{y:.0f} Hz (%{customdata})<extra>${name}</extra>`,
   });
   if (curves.gain_db) traces.push(line(curves.gain_db, "gain", "y2", "#c0392b", "dB"));
-  if (curves.shift_semitones) {
-    const shift = line(curves.shift_semitones, "pitch shift", "y3", "#27ae60", "semitones");
-    if (referenceHz) {
-      shift.customdata = curves.shift_semitones.map((st) => noteName(referenceHz * 2 ** (st / 12)));
-      shift.hovertemplate = "%{x:.2f} s: %{y:.1f} semitones, playing %{customdata}<extra>pitch shift</extra>";
-    }
-    traces.push(shift);
+  let noteTicks = null;
+  if (curves.shift_semitones && reference !== null) {
+    // the note played: the prototype's reference pitch moved by the shift, on a note axis
+    const played = curves.shift_semitones.map((st) => reference + st);
+    traces.push({ ...line(played, "note played", "y3", "#27ae60", ""), customdata: curves.shift_semitones.map((st, i) =>
+      [midiName(played[i]), `${st > 0 ? "+" : ""}${st.toFixed(1)}`]),
+    hovertemplate: "%{x:.2f} s: %{customdata[0]} (%{customdata[1]} semitones)<extra>note played</extra>" });
+    noteTicks = midiTicks(Math.min(...played), Math.max(...played), inner * (shift[1] - shift[0]), reference);
+  } else if (curves.shift_semitones) {
+    traces.push(line(curves.shift_semitones, "pitch shift", "y3", "#27ae60", "semitones"));
   }
   if (curves.lowcut_hz) traces.push(cutoffLine(curves.lowcut_hz, "low cut", "#8e44ad"));
   if (curves.highcut_hz) traces.push(cutoffLine(curves.highcut_hz, "high cut", "#d35400"));
@@ -254,16 +279,28 @@ export function curvesPlot(div, clipSpec, curves, { range = null, audio = null, 
     xaxis: { title: { text: "time (s)" }, anchor: "y4", fixedrange: true },
     yaxis: { ...freq.axis, domain: spec, title: undefined },
     yaxis2: { domain: gain, fixedrange: true, nticks: 4 },
-    yaxis3: { domain: shift, fixedrange: true, nticks: 4 },
+    yaxis3: noteTicks ? { domain: shift, fixedrange: true, tickmode: "array", ...noteTicks } : { domain: shift, fixedrange: true, nticks: 4 },
     yaxis4: { ...cutAxis.axis, domain: cut },
     shapes: freq.grid("y"),
     annotations: [name(`your clip${tuning.notes ? ` (notes, A4 = ${tuning.a4} Hz)` : ""}`, spec), name("gain (dB)", gain),
-      name(referenceHz ? `pitch shift (semitones from ${noteName(referenceHz)}; hover for the note played)`
+      name(reference !== null ? `note played (the prototype's ${midiName(reference)} + its pitch shift)`
         : "pitch shift (semitones)", shift), name("filter cut-offs (Hz)", cut)],
   };
-  const drawn = draw(div, traces, layout, () => curvesPlot(div, clipSpec, curves, { range, audio, referenceHz }));
+  const drawn = draw(div, traces, layout, () => curvesPlot(div, clipSpec, curves, { range, audio, referenceMidi }));
   if (audio) drawn.then(() => followAudio(div, audio));
   return drawn;
+}
+
+// Note ticks for MIDI numbers lo..hi on an axis `pixels` long, counted from the note `anchor`
+// (the prototype's reference): every semitone, whole tone, minor third, fifth or octave, as
+// room allows; {tickvals, ticktext, range}.
+function midiTicks(lo, hi, pixels, anchor) {
+  const bottom = Math.floor(lo - 0.5), top = Math.ceil(hi + 0.5);
+  const step = [1, 2, 3, 7, 12, 24].find((s) => ((top - bottom) / s) * MIN_TICK_GAP <= pixels) ?? 24;
+  const base = Math.round(anchor);
+  const tickvals = [];
+  for (let m = base + Math.ceil((bottom - base) / step) * step; m <= top; m += step) tickvals.push(m);
+  return { tickvals, ticktext: tickvals.map(midiName), range: [bottom, top] };
 }
 
 // Which class's prototype explains each stretch of a long clip.

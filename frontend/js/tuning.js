@@ -25,6 +25,7 @@ export function setTuning(changes) {
 }
 
 export const onTuning = (f) => listeners.add(f);
+export const offTuning = (f) => listeners.delete(f);
 
 // The MIDI note number of `hz` (fractional) under the current A4.
 export const midiOf = (hz) => 69 + 12 * Math.log2(hz / tuning.a4);

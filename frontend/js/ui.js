@@ -56,14 +56,37 @@ export async function withBusy(where, text, action) {
 
 const NOTES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
 
-// 440 -> "A4"; 452 -> "A4 +47 cents" (with A4 at 440 Hz; the page's setting decides)
-export function noteName(hz) {
-  if (!(hz > 0)) return "";
-  const midi = midiOf(hz);
+// A MIDI note number as a note: 57 -> "A3"; 57.3 -> "A3 +30 cents" (whatever the pitch of A4).
+export function midiName(midi) {
+  if (!Number.isFinite(midi)) return "";
   const nearest = Math.round(midi);
   const cents = Math.round((midi - nearest) * 100);
   const name = `${NOTES[((nearest % 12) + 12) % 12]}${Math.floor(nearest / 12) - 1}`;
   return Math.abs(cents) >= 10 ? `${name} ${cents > 0 ? "+" : "−"}${Math.abs(cents)} cents` : name;
+}
+
+// 440 -> "A4"; 452 -> "A4 +47 cents" (with A4 at 440 Hz; the page's setting decides)
+export function noteName(hz) {
+  return hz > 0 ? midiName(midiOf(hz)) : "";
+}
+
+// The reference pitch of a prototype (or of its curves), as a MIDI number, when it has one:
+// `reference_midi`, or an older `reference_hz` (A4 = 440 Hz); else null.
+export function referenceMidi(...sources) {
+  for (const s of sources) {
+    if (Number.isFinite(s?.reference_midi)) return s.reference_midi;
+    if (s?.reference_hz > 0) return 69 + 12 * Math.log2(s.reference_hz / 440);
+  }
+  return null;
+}
+
+// A prototype's title: "cello prototype, A3" when it has a reference pitch, else "cello";
+// with the note as the API names it (`reference_note`) or from its MIDI number.
+export function prototypeTitle(p) {
+  const midi = referenceMidi(p);
+  const note = typeof p.reference_note === "string" && p.reference_note.trim() ? p.reference_note.trim()
+    : midi !== null ? midiName(midi) : "";
+  return note ? `${pretty(p.label)} prototype, ${note}` : pretty(p.label);
 }
 
 export const hz = (f) => (f >= 1000 ? `${(f / 1000).toFixed(f >= 10000 ? 1 : 2)} kHz` : `${Math.round(f)} Hz`);

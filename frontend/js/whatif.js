@@ -1,7 +1,7 @@
 // What if: move a prototype's transformation by hand (transpose, louder, darker) and hear it,
 // see its spectrum change and how the model would now classify it.
 import { getJSON, query } from "./api.js";
-import { clear, db, el, hz, noteName, percent, pretty, semitones, showMessage } from "./ui.js";
+import { clear, db, el, hz, midiName, noteName, percent, pretty, referenceMidi, semitones, showMessage } from "./ui.js";
 import { rankingChart, spectrumPlot } from "./plots.js";
 
 const dialog = () => document.getElementById("what-if");
@@ -23,7 +23,10 @@ export function openWhatIf(modelId, prototype) {
   const box = dialog();
   const low = logScale(20, 5000), high = logScale(300, 11025);
   const gain = slider({ id: "wi-gain", label: "Louder or softer", min: -24, max: 24, step: 1, value: 0, show: db });
-  const shift = slider({ id: "wi-shift", label: "Transpose", min: -24, max: 24, step: 0.5, value: 0, show: semitones });
+  // a prototype with a reference pitch says which note it now plays
+  const reference = referenceMidi(prototype);
+  const shift = slider({ id: "wi-shift", label: "Transpose", min: -24, max: 24, step: 0.5, value: 0,
+    show: (v) => (reference === null ? semitones(v) : `${semitones(v)} (plays ${midiName(reference + v)})`) });
   const lowcut = slider({
     id: "wi-lowcut", label: "Cut the bass below", min: 0, max: 100, step: 1, value: 0,
     show: (v) => (v === 0 ? "no cut" : `${hz(low.toHz(v))} (${noteName(low.toHz(v))})`),

@@ -2,16 +2,21 @@
 against the model with TCAV, or found without labels in a layer's activations."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
+
+from auralens.models.audio import encode_wav, log_mel_to_audio
 
 from auralens.models.concepts import DEFAULT_DISCOVERY_LAYERS, DEFAULT_TCAV_LAYERS
 
 from ..concept_jobs import discovery_job, tcav_job
+from ..jobs import JobFailed
 from ..accounts import User
 from ..deps import CurrentUser, State
 from ..errors import COMMON, Conflict, Forbidden, Invalid, NotFound
 from ..names import clean_name, name_key
-from ..schemas import Concept, ConceptIn, ConceptSharing, DiscoveryRequest, JobStarted, TCAVRequest
+from ..byte_ranges import ranged
+from ..schemas import Concept, ConceptExample, ConceptIn, ConceptSeparability, LayerSeparability, ConceptSharing, DiscoveryRequest, JobStarted, TCAVRequest
+from ..separability import separability
 from ..state import AppState
 from ..storage import NameTaken
 
@@ -120,12 +125,92 @@ def delete_concept(concept_id: str, state: State, user: CurrentUser) -> Response
     return Response(status_code=204)
 
 
+def examples_of(state: AppState, concept: dict, user: User) -> list[ConceptExample]:
+    """The example clips of a concept that ``user`` may hear: a built-in concept's stored
+    features (re-synthesised) and the user's own concept's clips; none of another user's shared
+    concept, whose clips stay theirs (as its ``clip_ids`` do)."""
+    if concept["builtin"]:
+        clips = state.concept_index["sets"][f"concept/{concept['key']}"]["clips"]
+        return [ConceptExample(index=i, name=c["source"].rsplit("/", 1)[-1], label=c.get("label"),
+                               tags={k: str(v) for k, v in c.items() if k not in ("source", "label")},
+                               audio_url=f"/api/concepts/{concept['id']}/examples/{i}/audio.wav", resynthesised=True)
+                for i, c in enumerate(clips)]
+    out = []
+    for i, clip_id in enumerate(concept["clip_ids"] if concept.get("mine") else []):
+        clip = state.corpus.get(clip_id)
+        if clip is None:
+            found = state.storage.clip(clip_id, user.id)
+            clip = state.upload_ref(found) if found is not None else None
+        if clip is not None:
+            out.append(ConceptExample(index=i, name=clip.name, label=clip.label, tags=clip.tags or {},
+                                      audio_url=f"/api/clips/{clip.id}/audio.wav", resynthesised=False))
+    return out
+
+
+@router.get("/api/concepts/{concept_id}/examples", response_model=list[ConceptExample])
+def concept_examples(concept_id: str, state: State, user: CurrentUser,
+                     limit: int = Query(100, ge=1, le=500, description="at most this many")) -> list[ConceptExample]:
+    """The concept's example clips, each with a sound to hear: so that the library can play
+    what a concept is made of. A built-in concept's examples are heard re-synthesised from the
+    features the bundle keeps (Griffin-Lim), a user's own concept's as recorded; another user's
+    shared concept lists none (its clips stay theirs)."""
+    return examples_of(state, find_concept(state, concept_id, user), user)[:limit]
+
+
+@router.get("/api/concepts/{concept_id}/examples/{index}/audio.wav", response_class=Response,
+            responses={200: {"content": {"audio/wav": {}}}})
+async def builtin_example_audio(concept_id: str, index: int, request: Request, state: State,
+                                user: CurrentUser) -> Response:
+    """Example ``index`` of a built-in concept, re-synthesised from its stored log-mel features
+    (about a second, peak-normalised). Byte ranges are answered (206)."""
+    concept = find_concept(state, concept_id, user)
+    if not concept["builtin"]:
+        raise NotFound("Only built-in concepts have re-synthesised examples; a user's concept's clips are "
+                       "heard at their own addresses (see its examples).")
+    features = state.concept_sets[f"concept/{concept['key']}"]
+    if not 0 <= index < len(features):
+        raise NotFound(f"The concept '{concept['name']}' has {len(features)} examples (0 to {len(features) - 1}).")
+    cfg = state.bundle.audio
+    key = ("concept-example", concept_id, index)
+    cached = state.renders.get(key)
+    if cached is None:
+        work = lambda: encode_wav(log_mel_to_audio(features[index], cfg), cfg.sample_rate)
+        cached = state.renders.put(key, await state.run(work))
+    data, gain = cached
+    return ranged(request, data, "audio/wav", {"X-Gain-Db": f"{gain:.2f}"})
+
+
 def _layers(state: AppState, model, names: list[str]) -> None:
     known = {layer["name"] for layer in state.layers(model)}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise Invalid(f"Unknown layer(s): {', '.join(unknown)}. "
                       f"See GET /api/models/{{model}}/layers for the model's layers.")
+
+
+@router.get("/api/concepts/{concept_id}/separability", response_model=ConceptSeparability)
+async def concept_separability(
+    concept_id: str, state: State, user: CurrentUser,
+    layers: list[str] = Query(None, max_length=4, description="layer names (default: the default TCAV layers)"),
+    runs: int = Query(10, ge=2, le=20, description="CAVs to fit per layer"),
+    seed: int = Query(0, ge=0, le=2**31 - 1),
+    model: str | None = Query(None, max_length=80, description="model id (default: the bundle's first that allows it)"),
+) -> ConceptSeparability:
+    """Can each layer tell the concept's clips from random clips? The CAV accuracy of TCAV's
+    first ``runs`` runs (the same random sets and splits as a TCAV with this seed), measured
+    before running TCAV: a layer near 50 % cannot see the concept, so its test means little."""
+    model_id, net = state.model_showing(model, "concept_tests", "Concept testing")
+    if not state.concept_sets:
+        raise Invalid("This bundle has no concept material (add it with `auralens bundle add-concepts`).")
+    concept = find_concept(state, concept_id, user)
+    names = list(dict.fromkeys(layers or DEFAULT_TCAV_LAYERS))
+    _layers(state, net, names)
+    try:
+        found = await state.run(separability, state, net, concept, names, runs, seed, long=True)
+    except JobFailed as err:
+        raise Invalid(str(err)) from None
+    return ConceptSeparability(concept=concept["id"], model=model_id, seed=seed,
+                               layers=[LayerSeparability(**f) for f in found])
 
 
 @router.post("/api/tcav", status_code=202, response_model=JobStarted)

@@ -5,12 +5,13 @@ import re
 
 from fastapi import APIRouter, Query, Response
 
-from auralens.models.embeddings import UnknownWords
+from auralens.models.embeddings import Neighbour, UnknownWords
 
 from ..deps import CurrentUser, State
 from ..errors import COMMON, Invalid, NotFound
 from ..fair import LONG_AUDIO_S
 from ..schemas import EmbeddingSpace, NeighbourClip
+from ..search_terms import families_of, read_query
 from ..state import AppState
 
 router = APIRouter(tags=["neighbours"], responses=COMMON)
@@ -78,22 +79,34 @@ async def search(response: Response,
                  k: int = Query(10, ge=1, le=100),
                  *, state: State) -> list[NeighbourClip]:
     """Corpus clips that fit a few words (tags such as an instrument family, register, dynamics,
-    articulation), through the space where sounds and their tags meet. Words the tags space
-    does not know are left out and named in the ``X-Ignored-Words`` header; a query of unknown
-    words only is a 422 listing the known ones."""
+    articulation), through the space where sounds and their tags meet. Instrument names
+    ("cello", "french horn") and the concept library's words ("staccato" = short,
+    "fortissimo" = ff) stand for the tags they mean, an instrument's name keeping to its clips;
+    how each such word was read is in the ``X-Read-As`` header ("staccato = short; ...").
+    Words the tags space does not know are left out and named in the ``X-Ignored-Words``
+    header; a query of unknown words only is a 422 listing the known ones."""
     spaces = spaces_of(state)
+    read = read_query(q, state.bundle.classes, families_of(state.corpus.values()))
+    if read.read_as:
+        response.headers["X-Read-As"] = "; ".join(read.read_as)
+    # an instrument's clips are found among all the corpus's, best first
+    wanted = len(state.corpus) if read.classes else k
     try:
-        hits = await state.run(spaces.search_words, q, k)
+        hits = await state.run(spaces.search_words, read.words, wanted)
     except UnknownWords as err:
         unknown = {w.lower() for w in err.unknown}
-        known = " ".join(w for w in re.split(r"[\s,;+]+", q) if w and w.lower() not in unknown)
+        known = " ".join(w for w in re.split(r"[\s,;+]+", read.words) if w and w.lower() not in unknown)
         if not known.strip():
             raise Invalid(str(err)) from None
         try:
-            hits = await state.run(spaces.search_words, known, k)
+            hits = await state.run(spaces.search_words, known, wanted)
         except ValueError:
             raise Invalid(str(err)) from None
         response.headers["X-Ignored-Words"] = ", ".join(err.unknown)
     except ValueError as err:
-        raise NotFound(str(err)) from None
+        if not read.classes:
+            raise NotFound(str(err)) from None
+        hits = [Neighbour(cid, 0.0) for cid in state.corpus]  # only instruments named: their clips
+    if read.classes:
+        hits = [h for h in hits if getattr(state.corpus.get(h.clip_id), "label", None) in read.classes][:k]
     return hits_out(state, hits)
