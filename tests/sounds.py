@@ -58,8 +58,8 @@ def harmonic_glide(start_midi: float, end_midi: float, seconds: float = 2.0, sr:
     t = np.arange(int(round(seconds * sr))) / sr
     midi = start_midi + (end_midi - start_midi) * t / seconds
     phase = 2 * np.pi * np.cumsum(440.0 * 2 ** ((midi - 69) / 12)) / sr
-    y = sum(amplitude / k * np.sin(k * phase) for k in range(1, 11))
-    return y.astype(np.float32), midi
+    y = sum(np.sin(k * phase) / k for k in range(1, 11))
+    return (amplitude * y / np.abs(y).max()).astype(np.float32), midi
 
 
 def write_phrase_collection(root, per_class: int = 24, seed: int = 0, note_s: float = 0.4):

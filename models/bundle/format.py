@@ -78,6 +78,8 @@ class Bundle:
         except (TypeError, RuntimeError) as err:
             raise BundleError(f"Model '{entry.id}' of the bundle at {self.path} does not match this "
                               f"version's model ({str(err).splitlines()[0]}).") from None
+        if stage is not None and hasattr(model, "stage") and list(entry.stages.values()).count(rel) > 1:
+            model.stage = stage  # stages that share one file differ in the transformations switched on
         return model.to(device).eval()
 
     def to_json(self) -> dict:

@@ -60,9 +60,10 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
     """
     bundle = load_bundle(bundle_path)
     entry = bundle.entry(model_id)
-    if entry.kind != "spectral-prototypes":
-        raise BundleError(f"Trust and calibration are fitted for spectral prototype models; '{model_id}' is {entry.kind}.")
     model = bundle.load_model(model_id, device=device)
+    if not hasattr(model.cfg, "trust"):
+        raise BundleError(f"Trust and calibration are fitted for spectral prototype models; '{model_id}' is "
+                          f"{entry.kind}.")
     model.cfg.calibration_temperature, model.cfg.trust = 1.0, None
 
     def features_of(collection, splits):

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from ..card_text import percent, resumed
 
-LIMIT = ("A spectral model's networks choose how each prototype is transformed, and that choice "
-         "carries the decision: other classes' prototypes fit a clip badly mostly because the "
-         "networks make them fit badly. Transformations fitted directly to the clip let another "
-         "class's prototype explain it almost as well (`bench/bench_fitted_transforms.py`). Hear "
-         "cross-class reconstructions as the model's judgement, not as the limit of those prototypes.")
+LIMIT = ("A first-version spectral model's networks choose how each prototype is transformed, and "
+         "that choice carries the decision: other classes' prototypes fit a clip badly mostly because "
+         "the networks make them fit badly (`bench/bench_fitted_transforms.py`). A pitch-anchored "
+         "model's prototypes are single spectra at a reference pitch: an instrument whose timbre "
+         "changes across its range or over a note is explained by its nearest register's prototype, "
+         "transposed, and sample sets it has not heard are recognised far less well than its own.")
 
 
 def card_section(entry) -> list[str]:
@@ -36,4 +37,41 @@ def card_section(entry) -> list[str]:
     for stage, s in m.get("stages", {}).items():
         lines.append(f"| {stage} | {percent(s['oa'])} | {percent(s['aa'])} | {percent(s['macro_f1'])} | "
                      f"{s['reconstruction_error']:.5f} |")
+    if cfg.get("pitch_anchored"):
+        lines += anchored_lines(cfg)
+    if m.get("trust"):
+        lines += trust_lines(m["trust"])
+    return lines
+
+
+def anchored_lines(cfg: dict) -> list[str]:
+    """The prototypes' reference pitches (a pitch-anchored model)."""
+    from .pitch import note_name
+
+    per = max(cfg.get("protos_per_class", 1), 1)
+    refs = cfg.get("reference_midi", [])
+    lines = ["", "### Prototypes", "",
+             "Every prototype is a harmonic tone at a reference pitch; a clip's pitch track (from the "
+             "model's pitch network) minus the reference is its pitch shift, shared by all prototypes, "
+             "and its gain is fitted in closed form; only the filters come from a network, trained to "
+             "make every prototype fit. References, "
+             f"{per} per class in class order: "
+             + ", ".join(f"{note_name(r)}" for r in refs) + "."]
+    return lines
+
+
+def trust_lines(t: dict) -> list[str]:
+    """Trust and calibration figures (``auralens bundle add-trust``)."""
+    cal = t.get("calibration", {})
+    lines = ["", "### Trust and calibration", "",
+             f"- Sounds that are no class (held-out negatives, {t.get('negatives_measured')} clips) flagged: "
+             f"{percent(t.get('negatives_flagged'))} ("
+             + ", ".join(f"{k} {percent(v)}" for k, v in t.get("negatives_flagged_by_kind", {}).items())
+             + f"); test clips flagged: {percent(t.get('test_flagged'))}"
+             + "".join(f"; {k} clips flagged: {percent(v)}" for k, v in t.get("checks_flagged", {}).items()) + ".",
+             f"- Calibration temperature {cal.get('temperature', 1.0):.3f}, fitted on {cal.get('fitted_clips')} "
+             f"clips of `{cal.get('fitted_on')}` (a sample set the model was not trained on).", "",
+             "| clips | n | OA | calibration error before | after |", "|---|---|---|---|---|"]
+    for name, s in cal.get("sets", {}).items():
+        lines.append(f"| {name} | {s['n']} | {percent(s['accuracy'])} | {s['ece_before']:.3f} | {s['ece_after']:.3f} |")
     return lines

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from .model import PrototypeModel, bounded_transforms
-from .transforms import Transforms, frame_errors, stage_index
+from .transforms import Transforms, fitted_gain, frame_errors, stage_index
 
 
 def _unbounded(model: PrototypeModel, tr: Transforms) -> list[torch.Tensor]:
@@ -65,6 +65,8 @@ def fit_transforms(model: PrototypeModel, x: torch.Tensor, steps: int = 200, lr:
     >>> errors, _ = fit_transforms(model, x, steps=200)          # doctest: +SKIP
     >>> fitted_class = model.class_errors(errors).argmin(-1)     # doctest: +SKIP
     """
+    if model.cfg.pitch_anchored:
+        return _fit_anchored(model, x, steps, lr, stage)
     with torch.no_grad():
         predicted = model.transforms(x, stage)
     if stage_index(stage or model.stage) == 0:
@@ -80,4 +82,36 @@ def fit_transforms(model: PrototypeModel, x: torch.Tensor, steps: int = 200, lr:
             opt.step()
     with torch.no_grad():
         tr = bounded_transforms(model.cfg, *raw)
+        return model.clip_errors(x, frame_errors(x, prototypes, tr, model.tables)), tr
+
+
+def _fit_anchored(model: PrototypeModel, x: torch.Tensor, steps: int, lr: float,
+                  stage: str | None) -> tuple[torch.Tensor, Transforms]:
+    """A pitch-anchored model: its shift is the clip's pitch and its gain already the best one,
+    so only the filters are left to fit (from the network's prediction), the gain refitted in
+    closed form at every step."""
+    cfg, level = model.cfg, stage_index(stage or model.stage)
+    prototypes = model.prototypes.detach()
+    with torch.no_grad():
+        f0 = model.pitch.track(x)[0]
+        predicted = model.transforms(x, stage, f0)
+    if level < 3 or steps == 0:
+        return model.clip_errors(x, frame_errors(x, prototypes, predicted, model.tables)).detach(), predicted
+    raw = _unbounded(model, predicted)[-1].clone().requires_grad_(True)  # (B, T, K, 4) filters
+    opt = torch.optim.Adam([raw], lr=lr)
+
+    def with_filters(filters):
+        tr = bounded_transforms(cfg, torch.zeros_like(predicted.shift), None, filters)
+        tr.shift = predicted.shift
+        tr.gain = fitted_gain(x, prototypes, tr, model.tables, cfg.gain_max)
+        return tr
+
+    with torch.enable_grad():
+        for _ in range(steps):
+            loss = frame_errors(x, prototypes, with_filters(raw), model.tables).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with torch.no_grad():
+        tr = with_filters(raw)
         return model.clip_errors(x, frame_errors(x, prototypes, tr, model.tables)), tr

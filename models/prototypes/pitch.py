@@ -136,8 +136,10 @@ class PitchNetwork(nn.Module):
 
 
 def sounding_frames(x: torch.Tensor, margin: float = 0.25) -> torch.Tensor:
-    """Frames within ``margin`` log units (about 40 dB) of the clip's loudest: ``(B, F, T) -> (B, T)`` bool."""
-    level = x.mean(1)
+    """Frames whose strongest band is within ``margin`` log units (about 40 dB) of the clip's
+    strongest: ``(B, F, T) -> (B, T)`` bool. (The strongest band, not the mean over bands: a
+    rising note lights fewer mel bands and would look quieter.)"""
+    level = x.amax(1)
     return level >= level.amax(-1, keepdim=True) - margin
 
 

@@ -77,7 +77,7 @@ def train_prototypes_into_bundle(
         raise TrainingInterrupted(f"Training stopped after {history.epoch} epochs (the epoch limit); "
                                   f"run the same command again to resume from {checkpoint.folder}.")
 
-    stage_paths = store_stages(checkpoint.folder, out, model_id)
+    stage_paths = store_stages(checkpoint.folder, out, model_id, shared=model_cfg.pitch_anchored)
     entry = ModelEntry(
         id=model_id, kind=KIND, config=model_cfg.to_dict(),
         weights=stage_paths[STAGES[-1]], stages=stage_paths,  # the final model is the last stage's best
@@ -94,9 +94,18 @@ def train_prototypes_into_bundle(
     return entry
 
 
-def store_stages(workdir: Path, out: Path, model_id: str) -> dict[str, str]:
+def store_stages(workdir: Path, out: Path, model_id: str, shared: bool = False) -> dict[str, str]:
     """Copy each curriculum stage's weights from the run's folder into the bundle at ``out``;
-    returns stage -> path in the bundle (``models/<model id>/<stage>.safetensors``)."""
+    returns stage -> path in the bundle (``models/<model id>/<stage>.safetensors``).
+
+    ``shared``: every stage is the final weights with fewer transformations switched on (a
+    pitch-anchored model, whose earlier stages need no network of their own): one file,
+    ``models/<model id>/model.safetensors``, for all of them."""
+    if shared:
+        rel = weights_path(model_id, "model.safetensors")
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stage_weights(workdir, STAGES[-1]), out / rel)
+        return {stage: rel for stage in STAGES}
     stage_paths = {stage: weights_path(model_id, f"{stage}.safetensors") for stage in STAGES}
     for stage, rel in stage_paths.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
