@@ -19,15 +19,20 @@ def model_errors(model, features: list[torch.Tensor], device="cpu", batch_size: 
     """
     model.eval()
     out = torch.empty(len(features), model.cfg.n_prototypes)
+    for chunk, x in batches_by_length(features, batch_size, device):
+        out[chunk] = (model(x) if stage is None else model(x, stage=stage)).errors.float().cpu()
+    return out
+
+
+def batches_by_length(features: list[torch.Tensor], batch_size: int, device="cpu"):
+    """Clips ``[(F, T_i)]`` in batches of equal length: yields ``(indices, (B, F, T) tensor)``."""
     by_length: dict[int, list[int]] = {}
     for i, f in enumerate(features):
         by_length.setdefault(f.shape[-1], []).append(i)
     for idx in by_length.values():
         for start in range(0, len(idx), batch_size):
             chunk = idx[start:start + batch_size]
-            x = torch.stack([features[i] for i in chunk]).to(device)
-            out[chunk] = (model(x) if stage is None else model(x, stage=stage)).errors.float().cpu()
-    return out
+            yield chunk, torch.stack([features[i] for i in chunk]).to(device)
 
 
 def classification_metrics(true: np.ndarray, pred: np.ndarray, labels: list[str]) -> dict:

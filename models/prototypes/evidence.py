@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..metrics import batches_by_length
 from ..trust import trust_features
 from .model import PrototypeModel
 from .pitch import sounding_frames
@@ -49,16 +50,10 @@ def evidence(model: PrototypeModel, features: list[torch.Tensor], device="cpu", 
     model.eval()
     N, K = len(features), model.cfg.n_prototypes
     errors, shares = torch.empty(N, K), torch.empty(N)
-    by_length: dict[int, list[int]] = {}
-    for i, f in enumerate(features):
-        by_length.setdefault(f.shape[-1], []).append(i)
-    for idx in by_length.values():
-        for start in range(0, len(idx), batch_size):
-            chunk = idx[start:start + batch_size]
-            x = torch.stack([features[i] for i in chunk]).to(device)
-            f0 = model.pitch.track(x)[0] if model.cfg.pitch_anchored else None
-            errors[chunk] = model(x, f0=f0).errors.float().cpu()
-            shares[chunk] = voiced_share(model, x).float().cpu()
+    for chunk, x in batches_by_length(features, batch_size, device):
+        f0 = model.pitch.track(x)[0] if model.cfg.pitch_anchored else None
+        errors[chunk] = model(x, f0=f0).errors.float().cpu()
+        shares[chunk] = voiced_share(model, x).float().cpu()
     class_errors = model.class_errors(errors.to(model.prototype_class.device)).cpu()
     with_voicing = shares if model.cfg.pitch_anchored else None
     return Evidence(errors, class_errors, model.probabilities(class_errors.to(model.theta.device)).cpu(),
