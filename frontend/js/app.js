@@ -1,5 +1,5 @@
 // The page: header, tabs, and the address bar as the source of truth (#/model,
-// #/analyse, #/analyses/<id>, #/neighbours, #/concepts), so every view can be reloaded or shared.
+// #/analyse, #/analyses/<id>, #/neighbours, #/concepts, #/collections, #/map), so every view can be reloaded or shared.
 import { getJSON } from "./api.js";
 import { showMessage } from "./ui.js";
 import { axisControls } from "./axis-controls.js";
@@ -7,8 +7,10 @@ import { createModelTab } from "./model-tab.js";
 import { createAnalyseTab } from "./analyse-tab.js";
 import { createNeighboursTab } from "./neighbours-tab.js";
 import { createConceptsTab } from "./concepts-tab.js";
+import { createCollectionsTab } from "./collections-tab.js";
+import { createMapTab } from "./map-tab.js";
 
-const TABS = ["model", "analyse", "neighbours", "concepts"];
+const TABS = ["model", "analyse", "neighbours", "concepts", "collections", "map"];
 const buttons = Object.fromEntries(TABS.map((t) => [t, document.getElementById(`tab-${t}`)]));
 const panels = Object.fromEntries(TABS.map((t) => [t, document.getElementById(`panel-${t}`)]));
 
@@ -49,6 +51,8 @@ async function start() {
     analyse: createAnalyseTab(panels.analyse, context),
     neighbours: createNeighboursTab(panels.neighbours, context),
     concepts: createConceptsTab(panels.concepts, context),
+    collections: createCollectionsTab(panels.collections, context),
+    map: createMapTab(panels.map, context),
   };
   // analyse a clip from any tab (`where` shows the busy note); opens the analysis
   context.analyse = (clipId, where) => views.analyse.analyseClip(clipId, where);
