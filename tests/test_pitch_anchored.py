@@ -263,3 +263,22 @@ def test_add_trust_stores_the_score_the_temperature_and_their_figures(phrase_bun
     figures = entry["metrics"]["trust"]
     assert 0 <= figures["negatives_flagged"] <= 1 and figures["negatives_measured"] == 8
     assert "ece_after" in figures["calibration"]["sets"]["calibration source, test split"]
+
+
+def test_white_noise_is_flagged_by_the_fitted_trust_score(phrase_bundle, tmp_path):
+    """Trust fitted with `bundle add-trust` on the corpus's negatives flags white noise it has
+    never heard (a new seed, another level and length)."""
+    root, trained = phrase_bundle
+    out = shutil.copytree(trained, tmp_path / "phrases")
+    calibration = write_phrase_collection(tmp_path / "other", per_class=10, seed=3)
+    run = subprocess.run([sys.executable, "-m", "auralens.server.cli", "bundle", "add-trust", "--bundle", str(out),
+                          "--data", str(root), "--calibrate-on", str(calibration), "--threads", "1", "--quiet",
+                          "--cache-dir", str(root / ".cache")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    model = load_bundle(out).load_model("prototypes")
+    noise = (0.05 * np.random.default_rng(123).standard_normal(3 * SR)).astype(np.float32)
+    verdict = analyse_spectral(model, features(noise), ["a", "b", "c"], CFG)["trust"]
+    phrases = [features(sf.read(path, dtype="float32")[0]) for path in sorted(calibration.glob("*/*.wav"))]
+    scores = [analyse_spectral(model, x, ["a", "b", "c"], CFG)["trust"]["score"] for x in phrases]
+    assert not verdict["familiar"]
+    assert verdict["score"] < np.quantile(scores, 0.1)  # below nine in ten phrases it has not heard
