@@ -26,13 +26,13 @@ import librosa
 import numpy as np
 import torch
 
-from auralens.models.audio import LogMel, load_audio, steady_tone
+from auralens.models.audio import LogMel, load_audio
 from auralens.models.bundle import load_bundle
 from auralens.models.data import ClipTable, load_features, read_collection
 from auralens.models.prototypes.anchor import clip_pitch_tracks
 from auralens.models.prototypes.fit import fit_transforms
 from auralens.models.prototypes.pitch import note_name, sounding_frames
-from auralens.models.prototypes.whatif import steady_scores
+from auralens.models.prototypes.whatif import prototype_tone, steady_scores
 
 
 def sample(table: ClipTable, n: int, seed: int = 0, clip: str | None = None) -> ClipTable:
@@ -47,7 +47,7 @@ def prototype_pitches(model, audio) -> list[tuple[int, str, float, float]]:
     out = []
     for k in range(model.cfg.n_prototypes):
         ref = float(model.reference_midi[k])
-        y = steady_tone(model.prototypes[k].detach(), 1.0, audio).numpy()
+        y = prototype_tone(model, model.prototypes[k].detach(), k, 1.0, audio).numpy()
         lo, hi = librosa.midi_to_hz(max(ref - 14, 20)), librosa.midi_to_hz(min(ref + 14, 110))
         f0, voiced, _ = librosa.pyin(y, fmin=lo, fmax=hi, sr=audio.sample_rate, frame_length=2048)
         heard = float(librosa.hz_to_midi(np.nanmedian(f0[voiced]))) if voiced.any() else float("nan")

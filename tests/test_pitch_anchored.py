@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from auralens.models.audio import AudioConfig, log_mel, steady_tone
+from auralens.models.audio import AudioConfig, log_mel
 from auralens.models.bundle import load_bundle
 from auralens.models.data import NoteEvent
 from auralens.models.prototypes.anchor import aligned_mean, reference_pitches
@@ -23,7 +23,7 @@ from auralens.models.prototypes.evidence import evidence
 from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
 from auralens.models.prototypes.pitch import PitchNetwork, hold_unvoiced, note_name, note_track, sounding_frames
 from auralens.models.prototypes.transforms import Transforms, fitted_gain, frame_errors, reconstruct
-from auralens.models.prototypes.whatif import steady_scores
+from auralens.models.prototypes.whatif import prototype_tone, steady_scores
 from auralens.models.prototypes.analysis import analyse_spectral
 from auralens.models.trust import LIKE, fit_trust
 
@@ -109,8 +109,8 @@ def test_pitch_aligned_frames_average_into_a_harmonic_tone_at_the_reference():
 
 
 def test_a_prototype_at_reference_a3_plays_a3():
-    prototype = tone_prototype("hollow", 57)
-    audio = steady_tone(prototype, 1.0, CFG).numpy()
+    model = anchored_model([57.0], tone_prototype("hollow", 57).unsqueeze(0))
+    audio = prototype_tone(model, model.prototypes[0].detach(), 0, 1.0, CFG).numpy()
     f0, voiced, _ = librosa.pyin(audio, fmin=60, fmax=1000, sr=SR, frame_length=2048)
     heard = 69 + 12 * np.log2(np.nanmedian(f0[voiced]) / 440)
     assert note_name(57) == "A3"

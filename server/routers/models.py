@@ -7,12 +7,12 @@ from typing import Literal
 import torch
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from auralens.models.audio import encode_wav, spectrogram_for_display, steady_tone
+from auralens.models.audio import encode_wav, spectrogram_for_display
 from auralens.models.audio.display import log_to_db
 from auralens.models.bundle import nearest_clip_audio
 from auralens.models.kinds import kind_of
 from auralens.models.prototypes.pitch import midi_to_hz, note_name
-from auralens.models.prototypes.whatif import reference_pitch, steady_scores, what_if_spectrum
+from auralens.models.prototypes.whatif import prototype_tone, reference_pitch, steady_scores, what_if_spectrum
 
 from ..byte_ranges import ranged
 from ..deps import ConceptModelDep, ModelDep, PrototypeDep, State, WhatIfPrototypeDep
@@ -132,7 +132,8 @@ async def prototype_audio(
         return ranged(request, data, "audio/wav", {"X-Gain-Db": f"{gain:.2f}"})
 
     def work():
-        audio = steady_tone(what_if.spectrum(model, k, cfg.db_per_unit), seconds, cfg)
+        audio = prototype_tone(model, what_if.spectrum(model, k, cfg.db_per_unit), k, seconds, cfg,
+                               what_if.shift_semitones)
         return encode_wav(audio, cfg.sample_rate, peak_dbfs=None if what_if.gain_db else -1.0)
 
     key = ("tone", model_id, k, seconds, what_if.gain_db, what_if.shift_semitones, what_if.lowcut_hz,

@@ -1,0 +1,103 @@
+"""Back to sound as a harmonic tone: a mel spectrum played by partials at a known pitch.
+
+Griffin-Lim turns a mel spectrum into *some* waveform with that spectrum; for a spectrum that
+belongs to a pitch (a prototype at its reference, a re-creation at the clip's melody) it
+smears the partials, and a listener - or a pitch tracker - may hear the wrong octave. Here the
+spectrum is played by the partials of that pitch instead: harmonics ``h * f0`` whose
+amplitudes are chosen so that the tone's mel power matches the spectrum as closely as a
+harmonic tone can (non-negative least squares), then summed as sinusoids.
+
+The mel power of a sinusoid of amplitude ``a`` at ``f`` Hz, with the Hann window of ``n_fft``
+samples and the triangular bands of peak 1, is ``a**2 * 3 n_fft**2 / 32 * M_b(f)`` (``M_b``:
+band ``b``'s triangle at ``f``). So ``P ~ G a**2`` with ``G[b, h] = 3 n_fft**2 / 32 * M_b(h f0)``.
+
+Shapes: F mel bands, H harmonics.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from .config import AudioConfig
+from .synthesis import apply_fades
+
+
+@functools.lru_cache(maxsize=16)
+def _band_edges(config: AudioConfig) -> torch.Tensor:
+    import librosa
+
+    return torch.from_numpy(librosa.mel_frequencies(config.n_mels + 2, fmin=config.fmin, fmax=config.mel_fmax,
+                                                    htk=True)).float()
+
+
+def band_response(config: AudioConfig, hz: torch.Tensor) -> torch.Tensor:
+    """Each mel band's triangle at frequencies ``hz (...)`` -> ``(..., F)`` in [0, 1]."""
+    e = _band_edges(config).to(hz.device)
+    lower, centre, upper = e[:-2], e[1:-1], e[2:]
+    f = hz.unsqueeze(-1)
+    rising = (f - lower) / (centre - lower)
+    falling = (upper - f) / (upper - centre)
+    return torch.minimum(rising, falling).clamp_min(0)
+
+
+def harmonic_amplitudes(log_mel: torch.Tensor, f0_hz: float, config: AudioConfig = AudioConfig(),
+                        n_iter: int = 200) -> torch.Tensor:
+    """Amplitudes of the harmonics of ``f0_hz`` whose tone has the mel spectrum nearest ``log_mel``.
+
+    Parameters
+    ----------
+    log_mel : ``(F,)`` log units, one frame (a prototype).
+    f0_hz : the pitch, Hz.
+    n_iter : multiplicative non-negative least-squares updates.
+
+    Returns
+    -------
+    ``(H,)`` linear amplitudes (full scale 1) of harmonics ``1 .. H``, every one below the
+    top band's edge.
+
+    Examples
+    --------
+    >>> harmonic_amplitudes(torch.full((128,), 0.5), 220.0).shape
+    torch.Size([50])
+    """
+    top = float(min(config.mel_fmax, config.sample_rate / 2))
+    n_harmonics = max(1, int(top // f0_hz))
+    hz = f0_hz * torch.arange(1, n_harmonics + 1, dtype=torch.float32, device=log_mel.device)
+    G = band_response(config, hz).T * (3 * config.n_fft ** 2 / 32)  # (F, H)
+    P = config.log_to_power(log_mel.float()).clamp_min(0)  # (F,)
+    target = G.T @ P  # (H,)
+    power = target / (G.T @ G.sum(1)).clamp_min(1e-20)  # a flat start of the right size
+    for _ in range(n_iter):
+        power = power * target / (G.T @ (G @ power)).clamp_min(1e-30)
+    return power.clamp_min(0).sqrt()
+
+
+def harmonic_tone(log_mel: torch.Tensor, f0_hz: float, seconds: float = 1.5,
+                  config: AudioConfig = AudioConfig(), fade_s: float = 0.02, seed: int = 0) -> torch.Tensor:
+    """Play a one-frame spectrum as a steady harmonic tone at ``f0_hz``.
+
+    ``log_mel (F,)`` log units -> ``(round(seconds * sample_rate),)`` waveform whose partials
+    sit exactly at ``h * f0_hz`` and whose mel spectrum is the nearest a harmonic tone can come
+    to ``log_mel`` (:func:`harmonic_amplitudes`). Starting phases are drawn from ``seed``, so
+    the same spectrum always sounds the same.
+
+    Examples
+    --------
+    >>> harmonic_tone(torch.full((128,), 0.5), 220.0, seconds=1.0).shape
+    torch.Size([22050])
+    """
+    amplitudes = harmonic_amplitudes(log_mel, f0_hz, config)  # (H,)
+    n = int(round(seconds * config.sample_rate))
+    gen = torch.Generator().manual_seed(seed)
+    phases = torch.rand(len(amplitudes), generator=gen, dtype=torch.float64) * 2 * np.pi
+    t = torch.arange(n, dtype=torch.float64) / config.sample_rate
+    harmonics = torch.arange(1, len(amplitudes) + 1, dtype=torch.float64)
+    # (n,) = sum_h a_h cos(2 pi h f0 t + phi_h), in chunks of samples to bound memory
+    out = torch.empty(n, dtype=torch.float64)
+    step = max(1, 4_000_000 // len(amplitudes))
+    for start in range(0, n, step):
+        arg = 2 * np.pi * f0_hz * t[start:start + step, None] * harmonics + phases
+        out[start:start + step] = torch.cos(arg) @ amplitudes.double().cpu()
+    return apply_fades(out.float(), fade_s, config.sample_rate).to(log_mel.device)
