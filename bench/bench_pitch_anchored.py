@@ -32,7 +32,8 @@ from auralens.models.data import ClipTable, load_features, read_collection
 from auralens.models.prototypes.anchor import clip_pitch_tracks
 from auralens.models.prototypes.fit import fit_transforms
 from auralens.models.prototypes.pitch import note_name, sounding_frames
-from auralens.models.prototypes.whatif import prototype_tone, steady_scores
+from auralens.models.prototypes.sound import prototype_tone
+from auralens.models.prototypes.whatif import steady_scores
 
 
 def sample(table: ClipTable, n: int, seed: int = 0, clip: str | None = None) -> ClipTable:

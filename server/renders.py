@@ -1,4 +1,5 @@
-"""Sounds the app renders from mel spectrograms (Griffin-Lim), kept in the render cache:
+"""Sounds the app renders from mel spectrograms (Griffin-Lim, or partials at the pitch a
+prototype with a reference plays), kept in the render cache:
 reconstructions of an analysed clip, and latent prototypes through their decoder.
 
 Used by the analysis and model routers and by exports alike, so that a sound rendered for one
@@ -14,6 +15,7 @@ import torch
 
 from auralens.models.audio import encode_wav, log_mel_to_audio
 from auralens.models.kinds import kind_of
+from auralens.models.prototypes.sound import reconstruction_audio, reconstruction_pitch
 
 from .errors import Invalid
 from .state import AppState
@@ -80,13 +82,17 @@ def reconstruction_wavs(state: AppState, found: dict, items: list[tuple[int, str
     for k, stage in items:
         _check_stage(model, stage)
         by_stage[stage].append(k)
-    recs = {}
+    recs, pitches = {}, {}
     for stage, ks in by_stage.items():
-        rec, _ = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor(ks, device=x.device))  # (1, K', F, T)
+        rec, tr = model.reconstruct(x.unsqueeze(0), stage, k=torch.tensor(ks, device=x.device))  # (1, K', F, T)
         recs.update({(k, stage): r[..., window.start:window.end] for k, r in zip(ks, rec[0])})
+        pitch = reconstruction_pitch(model, tr, ks, x.shape[-1])  # (K', T) MIDI or None
+        if pitch is not None:
+            pitches.update({(k, stage): p[window.start:window.end] for k, p in zip(ks, pitch)})
     cfg = state.bundle.audio
-    audio = log_mel_to_audio(torch.stack([recs[item] for item in items]), cfg,
-                             length=cfg.n_samples(window.end - window.start))
+    audio = reconstruction_audio(torch.stack([recs[item] for item in items]),
+                                 torch.stack([pitches[item] for item in items]) if pitches else None,
+                                 cfg, cfg.n_samples(window.end - window.start))
     return [state.renders.put(render_key(found["id"], k, stage, window.start), encode_wav(a, cfg.sample_rate))
             for (k, stage), a in zip(items, audio)]
 

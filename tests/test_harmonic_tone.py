@@ -44,3 +44,22 @@ def test_a_tracker_hears_the_pitch_even_when_the_fundamental_is_weak():
 
 def test_silence_asks_for_no_partials():
     assert harmonic_amplitudes(torch.zeros(CFG.n_mels), 220.0, CFG).max() < 1e-4
+
+
+def test_a_phrase_played_by_its_melody_keeps_its_notes_and_its_spectrum():
+    from auralens.models.audio import harmonic_render
+
+    from .sounds import timbre_phrase
+
+    pitches, note_s = [55, 59, 62, 67], 0.4
+    y = timbre_phrase(pitches, "bright", note_s)
+    x = log_mel(y, CFG)
+    frame_s = np.arange(x.shape[-1]) * CFG.hop_length / SR
+    midi = np.array([pitches[min(int(s / note_s), len(pitches) - 1)] for s in frame_s])
+    played = harmonic_render(x, torch.tensor(440 * 2 ** ((midi - 69) / 12), dtype=torch.float32), CFG, len(y))
+    loud = x > x.amax(0, keepdim=True) - 0.25
+    assert (log_mel(played.numpy(), CFG) - x)[loud].abs().mean() * CFG.db_per_unit < 3.0
+    f0, voiced, _ = librosa.pyin(played.numpy(), fmin=60, fmax=1000, sr=SR)
+    heard = librosa.hz_to_midi(f0)
+    truth = np.array([pitches[min(int(s / note_s), len(pitches) - 1)] for s in librosa.times_like(f0, sr=SR)])
+    assert np.nanmedian(np.abs(heard - truth)[voiced]) < 0.5

@@ -23,7 +23,8 @@ from auralens.models.prototypes.evidence import evidence
 from auralens.models.prototypes.model import PrototypeConfig, PrototypeModel
 from auralens.models.prototypes.pitch import PitchNetwork, hold_unvoiced, note_name, note_track, sounding_frames
 from auralens.models.prototypes.transforms import Transforms, fitted_gain, frame_errors, reconstruct
-from auralens.models.prototypes.whatif import prototype_tone, steady_scores
+from auralens.models.prototypes.sound import prototype_tone
+from auralens.models.prototypes.whatif import steady_scores
 from auralens.models.prototypes.analysis import analyse_spectral
 from auralens.models.trust import LIKE, fit_trust
 
@@ -282,3 +283,29 @@ def test_white_noise_is_flagged_by_the_fitted_trust_score(phrase_bundle, tmp_pat
     scores = [analyse_spectral(model, x, ["a", "b", "c"], CFG)["trust"]["score"] for x in phrases]
     assert not verdict["familiar"]
     assert verdict["score"] < np.quantile(scores, 0.1)  # below nine in ten phrases it has not heard
+
+
+def test_a_re_creation_from_the_pitch_stage_on_plays_the_clips_melody(phrase_bundle, tmp_path):
+    """Every prototype's re-creation, heard through the API, plays the notes of the phrase it
+    re-creates - the melody is the pitch transformation, whichever class the prototype is."""
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from auralens.server.app import create_app
+
+    _, out = phrase_bundle
+    pitches, note_s = [52, 57, 60, 64], 0.5
+    phrase = timbre_phrase(pitches, list(TIMBRES)[1], note_s)
+    buffer = io.BytesIO()
+    sf.write(buffer, phrase, SR, format="WAV")
+    with TestClient(create_app(device="cpu", bundle=out, data_dir=tmp_path), base_url="http://localhost") as client:
+        clip = client.post("/api/clips", files={"file": ("phrase.wav", buffer.getvalue(), "audio/wav")}).json()
+        analysis = client.post("/api/analyses", json={"clip_id": clip["id"]}).json()
+        for k in range(3):
+            wav = client.get(f"/api/analyses/{analysis['id']}/reconstructions/{k}/audio.wav", params={"stage": "pitch"})
+            samples, _ = sf.read(io.BytesIO(wav.content), dtype="float32")
+            f0, voiced, _ = librosa.pyin(samples, fmin=60, fmax=1000, sr=SR)
+            truth = np.array([pitches[min(int(s / note_s), 3)] for s in librosa.times_like(f0, sr=SR)])
+            inner = voiced & (librosa.times_like(f0, sr=SR) < len(pitches) * note_s - 0.1)
+            assert np.median(np.abs(librosa.hz_to_midi(f0[inner]) - truth[inner])) < 0.5

@@ -10,7 +10,7 @@ from .display import spectrogram_for_display
 from .errors import (AudioError, AudioTooLong, AudioTooShort, EmptyAudio, InvalidSamples, SilentAudio,
                      UnsupportedAudio)
 from .features import LogMel, log_mel, mel_filterbank
-from .harmonic import harmonic_amplitudes, harmonic_tone
+from .harmonic import harmonic_amplitudes, harmonic_render, harmonic_tone
 from .synthesis import (apply_fades, griffin_lim, log_mel_to_audio, mel_to_magnitude,
                         spectral_convergence, steady_tone)
 from .wav import encode_wav
@@ -19,5 +19,5 @@ __all__ = [
     "AudioConfig", "Audio", "load_audio", "AudioError", "AudioTooLong", "AudioTooShort", "EmptyAudio",
     "InvalidSamples", "SilentAudio", "UnsupportedAudio", "LogMel", "log_mel", "mel_filterbank",
     "apply_fades", "griffin_lim", "log_mel_to_audio", "mel_to_magnitude", "spectral_convergence",
-    "steady_tone", "harmonic_amplitudes", "harmonic_tone", "encode_wav", "spectrogram_for_display",
+    "steady_tone", "harmonic_amplitudes", "harmonic_render", "harmonic_tone", "encode_wav", "spectrogram_for_display",
 ]

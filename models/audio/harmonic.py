@@ -42,36 +42,46 @@ def band_response(config: AudioConfig, hz: torch.Tensor) -> torch.Tensor:
     return torch.minimum(rising, falling).clamp_min(0)
 
 
-def harmonic_amplitudes(log_mel: torch.Tensor, f0_hz: float, config: AudioConfig = AudioConfig(),
-                        n_iter: int = 200) -> torch.Tensor:
+def harmonic_amplitudes(log_mel: torch.Tensor, f0_hz, config: AudioConfig = AudioConfig(),
+                        n_iter: int = 200, n_harmonics: int | None = None) -> torch.Tensor:
     """Amplitudes of the harmonics of ``f0_hz`` whose tone has the mel spectrum nearest ``log_mel``.
 
     Parameters
     ----------
-    log_mel : ``(F,)`` log units, one frame (a prototype).
-    f0_hz : the pitch, Hz.
-    n_iter : multiplicative non-negative least-squares updates.
+    log_mel : ``(..., F)`` log units: one frame (a prototype), or many (a spectrogram's frames).
+    f0_hz : the pitch, Hz: a float, or ``(...)`` one per frame.
+    n_iter : multiplicative non-negative least-squares updates, started from each band's power
+        shared among the harmonics it hears.
+    n_harmonics : how many harmonics (default: as many as fit under the top band's edge at the
+        lowest pitch).
 
     Returns
     -------
-    ``(H,)`` linear amplitudes (full scale 1) of harmonics ``1 .. H``, every one below the
-    top band's edge.
+    ``(..., H)`` linear amplitudes (full scale 1) of harmonics ``1 .. H``; zero for harmonics
+    above the top band's edge.
 
     Examples
     --------
     >>> harmonic_amplitudes(torch.full((128,), 0.5), 220.0).shape
     torch.Size([50])
+    >>> harmonic_amplitudes(torch.full((10, 128), 0.5), torch.full((10,), 440.0)).shape
+    torch.Size([10, 25])
     """
     top = float(min(config.mel_fmax, config.sample_rate / 2))
-    n_harmonics = max(1, int(top // f0_hz))
-    hz = f0_hz * torch.arange(1, n_harmonics + 1, dtype=torch.float32, device=log_mel.device)
-    G = band_response(config, hz).T * (3 * config.n_fft ** 2 / 32)  # (F, H)
-    P = config.log_to_power(log_mel.float()).clamp_min(0)  # (F,)
-    target = G.T @ P  # (H,)
-    power = target / (G.T @ G.sum(1)).clamp_min(1e-20)  # a flat start of the right size
+    f0 = torch.as_tensor(f0_hz, dtype=torch.float32, device=log_mel.device).clamp_min(20.0)
+    f0 = f0.expand(log_mel.shape[:-1])
+    H = n_harmonics or max(1, int(top // float(f0.min())) if f0.numel() else 1)
+    hz = f0.unsqueeze(-1) * torch.arange(1, H + 1, dtype=torch.float32, device=log_mel.device)  # (..., H)
+    G = band_response(config, hz).transpose(-1, -2) * (3 * config.n_fft ** 2 / 32)  # (..., F, H)
+    G = G * (hz < top).unsqueeze(-2)
+    P = config.log_to_power(log_mel.float()).clamp_min(0).unsqueeze(-1)  # (..., F, 1)
+    target = G.transpose(-1, -2) @ P  # (..., H, 1)
+    # start: each band's power shared among the harmonics it hears, in proportion to its response
+    share = G / G.sum(-1, keepdim=True).clamp_min(1e-30)
+    power = (share * P).sum(-2, keepdim=True).transpose(-1, -2) / (3 * config.n_fft ** 2 / 32)  # (..., H, 1)
     for _ in range(n_iter):
-        power = power * target / (G.T @ (G @ power)).clamp_min(1e-30)
-    return power.clamp_min(0).sqrt()
+        power = power * target / (G.transpose(-1, -2) @ (G @ power)).clamp_min(1e-30)
+    return power.squeeze(-1).clamp_min(0).sqrt()
 
 
 def harmonic_tone(log_mel: torch.Tensor, f0_hz: float, seconds: float = 1.5,
@@ -101,3 +111,44 @@ def harmonic_tone(log_mel: torch.Tensor, f0_hz: float, seconds: float = 1.5,
         arg = 2 * np.pi * f0_hz * t[start:start + step, None] * harmonics + phases
         out[start:start + step] = torch.cos(arg) @ amplitudes.double().cpu()
     return apply_fades(out.float(), fade_s, config.sample_rate).to(log_mel.device)
+
+
+def harmonic_render(log_mel: torch.Tensor, f0_hz: torch.Tensor, config: AudioConfig = AudioConfig(),
+                    length: int | None = None, n_iter: int = 30, seed: int = 0) -> torch.Tensor:
+    """Play a spectrogram by the partials of a pitch that moves: a melody's re-creation.
+
+    Parameters
+    ----------
+    log_mel : ``(F, T)`` log units.
+    f0_hz : ``(T,)`` the pitch of every frame, Hz (hold the last pitch where none sounds).
+    length : samples of the output; default ``(T - 1) * hop``.
+    n_iter : least-squares updates per frame (:func:`harmonic_amplitudes`).
+    seed : seeds the starting phases.
+
+    Returns
+    -------
+    ``(length,)`` waveform: each harmonic's frequency and amplitude follow the frames
+    (linearly between frame centres), its phase the running sum of its frequency, so a glide
+    is a glide and a note change has no click.
+
+    Examples
+    --------
+    >>> harmonic_render(torch.full((128, 20), 0.5), torch.full((20,), 220.0)).shape
+    torch.Size([9728])
+    """
+    F_, T = log_mel.shape
+    n = length if length is not None else config.n_samples(T)
+    amplitudes = harmonic_amplitudes(log_mel.T, f0_hz, config, n_iter).double().cpu()  # (T, H)
+    H = amplitudes.shape[-1]
+    centres = np.arange(T) * config.hop_length  # frame t is centred on sample t * hop
+    samples = np.arange(n)
+    f0 = torch.from_numpy(np.interp(samples, centres, f0_hz.double().cpu().numpy()))  # (n,)
+    phase0 = torch.rand(H, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 2 * np.pi
+    base = 2 * np.pi * torch.cumsum(f0, 0) / config.sample_rate  # (n,) the fundamental's phase
+    top = float(min(config.mel_fmax, config.sample_rate / 2))
+    out = torch.zeros(n, dtype=torch.float64)
+    for h in range(1, H + 1):
+        a = torch.from_numpy(np.interp(samples, centres, amplitudes[:, h - 1].numpy()))
+        a = a * (h * f0 < top)  # a harmonic that glides past the top falls silent
+        out += a * torch.cos(h * base + phase0[h - 1])
+    return out.float().to(log_mel.device)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..audio import AudioConfig, harmonic_tone, steady_tone
 from .analysis import analyse
 from .model import PrototypeModel
-from .pitch import midi_to_hz
 from .transforms import Transforms, reconstruct
 
 
@@ -55,20 +53,3 @@ def reference_pitch(model: PrototypeModel, k: int) -> float | None:
     """Prototype ``k``'s reference pitch (MIDI), None for a model without references."""
     return float(model.reference_midi[k]) if model.cfg.pitch_anchored else None
 
-
-def prototype_tone(model: PrototypeModel, spectrum: torch.Tensor, k: int, seconds: float, config: AudioConfig,
-                   shift_semitones: float = 0.0) -> torch.Tensor:
-    """Prototype ``k`` heard as a steady sound: ``spectrum (F,)`` (its spectrum, perhaps
-    transformed by :func:`what_if_spectrum`) -> ``(n_samples,)`` waveform.
-
-    A prototype with a reference pitch is played by the partials of that pitch (transposed by
-    ``shift_semitones``; :func:`auralens.models.audio.harmonic_tone`), so that one hears - and
-    a pitch tracker finds - its note; one without is played by Griffin-Lim.
-
-    >>> prototype_tone(model, model.prototypes[0].detach(), 0, 1.0, AudioConfig()).shape  # doctest: +SKIP
-    torch.Size([22050])
-    """
-    ref = reference_pitch(model, k)
-    if ref is None:
-        return steady_tone(spectrum, seconds, config)
-    return harmonic_tone(spectrum, float(midi_to_hz(ref + shift_semitones)), seconds, config)

@@ -12,7 +12,8 @@ from auralens.models.audio.display import log_to_db
 from auralens.models.bundle import nearest_clip_audio
 from auralens.models.kinds import kind_of
 from auralens.models.prototypes.pitch import midi_to_hz, note_name
-from auralens.models.prototypes.whatif import prototype_tone, reference_pitch, steady_scores, what_if_spectrum
+from auralens.models.prototypes.sound import prototype_tone
+from auralens.models.prototypes.whatif import reference_pitch, steady_scores, what_if_spectrum
 
 from ..byte_ranges import ranged
 from ..deps import ConceptModelDep, ModelDep, PrototypeDep, State, WhatIfPrototypeDep
