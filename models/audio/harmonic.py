@@ -136,19 +136,28 @@ def harmonic_render(log_mel: torch.Tensor, f0_hz: torch.Tensor, config: AudioCon
     >>> harmonic_render(torch.full((128, 20), 0.5), torch.full((20,), 220.0)).shape
     torch.Size([9728])
     """
-    F_, T = log_mel.shape
+    T = log_mel.shape[-1]
     n = length if length is not None else config.n_samples(T)
-    amplitudes = harmonic_amplitudes(log_mel.T, f0_hz, config, n_iter).double().cpu()  # (T, H)
+    amplitudes = harmonic_amplitudes(log_mel.T, f0_hz, config, n_iter).float().cpu()  # (T, H)
     H = amplitudes.shape[-1]
-    centres = np.arange(T) * config.hop_length  # frame t is centred on sample t * hop
-    samples = np.arange(n)
-    f0 = torch.from_numpy(np.interp(samples, centres, f0_hz.double().cpu().numpy()))  # (n,)
-    phase0 = torch.rand(H, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 2 * np.pi
+    # where each sample falls between frame centres (frame t is centred on sample t * hop)
+    position = torch.arange(n, dtype=torch.float64) / config.hop_length
+    i0 = position.floor().long().clamp(0, T - 1)
+    i1 = (i0 + 1).clamp(max=T - 1)
+    w = (position - i0).clamp(0, 1).unsqueeze(-1)  # (n, 1)
+    f0 = f0_hz.double().cpu()
+    f0 = f0[i0] * (1 - w[:, 0]) + f0[i1] * w[:, 0]  # (n,) Hz
+    w = w.float()
     base = 2 * np.pi * torch.cumsum(f0, 0) / config.sample_rate  # (n,) the fundamental's phase
+    phase0 = torch.rand(H, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 2 * np.pi
     top = float(min(config.mel_fmax, config.sample_rate / 2))
-    out = torch.zeros(n, dtype=torch.float64)
-    for h in range(1, H + 1):
-        a = torch.from_numpy(np.interp(samples, centres, amplitudes[:, h - 1].numpy()))
-        a = a * (h * f0 < top)  # a harmonic that glides past the top falls silent
-        out += a * torch.cos(h * base + phase0[h - 1])
-    return out.float().to(log_mel.device)
+    heard = (amplitudes.amax(0) > 1e-4 * amplitudes.max().clamp_min(1e-30)).nonzero()[:, 0]  # within 80 dB
+    out = torch.zeros(n)
+    for chunk in heard.split(32):
+        h = (chunk + 1).double()  # harmonic numbers
+        frames = amplitudes[:, chunk]  # (T, c)
+        a = frames[i0] * (1 - w) + frames[i1] * w  # (n, c)
+        a = a * (f0.unsqueeze(-1) * h < top)  # a harmonic that glides past the top falls silent
+        angle = torch.remainder(base.unsqueeze(-1) * h + phase0[chunk], 2 * np.pi).float()  # float64 phase, float32 sound
+        out += (a * torch.cos(angle)).sum(-1)
+    return out.to(log_mel.device)
