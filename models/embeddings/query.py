@@ -73,6 +73,11 @@ class EmbeddingSpaces:
             raise KeyError(f"No corpus clip '{clip_id}'.")
         return self._vectors[space][self._row[clip_id]]
 
+    def matrix(self, space: str) -> np.ndarray:
+        """The stored ``(N, D)`` unit vectors of the corpus in ``space``, rows in :attr:`ids` order."""
+        self._check(space)
+        return self._vectors[space]
+
     # -- queries ------------------------------------------------------------------------------
     def embed(self, space: str, samples: np.ndarray) -> np.ndarray:
         """The ``(D,)`` unit vector of a clip that is not in the corpus.
@@ -88,6 +93,23 @@ class EmbeddingSpaces:
             raise BundleError(f"The bundle's {space} vectors were made by another version of the space; "
                               "rebuild them with auralens bundle add-embeddings.")
         return finish(raw, *self._stats[space])[0]
+
+    def embed_all(self, spaces: list[str], samples: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`embed` in several spaces at once (the clip is decoded into features once):
+        ``{space: (D,) unit vector}``."""
+        for space in spaces:
+            self._check(space)
+        samples = np.asarray(samples, dtype=np.float32)
+        if samples.ndim != 1 or samples.size == 0:
+            raise ValueError("samples must be a non-empty 1-D array at the bundle's sample rate")
+        raw = self.embedder.raw([samples], list(spaces))
+        out = {}
+        for space in spaces:
+            if raw[space].shape[1] != self._vectors[space].shape[1]:
+                raise BundleError(f"The bundle's {space} vectors were made by another version of the space; "
+                                  "rebuild them with auralens bundle add-embeddings.")
+            out[space] = finish(raw[space], *self._stats[space])[0]
+        return out
 
     def neighbours(self, space: str, query: str | np.ndarray, k: int = 10,
                    exclude: str | None = None) -> list[Neighbour]:

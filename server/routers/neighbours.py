@@ -6,6 +6,9 @@ import re
 from fastapi import APIRouter, Query, Response
 
 from auralens.models.embeddings import Neighbour, UnknownWords
+from auralens.models.embeddings.aspects import BadWeights, parse_weights
+
+from ..aspect_schemas import Blend, BlendedClip
 
 from ..deps import CurrentUser, State
 from ..errors import COMMON, Invalid, NotFound
@@ -71,6 +74,48 @@ async def neighbours(clip_id: str,
             work = lambda: spaces.neighbours(space, state.clip_audio(clip).samples, k)
         cached = state.neighbours.put(key, await state.run(work, long=clip.duration_s > LONG_AUDIO_S))
     return hits_out(state, cached)
+
+
+@router.get("/api/clips/{clip_id}/neighbours/blend", response_model=Blend)
+async def blended_neighbours(clip_id: str,
+                             weights: str = Query(..., max_length=500, description="space:weight pairs separated by "
+                                                  "commas, e.g. timbre:0.5,pitch:0.3,tags:0.2 (weights 0 or more, "
+                                                  "at least one above 0; a 0 reports that space without counting it)"),
+                             k: int = Query(10, ge=1, le=100, description="how many neighbours"),
+                             *, state: State, user: CurrentUser) -> Blend:
+    """The ``k`` corpus clips nearest to a clip in a weighted blend of spaces ("aspects"), each
+    with its similarity in every space named and the blended one. Each space's cosine distance
+    is divided by its typical neighbour distance over the corpus first, so that the weights
+    compare like with like. Bad weights (malformed, an unknown space, negative, all zero) are a
+    422 saying what is wrong."""
+    spaces = spaces_of(state)
+    clip = state.find_clip(clip_id, user.id)
+    try:
+        wanted = parse_weights(weights, spaces.names, spaces.unavailable)
+    except BadWeights as err:
+        raise Invalid(str(err)) from None
+    aspects = state.aspects
+    if clip.origin == "corpus":
+        work = lambda: aspects.blend(wanted, query=clip.id, k=k)
+    else:
+        def work():  # the upload's vectors are computed once per space and kept
+            vectors = {s: state.neighbours.get((clip.id, s, "vector")) for s in wanted}
+            missing = [s for s, v in vectors.items() if v is None]
+            if missing:
+                for s, v in spaces.embed_all(missing, state.clip_audio(clip).samples).items():
+                    vectors[s] = state.neighbours.put((clip.id, s, "vector"), v)
+            return aspects.blend(wanted, vectors=vectors, k=k)
+    hits = await state.run(work, long=clip.origin != "corpus" and clip.duration_s > LONG_AUDIO_S)
+    total = sum(wanted.values())
+    out = []
+    for hit in hits:
+        c = state.corpus.get(hit.clip_id)
+        out.append(BlendedClip(clip_id=hit.clip_id, label=c.label if c else None, tags=(c.tags if c else None) or {},
+                               similarity=round(hit.similarity, 6), distance=round(hit.distance, 6),
+                               aspects={s: round(v, 6) for s, v in hit.aspects.items()},
+                               audio_url=f"/api/clips/{hit.clip_id}/audio.wav"))
+    return Blend(clip_id=clip.id, weights={s: w / total for s, w in wanted.items()},
+                 scales={s: round(aspects.scale(s), 6) for s in wanted}, neighbours=out)
 
 
 @router.get("/api/search", response_model=list[NeighbourClip])
