@@ -351,6 +351,12 @@ class Storage:
         return {"id": row["id"], "clip_id": row["clip_id"], "model": row["model"], "bundle": row["bundle"],
                 "created": row["created"], **json.loads(row["body"])}
 
+    def latest_analysis(self, clip_id: str, model: str, bundle: str, owner: str) -> dict | None:
+        """User ``owner``'s newest analysis of a clip by a model of a bundle, or None."""
+        rows = self._query("SELECT id FROM analyses WHERE clip_id = ? AND model = ? AND bundle = ? AND owner = ? "
+                           "ORDER BY created DESC, rowid DESC LIMIT 1", (clip_id, model, bundle, owner))
+        return self.analysis(rows[0]["id"], owner) if rows else None
+
     # -- jobs --------------------------------------------------------------------------------
     def add_job(self, kind: str, params: dict, owner: str = LOCAL_OWNER) -> str:
         job_id = new_id("j")
