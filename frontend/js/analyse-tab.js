@@ -11,6 +11,7 @@ import { attachSpectrogramHover } from "./hover.js";
 import { openWhatIf } from "./whatif.js";
 import { startRecording } from "./recorder.js";
 import { confidenceWords, errorWords } from "./words.js";
+import { clipComparisonLink, otherModel, sourceComparisonLink } from "./compare-view.js";
 
 const TAG_KEYS = ["family", "register", "dynamics", "articulation"];
 const ACCEPT = "audio/*,.wav,.flac,.ogg,.oga,.opus,.mp3";
@@ -62,14 +63,23 @@ export function createAnalyseTab(panel, context) {
     el("div", { class: "bring" },
       el("div", {}, el("h3", {}, "Your own recording"), drop, fileInput, recordButton),
       el("div", {}, el("h3", {}, "From the corpus"),
+        compareSourceLink("corpus", "Do two models agree on the whole corpus?"),
         el("div", { class: "toolbar" },
           el("label", { for: "corpus-class" }, "Class "), classSelect,
           el("label", { for: "corpus-tag" }, "Tag "), tagSelect),
         corpusList),
-      el("div", {}, el("h3", {}, "Your earlier uploads"), uploadsList, classNames)));
+      el("div", {}, el("h3", {}, "Your earlier uploads"), uploadsList,
+        compareSourceLink("uploads", "Do two models agree on your uploads?"), classNames)));
   clear(panel,
     el("div", { class: "toolbar" }, el("label", { for: "analyse-model" }, "Model "), modelSelect),
     chooser, inputStatus, result);
+
+  // A link to two models compared on a source: the model in use and the other one.
+  function compareSourceLink(source, text) {
+    const link = el("a", { href: "#/compare", class: "compare-source-link", dataset: { source } }, text);
+    link.addEventListener("click", () => { link.href = sourceComparisonLink(source, context.modelId, otherModel(bundle, context.modelId)?.id); });
+    return el("p", { class: "hint" }, link);
+  }
 
   // Analyse a clip (a new analysis is stored) and open it as a new entry in the history, so
   // that Back returns to where the user was; the busy note shows in `where`.
@@ -241,6 +251,9 @@ export function createAnalyseTab(panel, context) {
     const latent = model?.shows.reconstructions === false;
     const summary = summarySection(a, clip, bundle.embedding_spaces.length > 0,
       confidenceWords(model?.metrics, bundle.evaluations?.[a.model]));
+    const other = otherModel(bundle, a.model);
+    if (other) summary.append(el("p", { class: "row" }, el("a", { href: clipComparisonLink(clip.id, a.model, other.id),
+      class: "button-link", id: "to-compare" }, `Compare with ${other.id}`)));
     // the reference for a re-creation error: the model's mean on its test clips at that stage
     const typical = (stage) => model?.metrics?.stages?.[stage]?.reconstruction_error ?? model?.metrics?.reconstruction_error;
     const ranking = el("div", { class: "chart", id: "prediction-chart" });

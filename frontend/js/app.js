@@ -9,16 +9,18 @@ import { createNeighboursTab } from "./neighbours-tab.js";
 import { createConceptsTab } from "./concepts-tab.js";
 import { createCollectionsTab } from "./collections-tab.js";
 import { createMapTab } from "./map-tab.js";
+import { createCompareView } from "./compare-view.js";
 
 const TABS = ["model", "analyse", "neighbours", "concepts", "collections", "map"];
 const buttons = Object.fromEntries(TABS.map((t) => [t, document.getElementById(`tab-${t}`)]));
 const panels = Object.fromEntries(TABS.map((t) => [t, document.getElementById(`panel-${t}`)]));
+const comparePanel = document.getElementById("panel-compare"); // #/compare: a view of its own, reached from other tabs
 
 function select(tab) {
   for (const t of TABS) {
     const on = t === tab;
     buttons[t].setAttribute("aria-selected", String(on));
-    buttons[t].tabIndex = on ? 0 : -1;
+    buttons[t].tabIndex = on || (tab === null && t === TABS[0]) ? 0 : -1; // none chosen: the first is the Tab stop
     panels[t].hidden = !on;
   }
 }
@@ -54,6 +56,7 @@ async function start() {
     collections: createCollectionsTab(panels.collections, context),
     map: createMapTab(panels.map, context),
   };
+  const compareView = createCompareView(comparePanel, context);
   // analyse a clip from any tab (`where` shows the busy note); opens the analysis
   context.analyse = (clipId, where) => views.analyse.analyseClip(clipId, where);
 
@@ -61,6 +64,12 @@ async function start() {
     const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
     const [first, second] = path.split("/");
     const params = Object.fromEntries(new URLSearchParams(search || ""));
+    comparePanel.hidden = first !== "compare";
+    if (first === "compare") {
+      select(null); // no tab is chosen while two models are compared
+      await compareView.show(params);
+      return;
+    }
     if (first === "analyses" && second) {
       select("analyse");
       await views.analyse.open(decodeURIComponent(second));
