@@ -92,7 +92,7 @@ export function createNeighboursTab(panel, context) {
   const clipSelect = el("select", { id: "neighbour-clip" });
   const spaceButtons = el("div", { class: "space-buttons", role: "radiogroup", "aria-label": "Embedding space" });
   const about = el("p", { class: "space-about", id: "space-about", role: "status" });
-  const modeButtons = el("div", { class: "space-buttons mode-buttons", role: "radiogroup", "aria-label": "How to find neighbours" });
+  const modeButtons = el("div", { class: "mode-buttons", role: "radiogroup", "aria-label": "How to find neighbours" });
   const sliders = el("div", { class: "aspect-sliders", id: "aspect-sliders", hidden: true });
   let debounce = null;
   const sliderInputs = spaces.map((s) => {
