@@ -23,7 +23,7 @@ import numpy as np
 from .index import normalise
 
 SCALE_NEIGHBOUR = 10  # the typical distance is to a clip's 10th nearest other clip
-SCALE_SAMPLE = 2000  # clips the typical distance is measured on (all of a smaller corpus)
+SCALE_SAMPLE = 500  # clips the typical distance is measured on (all of a smaller corpus): a stable median
 CHUNK = 256  # sample rows per matrix product while measuring it (bounded memory)
 
 
