@@ -2,6 +2,8 @@
 source of clips (``GET /api/compare``)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from .schemas import ID_LENGTH, Rendering, Score, Trust
@@ -11,6 +13,15 @@ class ClipComparisonRequest(BaseModel):
     clip_id: str = Field(max_length=ID_LENGTH)
     a: str = Field(max_length=ID_LENGTH, description="model id of the left side")
     b: str = Field(max_length=ID_LENGTH, description="model id of the right side")
+
+
+class SelectionComparisonRequest(BaseModel):
+    a: str = Field(max_length=ID_LENGTH, description="model id (rows of the confusion table)")
+    b: str = Field(max_length=ID_LENGTH, description="model id (columns)")
+    clip_ids: list[Annotated[str, Field(max_length=ID_LENGTH)]] = Field(
+        min_length=1, max_length=10_000, description="the clips to compare on (corpus clips and uploads)")
+    offset: int = Field(0, ge=0, le=10_000_000, description="first disagreement listed")
+    limit: int = Field(100, ge=1, le=1000, description="disagreements listed")
 
 
 class Closeness(BaseModel):

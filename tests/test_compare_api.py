@@ -112,6 +112,22 @@ def test_a_source_is_worked_out_once_by_a_job_and_kept(tmp_path):
         assert other.status_code == 202
 
 
+def test_clips_picked_by_hand_are_compared_on_their_own(client, uploads):
+    chosen = {"a": "prototypes", "b": "clusters", "clip_ids": [uploads[0], uploads[3], "c-harp-004", uploads[0]]}
+    r = client.post("/api/compare/selection", json=chosen)
+    if r.status_code == 202:
+        assert wait_for_job(client, r.json()["job_id"], timeout=120)["status"] == "done"
+        r = client.post("/api/compare/selection", json=chosen)
+    found = r.json()
+    assert r.status_code == 200 and found["source"] == "selection" and found["n"] == 3  # each clip once
+    tops = [(top(client.post("/api/analyses", json={"clip_id": cid, "model": "prototypes"}).json()),
+             top(client.post("/api/analyses", json={"clip_id": cid, "model": "clusters"}).json()))
+            for cid in (uploads[0], uploads[3], "c-harp-004")]
+    assert found["n_agree"] == sum(a == b for a, b in tops) and found["n_labelled"] == 1
+    missing = client.post("/api/compare/selection", json={**chosen, "clip_ids": ["c-harp-004", "u-nothing"]})
+    assert missing.status_code == 404 and "u-nothing" in missing.json()["detail"]
+
+
 def test_an_unknown_model_or_the_same_model_twice_is_refused_with_a_sentence(client, uploads):
     r = client.post("/api/compare/clip", json={"clip_id": uploads[0], "a": "prototypes", "b": "wavenet"})
     assert r.status_code == 404 and "wavenet" in r.json()["detail"] and "latent" in r.json()["detail"]

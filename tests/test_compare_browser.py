@@ -109,3 +109,14 @@ def test_a_source_comparison_lists_the_disagreements_and_each_opens_side_by_side
     rows.first.locator("a").click()
     page.wait_for_selector("#side-b .main-svg")
     assert f"clip={clip}" in page.url and page.inner_text("#compare-sentence").startswith("They disagree")
+
+
+def test_clips_picked_in_another_tab_can_be_compared(page):
+    page.goto("/#/neighbours")
+    page.wait_for_selector("#neighbour-list li")
+    page.evaluate("""() => import("/js/selection.js").then((m) =>
+        m.setSelection("corpus", ["c-harp-001", "c-viola-002", "c-trumpet-005"], "three picked"))""")
+    page.evaluate("location.hash = '#/compare?source=selection&a=prototypes&b=latent'")
+    page.wait_for_selector("#compare-confusion")
+    assert "of 3 clips" in page.inner_text("#compare-sentence")
+    assert "the clips you picked (3: three picked)" in page.inner_text("#compare-source")

@@ -1,12 +1,14 @@
 // Two models side by side (#/compare): on one clip (#/compare?clip=<id>&a=<model>&b=<model>),
 // both rankings and both explanations next to each other with a sentence on where they agree;
-// on a source of clips (#/compare?source=corpus|uploads|collection:<id>&a=..&b=..), how often
+// on a source of clips (#/compare?source=corpus|uploads|collection:<id>|selection&a=..&b=..; the
+// selection is the clips picked in another tab, see selection.js), how often
 // they agree, the table of one's predictions against the other's, and the clips where they
 // disagree (each opens its side-by-side).
 import { followJob, getJSON, postJSON, query } from "./api.js";
 import { clear, el, percent, player, pretty, progressBar, showMessage, withBusy } from "./ui.js";
 import { rankingChart } from "./plots.js";
 import { errorWords } from "./words.js";
+import { getSelection } from "./selection.js";
 
 const SOURCES = [["corpus", "the corpus"], ["uploads", "your uploads"]];
 const PAGE = 50;
@@ -78,7 +80,6 @@ function sideColumn(side, bundle, which) {
 
 export function createCompareView(panel, context) {
   const { bundle } = context;
-  let shown = null;
 
   async function showClip(clipId, a, b) {
     const aSel = modelSelect("compare-a", bundle, a, "Left model");
@@ -106,9 +107,12 @@ export function createCompareView(panel, context) {
   }
 
   async function showSource(source, a, b) {
+    const picked = getSelection();
+    const sources = [...SOURCES, ...(picked.ids.length || source === "selection"
+      ? [["selection", `the clips you picked (${picked.ids.length}${picked.label ? `: ${picked.label}` : ""})`]] : [])];
     const sourceSel = el("select", { id: "compare-source", "aria-label": "Clips to compare on" },
-      SOURCES.map(([value, text]) => el("option", { value, selected: value === source }, text)),
-      SOURCES.some(([v]) => v === source) ? null : el("option", { value: source, selected: true }, source));
+      sources.map(([value, text]) => el("option", { value, selected: value === source }, text)),
+      sources.some(([v]) => v === source) ? null : el("option", { value: source, selected: true }, source));
     const aSel = modelSelect("compare-a", bundle, a, "Model A (rows)");
     const bSel = modelSelect("compare-b", bundle, b, "Model B (columns)");
     const go = () => { location.hash = sourceComparisonLink(sourceSel.value, aSel.value, bSel.value); };
@@ -120,8 +124,14 @@ export function createCompareView(panel, context) {
       el("div", { class: "toolbar" }, el("label", { for: "compare-source" }, "Clips "), sourceSel,
         el("label", { for: "compare-a" }, "A "), aSel, el("label", { for: "compare-b" }, "B "), bSel),
       body);
-    const ask = (offset) => getJSON(`/api/compare${query({ source, a, b, offset, limit: PAGE })}`);
-    let found = await withBusy(body, "Asking both models…", () => fetchComparison(body, () => ask(0)));
+    if (source === "selection" && !picked.ids.length) {
+      clear(body, el("p", { class: "muted" }, "No clips are picked: select some on the map or in a table first."));
+      return;
+    }
+    const ask = (offset) => (source === "selection"
+      ? postJSON("/api/compare/selection", { a, b, clip_ids: picked.ids, offset, limit: PAGE })
+      : getJSON(`/api/compare${query({ source, a, b, offset, limit: PAGE })}`));
+    const found = await withBusy(body, "Asking both models…", () => fetchComparison(body, () => ask(0)));
     if (!found) return;
     const list = el("ol", { class: "clip-list disagreements", id: "disagreements" });
     const more = el("button", { type: "button", id: "more-disagreements" }, "More");
@@ -156,8 +166,6 @@ export function createCompareView(panel, context) {
       const a = bundle.models.some((m) => m.id === params.a) ? params.a : context.modelId;
       const b = bundle.models.some((m) => m.id === params.b) && params.b !== a ? params.b : otherModel(bundle, a)?.id;
       const key = JSON.stringify([params.clip, params.source, a, b]);
-      if (key === shown) return;
-      shown = key;
       if (!b) {
         clear(panel, el("h2", {}, "Two models side by side"), el("p", {}, "This bundle has only one model."));
       } else if (params.clip) {

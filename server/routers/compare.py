@@ -2,12 +2,14 @@
 a collection)."""
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from auralens.models.kinds import kind_of
 
-from ..compare_schemas import ClipComparison, ClipComparisonRequest, SourceComparison
+from ..compare_schemas import ClipComparison, ClipComparisonRequest, SelectionComparisonRequest, SourceComparison
 from ..comparisons import clip_comparison, compute_verdicts, missing, source_comparison
 from ..deps import CurrentUser, State
 from ..errors import COMMON, Invalid
@@ -54,9 +56,27 @@ async def compare_clip(request: ClipComparisonRequest, state: State, user: Curre
     return clip_comparison(state, clip, a_id, analysis_a, b_id, analysis_b)
 
 
-@router.get("", response_model=SourceComparison,
-            responses={202: {"model": JobStarted, "description": "the comparison is being worked out: follow the "
-                                                                  "job, then ask again"}})
+def comparison_or_job(state: AppState, owner: str, source: str, clips: list, a_id: str, b_id: str, offset: int,
+                      limit: int, job_key: tuple):
+    """The comparison when every clip's verdicts are known, else 202 with the job that works
+    them out (one job per source and pair of models at a time)."""
+    if not missing(state, [a_id, b_id], clips):
+        return source_comparison(state, source, clips, a_id, b_id, offset, limit)
+    key = ("job", owner, *job_key, a_id, b_id)
+    running = state.verdicts.get(key)
+    job = state.jobs.get(running, owner) if running else None
+    if job is None or job["status"] not in ("queued", "running"):
+        params = {"source": source, "a": a_id, "b": b_id, "clips": len(clips)}
+        running = state.jobs.submit("comparison", params, lambda progress: {
+            **params, "clips_worked_on": compute_verdicts(state, [a_id, b_id], clips, progress)}, owner=owner)
+        state.verdicts.put(key, running)
+    return JSONResponse(JobStarted(job_id=running, status_url=f"/api/jobs/{running}").model_dump(), status_code=202)
+
+
+WORKING = {202: {"model": JobStarted, "description": "the comparison is being worked out: follow the job, then ask again"}}
+
+
+@router.get("", response_model=SourceComparison, responses=WORKING)
 def compare_source(source: str = Query(..., max_length=ID_LENGTH, description="corpus, uploads or collection:<id>"),
                    a: str = Query(..., max_length=ID_LENGTH, description="model id (rows of the confusion table)"),
                    b: str = Query(..., max_length=ID_LENGTH, description="model id (columns)"),
@@ -70,14 +90,19 @@ def compare_source(source: str = Query(..., max_length=ID_LENGTH, description="c
     202 with a job that works them out (batched); ask again when it is done."""
     a_id, b_id = two_models(state, a, b)
     clips = clips_of(state, user.id, source)
-    if not missing(state, [a_id, b_id], clips):
-        return source_comparison(state, source, clips, a_id, b_id, offset, limit)
-    key = ("job", user.id, source, a_id, b_id)
-    running = state.verdicts.get(key)
-    job = state.jobs.get(running, user.id) if running else None
-    if job is None or job["status"] not in ("queued", "running"):
-        params = {"source": source, "a": a_id, "b": b_id}
-        running = state.jobs.submit("comparison", params, lambda progress: {
-            **params, "clips_worked_on": compute_verdicts(state, [a_id, b_id], clips, progress)}, owner=user.id)
-        state.verdicts.put(key, running)
-    return JSONResponse(JobStarted(job_id=running, status_url=f"/api/jobs/{running}").model_dump(), status_code=202)
+    return comparison_or_job(state, user.id, source, clips, a_id, b_id, offset, limit, (source,))
+
+
+@router.post("/selection", response_model=SourceComparison, responses=WORKING)
+def compare_selection(request: SelectionComparisonRequest, state: State, user: CurrentUser):
+    """As ``GET /api/compare``, on clips picked by hand (a lasso on the map, rows of a table):
+    corpus clips and the user's uploads, in any mix; an id that names no clip is a 404."""
+    a_id, b_id = two_models(state, request.a, request.b)
+    seen, clips = set(), []
+    for clip_id in request.clip_ids:
+        if clip_id not in seen:
+            seen.add(clip_id)
+            clips.append(state.find_clip(clip_id, user.id))
+    fingerprint = hashlib.sha256("\n".join(sorted(seen)).encode()).hexdigest()[:16]
+    return comparison_or_job(state, user.id, "selection", clips, a_id, b_id, request.offset, request.limit,
+                             ("selection", fingerprint))
