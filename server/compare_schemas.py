@@ -15,11 +15,15 @@ class ClipComparisonRequest(BaseModel):
     b: str = Field(max_length=ID_LENGTH, description="model id of the right side")
 
 
+CLIP_ID_LENGTH = 64  # clip ids are far shorter ("c-french_horn-011", "u-3q7ZkP0aXw")
+MAX_PICKED = 3000  # clips picked by hand in one request: 3000 of the longest ids stay under the body limit
+
+
 class SelectionComparisonRequest(BaseModel):
     a: str = Field(max_length=ID_LENGTH, description="model id (rows of the confusion table)")
     b: str = Field(max_length=ID_LENGTH, description="model id (columns)")
-    clip_ids: list[Annotated[str, Field(max_length=ID_LENGTH)]] = Field(
-        min_length=1, max_length=10_000, description="the clips to compare on (corpus clips and uploads)")
+    clip_ids: list[Annotated[str, Field(max_length=CLIP_ID_LENGTH)]] = Field(
+        min_length=1, max_length=MAX_PICKED, description="the clips to compare on (corpus clips and uploads)")
     offset: int = Field(0, ge=0, le=10_000_000, description="first disagreement listed")
     limit: int = Field(100, ge=1, le=1000, description="disagreements listed")
 

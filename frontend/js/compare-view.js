@@ -12,6 +12,7 @@ import { getSelection } from "./selection.js";
 
 const SOURCES = [["corpus", "the corpus"], ["uploads", "your uploads"]];
 const PAGE = 50;
+const MAX_PICKED = 3000; // clips picked by hand per comparison, as the server takes them
 
 // The model to set beside `modelId`: the first of another kind (a latent model beside a
 // spectral one), else the first other model.
@@ -126,6 +127,11 @@ export function createCompareView(panel, context) {
       body);
     if (source === "selection" && !picked.ids.length) {
       clear(body, el("p", { class: "muted" }, "No clips are picked: select some on the map or in a table first."));
+      return;
+    }
+    if (source === "selection" && picked.ids.length > MAX_PICKED) {
+      clear(body, el("p", { class: "muted" }, `${picked.ids.length} clips are picked; compare at most ${MAX_PICKED} at a time ` +
+        "(or a whole collection)."));
       return;
     }
     const ask = (offset) => (source === "selection"

@@ -12,7 +12,7 @@ from auralens.models.kinds import kind_of
 from ..compare_schemas import ClipComparison, ClipComparisonRequest, SelectionComparisonRequest, SourceComparison
 from ..comparisons import clip_comparison, compute_verdicts, missing, source_comparison
 from ..deps import CurrentUser, State
-from ..errors import COMMON, Invalid
+from ..errors import COMMON, ErrorDetail, Invalid
 from ..fair import LONG_AUDIO_S
 from ..schemas import ID_LENGTH, JobStarted
 from ..sources import clips_of
@@ -93,7 +93,8 @@ def compare_source(source: str = Query(..., max_length=ID_LENGTH, description="c
     return comparison_or_job(state, user.id, source, clips, a_id, b_id, offset, limit, (source,))
 
 
-@router.post("/selection", response_model=SourceComparison, responses=WORKING)
+@router.post("/selection", response_model=SourceComparison,
+             responses={**WORKING, 413: {"model": ErrorDetail, "description": "a request body over the limit"}})
 def compare_selection(request: SelectionComparisonRequest, state: State, user: CurrentUser):
     """As ``GET /api/compare``, on clips picked by hand (a lasso on the map, rows of a table):
     corpus clips and the user's uploads, in any mix; an id that names no clip is a 404."""
