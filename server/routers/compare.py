@@ -2,6 +2,7 @@
 a collection)."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 from fastapi import APIRouter, Query
@@ -51,8 +52,9 @@ async def compare_clip(request: ClipComparisonRequest, state: State, user: Curre
     now when the user has none), so each has its permalink."""
     clip = state.find_clip(request.clip_id, user.id)
     a_id, b_id = two_models(state, request.a, request.b)
-    analysis_a = await analysis_of(state, clip, a_id, user.id)
-    analysis_b = await analysis_of(state, clip, b_id, user.id)
+    await state.run(state.clip_features, clip, long=clip.duration_s > LONG_AUDIO_S)  # decoded once, for both
+    analysis_a, analysis_b = await asyncio.gather(analysis_of(state, clip, a_id, user.id),
+                                                  analysis_of(state, clip, b_id, user.id))  # on two workers
     return clip_comparison(state, clip, a_id, analysis_a, b_id, analysis_b)
 
 
