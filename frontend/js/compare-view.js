@@ -162,7 +162,8 @@ export function createCompareView(panel, context) {
       found.n ? el("h3", {}, `What ${a} hears (rows) against what ${b} hears (columns)`) : null,
       found.n ? confusionTable(found.confusion, a, b) : null,
       found.n ? el("h3", {}, `Where they disagree (${found.total_disagreements})`) : null,
-      found.total_disagreements ? el("p", { class: "hint" }, "The clips both models are surest of first.") : null,
+      found.total_disagreements ? el("p", { class: "hint" }, "The clips both models are surest of first.")
+        : found.n ? el("p", { class: "muted" }, "None: on every clip the two name the same class.") : null,
       list, more);
     addRows(found);
   }
