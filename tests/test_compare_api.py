@@ -5,6 +5,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from auralens.models.audio import log_mel
+from auralens.models.bundle import load_bundle
+from auralens.models.comparison import verdicts
+from auralens.models.kinds import kind_of
+from auralens.models.trust import TrustModel
 from auralens.server.app import create_app
 
 from .helpers import upload, wait_for_job, wav_bytes
@@ -92,6 +97,26 @@ def test_agreement_on_a_source_matches_the_per_clip_predictions(client, uploads)
     assert matrix.sum() == len(ids) and np.trace(matrix) == len(agree)
     for a, b in tops.values():
         assert matrix[labels.index(a), labels.index(b)] >= 1
+
+
+def test_the_batched_verdicts_are_each_models_own_analysis_trust_included():
+    bundle = load_bundle()
+    sounds = [timbre_tone(f0, name, seconds=1.0) for name in ("bright", "dark", "hollow") for f0 in (110.0, 247.0, 392.0)]
+    sounds += [harmonic_tone(196.0, 1.0), harmonic_tone(82.4, 1.5)]  # two lengths: two batches
+    clips = [log_mel(s, bundle.audio) for s in sounds]
+    for model_id in bundle.models:
+        model = bundle.load_model(model_id)
+        if kind_of(model).shows.reconstructions:  # a trust score by hand: about half the clips flagged
+            model.cfg.trust = TrustModel(mean=[-4.0, 0.8], std=[1.0, 1.0], weights=[-1.0, 1.0], bias=0.0,
+                                         threshold=0.5).to_dict()
+        found = verdicts(model, clips, batch_size=4)
+        if model.cfg.trust:
+            assert {v.familiar for v in found} == {True, False}
+        for v, x in zip(found, clips):
+            own = kind_of(model).analyse(model, x, bundle.classes, bundle.audio)
+            assert bundle.classes[v.predicted] == top(own) and v.confidence == pytest.approx(own["prediction"][0]["score"], abs=1e-5)
+            assert v.prototype == min(own["prototypes"], key=lambda p: p["error"])["index"]
+            assert v.familiar == (own["trust"]["familiar"] if "trust" in own else None)
 
 
 def test_a_source_is_worked_out_once_by_a_job_and_kept(tmp_path):
