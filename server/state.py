@@ -61,9 +61,9 @@ class AppState:
         self.spaces = (load_spaces(self.bundle, device, models=self.models) if self.bundle.extra.get("embeddings")
                        else None)
         self.neighbours = LRU(2048)  # (clip id, space, k) -> neighbours
+        self.concept_cache = ConceptCache(max_bytes=256 * 2**20)  # activations and CAVs, by content
         self.aspects = Aspects.from_spaces(self.spaces) if self.spaces is not None else None  # blended spaces
         self.verdicts = LRU(200_000)  # (model id, clip id) -> what the model says of the clip, in brief
-        self.concept_cache = ConceptCache(max_bytes=256 * 2**20)  # activations and CAVs, by content
         self._corpus_features: dict[str, torch.Tensor] | None = None
         self._layers: dict[int, list[dict]] = {}
         self._derived: dict = {}

@@ -341,6 +341,12 @@ class Storage:
                        (analysis_id, clip_id, model, bundle, _now(), json.dumps(body), owner))
         return analysis_id
 
+    def latest_analysis(self, clip_id: str, model: str, bundle: str, owner: str) -> dict | None:
+        """User ``owner``'s newest analysis of a clip by a model of a bundle, or None."""
+        rows = self._query("SELECT id FROM analyses WHERE clip_id = ? AND model = ? AND bundle = ? AND owner = ? "
+                           "ORDER BY created DESC, rowid DESC LIMIT 1", (clip_id, model, bundle, owner))
+        return self.analysis(rows[0]["id"], owner) if rows else None
+
     def analysis(self, analysis_id: str, owner: str | None = None) -> dict | None:
         """An analysis by id; with ``owner``, only that user's."""
         rows = self._query("SELECT * FROM analyses WHERE id = ? AND (? IS NULL OR owner = ?)",
@@ -350,12 +356,6 @@ class Storage:
         row = rows[0]
         return {"id": row["id"], "clip_id": row["clip_id"], "model": row["model"], "bundle": row["bundle"],
                 "created": row["created"], **json.loads(row["body"])}
-
-    def latest_analysis(self, clip_id: str, model: str, bundle: str, owner: str) -> dict | None:
-        """User ``owner``'s newest analysis of a clip by a model of a bundle, or None."""
-        rows = self._query("SELECT id FROM analyses WHERE clip_id = ? AND model = ? AND bundle = ? AND owner = ? "
-                           "ORDER BY created DESC, rowid DESC LIMIT 1", (clip_id, model, bundle, owner))
-        return self.analysis(rows[0]["id"], owner) if rows else None
 
     # -- jobs --------------------------------------------------------------------------------
     def add_job(self, kind: str, params: dict, owner: str = LOCAL_OWNER) -> str:

@@ -94,23 +94,6 @@ class EmbeddingSpaces:
                               "rebuild them with auralens bundle add-embeddings.")
         return finish(raw, *self._stats[space])[0]
 
-    def embed_all(self, spaces: list[str], samples: np.ndarray) -> dict[str, np.ndarray]:
-        """:meth:`embed` in several spaces at once (the clip is decoded into features once):
-        ``{space: (D,) unit vector}``."""
-        for space in spaces:
-            self._check(space)
-        samples = np.asarray(samples, dtype=np.float32)
-        if samples.ndim != 1 or samples.size == 0:
-            raise ValueError("samples must be a non-empty 1-D array at the bundle's sample rate")
-        raw = self.embedder.raw([samples], list(spaces))
-        out = {}
-        for space in spaces:
-            if raw[space].shape[1] != self._vectors[space].shape[1]:
-                raise BundleError(f"The bundle's {space} vectors were made by another version of the space; "
-                                  "rebuild them with auralens bundle add-embeddings.")
-            out[space] = finish(raw[space], *self._stats[space])[0]
-        return out
-
     def neighbours(self, space: str, query: str | np.ndarray, k: int = 10,
                    exclude: str | None = None) -> list[Neighbour]:
         """The ``k`` corpus clips nearest to ``query`` in ``space``, nearest first.
@@ -146,6 +129,23 @@ class EmbeddingSpaces:
             raise ValueError("This bundle has no tags space; build it with auralens bundle add-embeddings.")
         vec = self.embedder.tags_model.search_vector(query).cpu().numpy()
         return self._search("tags", vec, k, set())
+
+    def embed_all(self, spaces: list[str], samples: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`embed` in several spaces at once (the clip is decoded into features once):
+        ``{space: (D,) unit vector}``."""
+        for space in spaces:
+            self._check(space)
+        samples = np.asarray(samples, dtype=np.float32)
+        if samples.ndim != 1 or samples.size == 0:
+            raise ValueError("samples must be a non-empty 1-D array at the bundle's sample rate")
+        raw = self.embedder.raw([samples], list(spaces))
+        out = {}
+        for space in spaces:
+            if raw[space].shape[1] != self._vectors[space].shape[1]:
+                raise BundleError(f"The bundle's {space} vectors were made by another version of the space; "
+                                  "rebuild them with auralens bundle add-embeddings.")
+            out[space] = finish(raw[space], *self._stats[space])[0]
+        return out
 
     def _search(self, space: str, vec: np.ndarray, k: int, skip: set) -> list[Neighbour]:
         k = max(0, int(k))
