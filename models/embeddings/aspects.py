@@ -51,10 +51,11 @@ def parse_weights(text: str, known: Sequence[str], unavailable: dict[str, str] |
     --------
     >>> parse_weights("timbre:0.5, pitch:0.3", ["timbre", "pitch", "tags"])
     {'timbre': 0.5, 'pitch': 0.3}
-    >>> parse_weights("timbre:-1", ["timbre"])
-    Traceback (most recent call last):
-    ...
-    auralens.models.embeddings.aspects.BadWeights: The weight of 'timbre' is -1; weights must be 0 or more.
+    >>> try:
+    ...     parse_weights("timbre:-1", ["timbre"])
+    ... except BadWeights as err:
+    ...     print(err)
+    The weight of 'timbre' is -1; weights must be 0 or more.
     """
     unavailable = unavailable or {}
     listing = ", ".join(known)
