@@ -1,0 +1,145 @@
+"""The Map tab in a real headless Chromium: the corpus drawn as points, hover to hear, a lasso or
+a box selects clips, and the selection goes to the table or becomes a concept. Screenshots at
+800x600 and 1920x1080 go to ``test-artifacts/``."""
+from pathlib import Path
+
+import httpx
+import pytest
+
+from auralens.server.app import create_app
+
+from .helpers import CHROMIUM, served
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (tests/run.sh installs it)")
+
+# how many pixels of the map's WebGL canvas are not the white background
+COLOURED_PIXELS = """() => {
+  const gl = document.querySelector("#map-plot canvas.scatter-gl");
+  const c = document.createElement("canvas");
+  c.width = gl.width; c.height = gl.height;
+  const g = c.getContext("2d");
+  g.drawImage(gl, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] < 235 || d[i + 1] < 235 || d[i + 2] < 235) n++;
+  return n;
+}"""
+SELECTION = "async () => (await import('/js/selection.js')).getSelection()"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with served(create_app(device="cpu", data_dir=tmp_path_factory.mktemp("data"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # hovering is no user gesture: sounds may start without one here, as after a click on the page
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_map(browser, server):
+    """Open ``#/map`` (with ``query``) in a page of ``size``; the map drawn. Fails on page errors."""
+    pages = []
+
+    def open_(query: str = "", size=(1280, 900)):
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]}, base_url=server,
+                                      bypass_csp=True)  # page.evaluate uses eval, which the page's CSP forbids
+        page = context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda e: page.problems.append(str(e)))
+        page.set_default_timeout(60_000)
+        page.goto(f"/#/map{query}")
+        page.wait_for_selector("#map-plot[data-drawn]")
+        pages.append((context, page))
+        return page
+
+    yield open_
+    for context, page in pages:
+        assert not page.problems, f"the page raised: {page.problems}"
+        context.close()
+
+
+def drag(page, points, steps=6):
+    """Press the mouse at the first of ``points`` (pixels of the map), move through the rest, release."""
+    page.locator("#map-plot").scroll_into_view_if_needed()
+    box = page.locator("#map-plot").bounding_box()
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for p in at[1:]:
+        page.mouse.move(*p, steps=steps)
+    page.mouse.up()
+
+
+def shoot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+@pytest.mark.parametrize("size", [(800, 600), (1920, 1080)])
+def test_the_map_draws_every_corpus_clip_with_a_legend_of_its_classes(open_map, size):
+    page = open_map("?source=corpus&space=timbre&method=pca", size)
+    assert page.get_attribute("#map-plot", "data-drawn") == "192"
+    assert page.locator("#map-legend li").count() == 16 and "flute (12)" in page.inner_text("#map-legend")
+    assert page.evaluate(COLOURED_PIXELS) > 192 * 10  # the points are on the canvas
+    assert "192 clips of the corpus" in page.inner_text("#map-status")
+    shoot(page, f"map-corpus-{size[0]}x{size[1]}.png")
+
+
+def test_a_lasso_selects_the_clips_inside_it_and_show_in_the_table_takes_them_there(open_map):
+    page = open_map("?source=corpus&space=timbre&method=pca")
+    page.click("#map-mode-lasso")
+    drag(page, [(0.2, 0.15), (0.55, 0.1), (0.6, 0.6), (0.3, 0.9), (0.15, 0.5), (0.2, 0.15)])
+    page.wait_for_selector("#map-count:has-text('selected')")
+    chosen = page.evaluate(SELECTION)
+    n = len(chosen["ids"])
+    assert 0 < n < 192 and page.inner_text("#map-count") == f"{n} clip{'s' if n > 1 else ''} selected"
+    assert chosen["source"] == "corpus" and "lasso" in chosen["label"]
+    shoot(page, "map-lasso-1280x900.png")
+    page.click("#map-show-table")
+    page.wait_for_function("location.hash.startsWith('#/collections')")
+    assert page.evaluate("location.hash") == "#/collections?source=corpus&selected=1"
+    assert page.evaluate(SELECTION)["ids"] == chosen["ids"]  # the table finds them where the map left them
+
+
+def test_a_box_around_the_whole_map_selects_every_clip_and_makes_a_concept_of_them(open_map, server):
+    page = open_map("?source=corpus&space=pitch&method=pca", (1920, 1080))
+    page.click("#map-mode-box")
+    drag(page, [(0.005, 0.005), (0.995, 0.995)])
+    page.wait_for_selector("#map-count:has-text('192 clips selected')")
+    page.fill("#map-concept-name", "everything on the map")
+    page.click("#map-make-concept")
+    page.wait_for_selector(".message.ok")
+    shoot(page, "map-box-concept-1920x1080.png")
+    made = [c for c in httpx.get(f"{server}/api/concepts").json() if c["name"] == "everything on the map"]
+    assert len(made) == 1 and made[0]["n_clips"] == 192
+
+
+def test_hovering_a_point_names_the_clip_and_plays_it(open_map):
+    page = open_map("?source=corpus&space=timbre&method=pca", (800, 600))
+    x, y = page.evaluate("fetch('/api/map?source=corpus&space=timbre&method=pca').then((r) => r.json())"
+                         ".then((m) => [m.x, m.y])")
+    # the first clip's place in the plot: the map is drawn from the data's extent, with a margin
+    page.locator("#map-plot").scroll_into_view_if_needed()
+    box = page.locator("#map-plot").bounding_box()
+    mx, hx = (max(x) + min(x)) / 2, (max(x) - min(x)) / 2 * 1.08
+    my, hy = (max(y) + min(y)) / 2, (max(y) - min(y)) / 2 * 1.08
+    px = box["x"] + ((x[0] - mx) / hx + 1) / 2 * box["width"]
+    py = box["y"] + (1 - ((y[0] - my) / hy + 1) / 2) * box["height"]
+    with page.expect_request(lambda r: "/audio.wav" in r.url) as sound:
+        page.mouse.move(px - 20, py - 20)
+        page.mouse.move(px, py, steps=4)
+    page.wait_for_selector("#map-tooltip:not([hidden])")
+    first = page.evaluate("fetch('/api/map?source=corpus&space=timbre&method=pca').then((r) => r.json()).then((m) => m.ids[0])")
+    assert first in page.inner_text("#map-tooltip") and "heard as" in page.inner_text("#map-tooltip")
+    assert f"/api/clips/{first}/audio.wav" in sound.value.url
