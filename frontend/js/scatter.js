@@ -71,7 +71,8 @@ export function createScatter(container, { onHover = () => {}, onSelect = () => 
   };
   const posBuffer = gl.createBuffer(), colorBuffer = gl.createBuffer();
   gl.enable(gl.BLEND);
-  gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+  // colours blend over the points beneath; the canvas itself stays opaque (its alpha is 1)
+  gl.blendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
 
   let n = 0, norm = new Float32Array(0), colors = new Uint8Array(0), shown = new Uint8Array(0);
   let mask = null; // Uint8Array of highlighted points, or null: all
