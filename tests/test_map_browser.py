@@ -15,6 +15,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 
 # how many pixels of the map's WebGL canvas are not the white background
 COLOURED_PIXELS = """() => {
+  document.querySelector("#map-plot").scatter.drawNow();  // the canvas keeps a frame only until it is shown
   const gl = document.querySelector("#map-plot canvas.scatter-gl");
   const c = document.createElement("canvas");
   c.width = gl.width; c.height = gl.height;
@@ -143,3 +144,15 @@ def test_hovering_a_point_names_the_clip_and_plays_it(open_map):
     first = page.evaluate("fetch('/api/map?source=corpus&space=timbre&method=pca').then((r) => r.json()).then((m) => m.ids[0])")
     assert first in page.inner_text("#map-tooltip") and "heard as" in page.inner_text("#map-tooltip")
     assert f"/api/clips/{first}/audio.wav" in sound.value.url
+
+
+def test_the_map_draws_under_the_pages_content_security_policy(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # no CSP bypass here
+    page.add_init_script("""document.addEventListener("securitypolicyviolation",
+        (e) => (window.violations = window.violations || []).push(`${e.violatedDirective} ${e.blockedURI}`));""")
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server}/#/map?source=corpus&space=learned&method=pca")
+    page.wait_for_selector("#map-plot[data-drawn]", timeout=60_000)
+    assert page.evaluate("window.violations || []") == [] and errors == []
+    page.close()
