@@ -117,6 +117,10 @@ class Maps:
         """The answer made before for exactly these clips, if it is still held."""
         return self._answers.get(self.answer_key(key, clips))
 
+    def answer_unless_long(self, key: MapKey, clips: list[ClipRef]) -> bytes | None:
+        """The map's answer, made now - or None when making it takes long (see :meth:`needs_job`)."""
+        return None if self.needs_job(key, clips) else self.build(key, clips)
+
     def needs_job(self, key: MapKey, clips: list[ClipRef]) -> bool:
         """Whether making this map takes long: a UMAP fit, or many clips to embed or predict."""
         if key.method == "umap" and self._needs_fit(key, [c.id for c in clips]):
@@ -203,8 +207,8 @@ class Maps:
         """No stored fit; or the clips changed so much that the fitted ones are fewer than
         ``1 - REFIT_SHARE`` of the clips now or of the clips then."""
         fit = self._stored_fit(key)
-        if fit is None:
-            return True
+        if fit is None or fit.projection.dim != self.state.spaces.info(key.space)["dim"]:
+            return True  # none yet, or made from another version of the space
         if fit.record["fingerprint"] == set_fingerprint(ids):
             return False
         kept = sum(1 for i in ids if i in fit.rows)

@@ -156,3 +156,19 @@ def test_the_map_draws_under_the_pages_content_security_policy(browser, server):
     page.wait_for_selector("#map-plot[data-drawn]", timeout=60_000)
     assert page.evaluate("window.violations || []") == [] and errors == []
     page.close()
+
+
+def test_listen_plays_the_selected_clips_one_after_another(open_map):
+    page = open_map("?source=corpus&space=timbre&method=pca", (1280, 900))
+    page.click("#map-mode-box")
+    drag(page, [(0.3, 0.3), (0.7, 0.7)])
+    page.wait_for_selector("#map-count:has-text('selected')")
+    ids = page.evaluate(SELECTION)["ids"]
+    with page.expect_request(lambda r: f"/api/clips/{ids[0]}/audio.wav" in r.url):
+        page.click("#map-listen")
+    page.wait_for_selector(f"#map-listening:has-text('Playing 1 of {len(ids)}')")
+    if len(ids) > 1:  # when the first has played, the second follows
+        with page.expect_request(lambda r: f"/api/clips/{ids[1]}/audio.wav" in r.url, timeout=30_000):
+            pass
+    page.click("#map-listen")  # now "Stop"
+    assert page.inner_text("#map-listen") == "Listen" and page.inner_text("#map-listening") == ""

@@ -18,6 +18,7 @@ const PALETTE = ["#1f77b4", "#e6550d", "#2ca02c", "#d62728", "#9467bd", "#8c564b
   "#bcbd22", "#393b79", "#fd8d3c", "#74c476", "#843c39", "#6baed6", "#7b4173", "#c49c94", "#636363",
   "#f7b6d2", "#9edae5", "#dbdb8d"];
 const UNKNOWN = "#b8bec7";
+const MAX_CONCEPT_CLIPS = 500; // as many example clips as the concepts API takes
 const TRUST_COLOURS = { known: "#1e7a46", unknown: "#c0392b" };
 
 function rgb(hex) {
@@ -64,6 +65,7 @@ export function createMapTab(panel, context) {
   const spaces = context.bundle.embedding_spaces || [];
   let state = null; // {source, space, method, colour}
   let map = null, plot = null, colours = null, loading = 0, playing = null;
+  const listening = el("audio", { preload: "auto", id: "map-listen-audio", "aria-label": "The selected clips one after another" });
 
   const sourcePick = el("select", { id: "map-source", "aria-label": "Which clips" });
   const spacePick = el("select", { id: "map-space", "aria-label": "Embedding space" },
@@ -140,8 +142,9 @@ export function createMapTab(panel, context) {
     }
     try {
       const concept = await postJSON("/api/concepts", {
-        name, description: `Made from a ${getSelection().label || "selection on the map"}.`, clip_ids: ids.slice(0, 500) });
-      showMessage(`The concept “${concept.name}” was made from ${concept.n_clips} clips; test it in the Concepts tab.`, "ok");
+        name, description: `Made from a ${getSelection().label || "selection on the map"}.`, clip_ids: ids.slice(0, MAX_CONCEPT_CLIPS) });
+      const cut = ids.length > MAX_CONCEPT_CLIPS ? ` (a concept takes at most ${MAX_CONCEPT_CLIPS}: the first of the ${ids.length} selected)` : "";
+      showMessage(`The concept “${concept.name}” was made from ${concept.n_clips} clips${cut}; test it in the Concepts tab.`, "ok");
       conceptName.value = "";
     } catch (error) {
       showMessage(error.message);
@@ -154,7 +157,7 @@ export function createMapTab(panel, context) {
       return;
     }
     const ids = chosen.map((i) => map.ids[i]);
-    const audio = el("audio", { preload: "auto", "aria-label": "The selected clips one after another" });
+    const audio = listening;
     let k = 0, stopped = false;
     const next = () => {
       if (stopped || k >= ids.length) return stop();
@@ -172,10 +175,9 @@ export function createMapTab(panel, context) {
       selectedButtons[2].textContent = "Listen";
       if (map) plot.highlight(chosen.length ? chosen : null);
     };
-    audio.addEventListener("ended", next);
+    audio.onended = next;
     playing = { stop };
     selectedButtons[2].textContent = "Stop";
-    panel.append(audio);
     next();
   }
 
@@ -228,7 +230,7 @@ export function createMapTab(panel, context) {
     tooltip.style.left = `${Math.round(sx + 12)}px`;
     tooltip.style.top = `${Math.round(sy + 12)}px`;
     tooltip.hidden = false;
-    hearOnHover(`/api/clips/${encodeURIComponent(map.ids[i])}/audio.wav`);
+    if (!playing) hearOnHover(`/api/clips/${encodeURIComponent(map.ids[i])}/audio.wav`); // one sound at a time
   }
 
   function draw(answer) {

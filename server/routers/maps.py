@@ -46,11 +46,11 @@ async def get_map(source: str = Query("corpus", max_length=200, description="'co
     if short:
         raise Invalid(short)
     key = maps.key(user.id, source, space, method)
-    body = maps.cached_answer(key, clips)
-    if body is None:
-        if maps.needs_job(key, clips):
-            job_id = maps.start_job(key, clips, user.id)
-            return JSONResponse(JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}").model_dump(),
-                                status_code=202)
-        body = await state.run(maps.build, key, clips, long=True)
-    return Response(body, media_type="application/json")
+    job_id = maps.running_job(key)
+    if job_id is None:
+        # off the event loop: reading a stored fit, checking which clips are embedded, building
+        body = maps.cached_answer(key, clips) or await state.run(maps.answer_unless_long, key, clips, long=True)
+        if body is not None:
+            return Response(body, media_type="application/json")
+        job_id = maps.start_job(key, clips, user.id)
+    return JSONResponse(JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}").model_dump(), status_code=202)
