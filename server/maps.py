@@ -100,7 +100,7 @@ class Maps:
         self._key_locks: dict[MapKey, threading.Lock] = {}
         self._fits: dict[MapKey, Fit | None] = {}
         self._answers = LRU(8, max_bytes=128 * 2**20, weigh=len)
-        self._jobs: dict[MapKey, str] = {}
+        self._jobs: dict[tuple[MapKey, str], str] = {}  # (map, who asked) -> the job making it
         self._corpus_predictions: dict | None = None
         self.model_id = next((mid for mid, m in state.models.items() if kind_of(m).shows.reconstructions), None)
 
@@ -127,26 +127,28 @@ class Maps:
             return True
         return self._missing(key.space, clips) > INLINE_CLIPS
 
-    def running_job(self, key: MapKey) -> str | None:
-        """The job already making this map, if one is waiting or running."""
-        job_id = self._jobs.get(key)
+    def running_job(self, key: MapKey, owner: str) -> str | None:
+        """The job of user ``owner`` already making this map, if one is waiting or running (a
+        job is seen by its owner only; another user asking for the corpus's map gets a job of
+        their own, which finds the map made once the first is done)."""
+        job_id = self._jobs.get((key, owner))
         if job_id is None:
             return None
-        job = self.state.jobs.get(job_id)
+        job = self.state.jobs.get(job_id, owner)
         if job is not None and job["status"] in ("queued", "running"):
             return job_id
-        self._jobs.pop(key, None)
+        self._jobs.pop((key, owner), None)
         return None
 
     def start_job(self, key: MapKey, clips: list[ClipRef], owner: str) -> str:
         """Make the map as a job (the answer is kept; the job's result says how many clips)."""
         with self._lock:
-            job_id = self.running_job(key)
+            job_id = self.running_job(key, owner)
             if job_id is None:
                 params = {"source": key.source, "space": key.space, "method": key.method, "clips": len(clips)}
                 job_id = self.state.jobs.submit("map", params, lambda progress: self._job(key, clips, progress),
                                                 owner=owner)
-                self._jobs[key] = job_id
+                self._jobs[(key, owner)] = job_id
             return job_id
 
     def _job(self, key: MapKey, clips: list[ClipRef], progress: Progress) -> dict:

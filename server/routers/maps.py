@@ -46,7 +46,7 @@ async def get_map(source: str = Query("corpus", max_length=200, description="'co
     if short:
         raise Invalid(short)
     key = maps.key(user.id, source, space, method)
-    job_id = maps.running_job(key)
+    job_id = maps.running_job(key, user.id)
     if job_id is None:
         # off the event loop: reading a stored fit, checking which clips are embedded, building
         body = maps.cached_answer(key, clips) or await state.run(maps.answer_unless_long, key, clips, long=True)
