@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from auralens.models.embeddings.projection import umap_available
 from auralens.server.app import create_app
 
 from .helpers import CHROMIUM, served
@@ -120,7 +121,7 @@ def test_a_box_around_the_whole_map_selects_every_clip_and_makes_a_concept_of_th
     page.wait_for_selector("#map-count:has-text('192 clips selected')")
     page.fill("#map-concept-name", "everything on the map")
     page.click("#map-make-concept")
-    page.wait_for_selector(".message.ok")
+    page.wait_for_selector(".message.info")
     shoot(page, "map-box-concept-1920x1080.png")
     made = [c for c in httpx.get(f"{server}/api/concepts").json() if c["name"] == "everything on the map"]
     assert len(made) == 1 and made[0]["n_clips"] == 192
@@ -172,3 +173,16 @@ def test_listen_plays_the_selected_clips_one_after_another(open_map):
             pass
     page.click("#map-listen")  # now "Stop"
     assert page.inner_text("#map-listen") == "Listen" and page.inner_text("#map-listening") == ""
+
+
+@pytest.mark.skipif(not umap_available(), reason="needs umap-learn")
+def test_choosing_umap_fits_it_with_a_progress_bar_then_draws_it_and_the_address_says_so(open_map):
+    page = open_map("?source=corpus&space=learned&method=pca", (1280, 900))
+    page.select_option("#map-method", "umap")
+    page.wait_for_selector("#map-progress progress")  # fitting, as a job
+    page.wait_for_function("document.querySelector('#map-status').textContent.includes('by UMAP')", timeout=120_000)
+    page.wait_for_selector("#map-plot[data-drawn]")
+    assert page.get_attribute("#map-plot", "data-drawn") == "192"
+    assert "UMAP 1" in page.inner_text(".map-area") and page.locator("#map-progress progress").count() == 0
+    assert page.evaluate("location.hash") == "#/map?source=corpus&space=learned&method=umap&colour=class"
+    shoot(page, "map-umap-1280x900.png")

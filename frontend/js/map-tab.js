@@ -144,7 +144,7 @@ export function createMapTab(panel, context) {
       const concept = await postJSON("/api/concepts", {
         name, description: `Made from a ${getSelection().label || "selection on the map"}.`, clip_ids: ids.slice(0, MAX_CONCEPT_CLIPS) });
       const cut = ids.length > MAX_CONCEPT_CLIPS ? ` (a concept takes at most ${MAX_CONCEPT_CLIPS}: the first of the ${ids.length} selected)` : "";
-      showMessage(`The concept “${concept.name}” was made from ${concept.n_clips} clips${cut}; test it in the Concepts tab.`, "ok");
+      showMessage(`The concept “${concept.name}” was made from ${concept.n_clips} clips${cut}; test it in the Concepts tab.`, "info");
       conceptName.value = "";
     } catch (error) {
       showMessage(error.message);
