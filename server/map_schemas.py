@@ -22,8 +22,9 @@ class ClipMap(BaseModel):
     space: str
     method: str = Field(description="'pca' or 'umap'")
     n: int = Field(description="how many clips")
+    on: str | None = Field(None, description="the source whose map the clips are laid on (null: their own)")
     axes: list[str] = Field(description="what each axis is, in words")
-    fit: MapFit
+    fit: MapFit = Field(description="the layout: fitted on the clips of `on`, or of `source` itself")
     ids: list[str] = Field(description="clip ids; every other list is in this order")
     x: list[float]
     y: list[float]

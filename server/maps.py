@@ -74,6 +74,14 @@ def set_fingerprint(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:20]
 
 
+@dataclass(frozen=True)
+class Base:
+    """The source whose map clips are laid on: its map's key and its clips."""
+
+    key: MapKey
+    clips: list
+
+
 @dataclass
 class Fit:
     """A stored layout: the projection, the clips it was fitted on (in its rows' order), and
@@ -109,77 +117,115 @@ class Maps:
     def key(owner: str, source: str, space: str, method: str) -> MapKey:
         return MapKey("bundle" if source == "corpus" else owner, source, space, method)
 
-    def answer_key(self, key: MapKey, clips: list[ClipRef]) -> tuple:
-        labels = hashlib.sha256("\n".join(f"{c.id}\t{c.label or ''}" for c in clips).encode()).hexdigest()
-        return (key, labels)
+    @staticmethod
+    def _clips_hash(clips: list[ClipRef]) -> str:
+        return hashlib.sha256("\n".join(f"{c.id}\t{c.label or ''}" for c in clips).encode()).hexdigest()
 
-    def cached_answer(self, key: MapKey, clips: list[ClipRef]) -> bytes | None:
-        """The answer made before for exactly these clips, if it is still held."""
-        return self._answers.get(self.answer_key(key, clips))
+    def answer_key(self, key: MapKey, clips: list[ClipRef], base: Base | None = None) -> tuple:
+        if base is None:
+            return (key, self._clips_hash(clips))
+        return (key, base.key, self._clips_hash(clips), self._clips_hash(base.clips))
 
-    def answer_unless_long(self, key: MapKey, clips: list[ClipRef]) -> bytes | None:
+    def cached_answer(self, key: MapKey, clips: list[ClipRef], base: Base | None = None) -> bytes | None:
+        """The answer made before for exactly these clips (on ``base``'s map), if it is still held."""
+        return self._answers.get(self.answer_key(key, clips, base))
+
+    def answer_unless_long(self, key: MapKey, clips: list[ClipRef], base: Base | None = None) -> bytes | None:
         """The map's answer, made now - or None when making it takes long (see :meth:`needs_job`)."""
-        return None if self.needs_job(key, clips) else self.build(key, clips)
+        return None if self.needs_job(key, clips, base) else self.build(key, clips, base=base)
 
-    def needs_job(self, key: MapKey, clips: list[ClipRef]) -> bool:
+    def needs_job(self, key: MapKey, clips: list[ClipRef], base: Base | None = None) -> bool:
         """Whether making this map takes long: a UMAP fit, or many clips to embed or predict."""
-        if key.method == "umap" and self._needs_fit(key, [c.id for c in clips]):
+        fitted_on = base or Base(key, clips)
+        if key.method == "umap" and self._needs_fit(fitted_on.key, [c.id for c in fitted_on.clips]):
             return True
-        return self._missing(key.space, clips) > INLINE_CLIPS
+        extra = self._missing(key.space, clips) if base is not None else 0
+        return self._missing(key.space, fitted_on.clips) + extra > INLINE_CLIPS
 
-    def running_job(self, key: MapKey, owner: str) -> str | None:
+    def running_job(self, key: MapKey, owner: str, base: Base | None = None) -> str | None:
         """The job of user ``owner`` already making this map, if one is waiting or running (a
         job is seen by its owner only; another user asking for the corpus's map gets a job of
         their own, which finds the map made once the first is done)."""
-        job_id = self._jobs.get((key, owner))
+        slot = (key, base.key if base else None, owner)
+        job_id = self._jobs.get(slot)
         if job_id is None:
             return None
         job = self.state.jobs.get(job_id, owner)
         if job is not None and job["status"] in ("queued", "running"):
             return job_id
-        self._jobs.pop((key, owner), None)
+        self._jobs.pop(slot, None)
         return None
 
-    def start_job(self, key: MapKey, clips: list[ClipRef], owner: str) -> str:
+    def start_job(self, key: MapKey, clips: list[ClipRef], owner: str, base: Base | None = None) -> str:
         """Make the map as a job (the answer is kept; the job's result says how many clips)."""
         with self._lock:
-            job_id = self.running_job(key, owner)
+            job_id = self.running_job(key, owner, base)
             if job_id is None:
-                params = {"source": key.source, "space": key.space, "method": key.method, "clips": len(clips)}
-                job_id = self.state.jobs.submit("map", params, lambda progress: self._job(key, clips, progress),
+                params = {"source": key.source, "space": key.space, "method": key.method, "clips": len(clips),
+                          "on": base.key.source if base else None}
+                job_id = self.state.jobs.submit("map", params, lambda progress: self._job(key, clips, base, progress),
                                                 owner=owner)
-                self._jobs[(key, owner)] = job_id
+                self._jobs[(key, base.key if base else None, owner)] = job_id
             return job_id
 
-    def _job(self, key: MapKey, clips: list[ClipRef], progress: Progress) -> dict:
-        self.build(key, clips, progress)
-        return {"source": key.source, "space": key.space, "method": key.method, "clips": len(clips)}
+    def _job(self, key: MapKey, clips: list[ClipRef], base: Base | None, progress: Progress) -> dict:
+        self.build(key, clips, progress, base)
+        return {"source": key.source, "space": key.space, "method": key.method, "clips": len(clips),
+                "on": base.key.source if base else None}
 
     # -- making a map -------------------------------------------------------------------------
-    def build(self, key: MapKey, clips: list[ClipRef], progress: Progress | None = None) -> bytes:
+    def build(self, key: MapKey, clips: list[ClipRef], progress: Progress | None = None,
+              base: Base | None = None) -> bytes:
         """The map of ``clips`` as the JSON bytes of :class:`~auralens.server.map_schemas.ClipMap`,
-        fitting, placing, embedding and predicting what is not kept yet."""
+        fitting, placing, embedding and predicting what is not kept yet. With ``base``, the clips
+        are laid on the map of another source (fitted on its clips): each is placed with that
+        fitted transform (a clip of both keeps its place there)."""
         progress = progress or (lambda f: None)
-        with self._key_lock(key):
-            cached = self.cached_answer(key, clips)
+        fitted_on = base or Base(key, clips)
+        with self._key_lock(fitted_on.key):
+            cached = self.cached_answer(key, clips, base)
             if cached is not None:
                 return cached
-            ids = [c.id for c in clips]
-            fit = self._stored_fit(key)
-            if self._needs_fit(key, ids):
-                vectors = self.vectors(key.space, clips, lambda f: progress(0.5 * f))
-                fit = self._fit(key, ids, vectors)
-            else:
-                new = [c for c in clips if c.id not in fit.rows and c.id not in fit.placed]
-                if new:
-                    xy = fit.projection.transform(self.vectors(key.space, new, lambda f: progress(0.5 * f)))
-                    fit.placed.update({c.id: [float(a), float(b)] for c, (a, b) in zip(new, xy)})
-                    self._write_record(key, fit.record)
+            fit = self._ensure_fit(fitted_on.key, fitted_on.clips, lambda f: progress(0.5 * f))
+            xy, placed = self._places(key.space, clips, fit)
             progress(0.6)
             predictions = self.predictions(clips, lambda f: progress(0.6 + 0.35 * f))
-            body = self._answer(key, clips, fit, predictions)
+            body = self._answer(key, clips, fit, xy, placed, predictions, base)
             progress(1.0)
-            return self._answers.put(self.answer_key(key, clips), body)
+            return self._answers.put(self.answer_key(key, clips, base), body)
+
+    def _ensure_fit(self, key: MapKey, clips: list[ClipRef], progress: Progress) -> Fit:
+        """The fit of ``key`` for ``clips``: the stored one, its new clips placed (and kept), or a
+        new fit when the clips changed too much."""
+        ids = [c.id for c in clips]
+        if self._needs_fit(key, ids):
+            return self._fit(key, ids, self.vectors(key.space, clips, progress))
+        fit = self._stored_fit(key)
+        new = [c for c in clips if c.id not in fit.rows and c.id not in fit.placed]
+        if new:
+            xy = fit.projection.transform(self.vectors(key.space, new, progress))
+            fit.placed.update({c.id: [float(a), float(b)] for c, (a, b) in zip(new, xy)})
+            self._write_record(key, fit.record)
+        return fit
+
+    def _places(self, space: str, clips: list[ClipRef], fit: Fit) -> tuple[np.ndarray, list[int]]:
+        """``(N, 2)`` places of ``clips`` on ``fit``'s map, and the indices of those not fitted on
+        (kept placements, or placed now with the fitted transform)."""
+        xy = np.zeros((len(clips), 2), np.float32)
+        placed, todo = [], []
+        for i, c in enumerate(clips):
+            row = fit.rows.get(c.id)
+            if row is not None:
+                xy[i] = fit.projection.positions[row]
+                continue
+            placed.append(i)
+            if c.id in fit.placed:
+                xy[i] = fit.placed[c.id]
+            else:
+                todo.append(i)
+        if todo:
+            xy[todo] = fit.projection.transform(self.vectors(space, [clips[i] for i in todo]))
+        return xy, placed
 
     def _key_lock(self, key: MapKey) -> threading.Lock:
         with self._lock:
@@ -331,17 +377,9 @@ class Maps:
         return out
 
     # -- the answer ---------------------------------------------------------------------------
-    def _answer(self, key: MapKey, clips: list[ClipRef], fit: Fit, predictions: dict) -> bytes:
+    def _answer(self, key: MapKey, clips: list[ClipRef], fit: Fit, xy: np.ndarray, placed: list[int],
+                predictions: dict, base: Base | None) -> bytes:
         n = len(clips)
-        xy = np.zeros((n, 2), np.float32)
-        placed = []
-        for i, c in enumerate(clips):
-            row = fit.rows.get(c.id)
-            if row is not None:
-                xy[i] = fit.projection.positions[row]
-            else:
-                xy[i] = fit.placed[c.id]
-                placed.append(i)
         classes = list(self.state.bundle.classes)
         extra = sorted({c.label for c in clips if c.label and c.label not in classes})
         classes += extra
@@ -353,6 +391,7 @@ class Maps:
             trust_threshold = round(float(self.state.models[self.model_id].cfg.trust["threshold"]), 4)
         body = {
             "source": key.source, "space": key.space, "method": key.method, "n": n,
+            "on": base.key.source if base else None,
             "axes": _axes(fit.projection),
             "fit": {"fingerprint": fit.record["fingerprint"], "fitted": len(fit.rows), "placed": len(placed),
                     "fitted_at": fit.record["fitted_at"]},

@@ -95,6 +95,21 @@ def test_an_upload_is_placed_with_the_fitted_transform_and_the_map_refits_only_w
     assert refitted["fit"]["fingerprint"] != fitted["fit"]["fingerprint"]
 
 
+def test_uploads_can_be_laid_on_the_corpus_map_with_its_fitted_transform_leaving_it_as_it_was(fresh):
+    client, data = fresh
+    corpus = client.get(MAP, params={"space": "timbre"}).json()
+    ids = upload_tones(client, "hollow", 2, seed=6)
+    on = uploads_map(client, on="corpus")
+    assert on["on"] == "corpus" and on["fit"]["fingerprint"] == corpus["fit"]["fingerprint"]
+    assert sorted(on["ids"]) == sorted(ids) and sorted(on["placed"]) == [0, 1]
+    state = client.app.state.auralens
+    [stored] = [p for p in (data / "maps").rglob("corpus-timbre-pca-*.safetensors")]
+    for cid, x, y in zip(on["ids"], on["x"], on["y"]):
+        vector = state.spaces.embed("timbre", state.clip_audio(state.find_clip(cid)).samples)
+        assert (x, y) == pytest.approx(tuple(Projection.load(stored).transform(vector[None])[0]), abs=1e-4)
+    assert client.get(MAP, params={"space": "timbre"}).json() == corpus  # the corpus's own map is unchanged
+
+
 def test_a_pca_map_of_the_timbre_space_keeps_two_clearly_different_timbres_apart(fresh):
     client, _ = fresh
     bright = set(upload_tones(client, "bright", 8, seed=4))  # all harmonics, slowly falling
@@ -116,6 +131,8 @@ def test_a_pca_map_of_the_timbre_space_keeps_two_clearly_different_timbres_apart
     ({"space": "smell"}, 404, "no space"),
     ({"method": "tsne"}, 422, "method"),
     ({"source": "uploads"}, 422, "no clips"),
+    ({"on": "elsewhere"}, 422, "no clip source"),
+    ({"on": "uploads"}, 422, "no clips"),
 ])
 def test_a_bad_source_space_or_method_is_a_client_error_with_a_sentence(fresh, params, status, words):
     client, _ = fresh

@@ -12,7 +12,7 @@ from auralens.models.embeddings.projection import INSTALL_UMAP, umap_available
 from ..deps import CurrentUser, MapsDep, State
 from ..errors import COMMON, Invalid, NotFound
 from ..map_schemas import ClipMap
-from ..maps import too_few
+from ..maps import Base, too_few
 from ..schemas import JobStarted
 from ..sources import clips_of
 
@@ -24,11 +24,15 @@ router = APIRouter(tags=["maps"], responses=COMMON)
 async def get_map(source: str = Query("corpus", max_length=200, description="'corpus', 'uploads' or 'collection:<id>'"),
                   space: str = Query("timbre", max_length=80, description="an embedding space (see GET /api/spaces)"),
                   method: Literal["pca", "umap"] = Query("pca", description="PCA (fast, linear) or UMAP (neighbourhoods)"),
+                  on: str | None = Query(None, max_length=200, description="lay the clips on this source's map "
+                                         "(e.g. 'corpus'), placed with its fitted transform; default: their own"),
                   *, state: State, maps: MapsDep, user: CurrentUser) -> Response:
     """Every clip of ``source`` placed in 2-D from ``space``, with its class, the model's
     prediction and confidence, its trust score and its tags - as columns, in one clip order.
     The layout is fitted once and kept; clips added later are placed with the fitted transform
-    until they are a quarter of the source, then it is fitted again. A UMAP fit, or many clips
+    until they are a quarter of the source, then it is fitted again. With ``on`` (e.g.
+    ``source=uploads&on=corpus``) the clips are placed on another source's map instead, so that
+    they can be seen among its clips. A UMAP fit, or many clips
     not embedded yet, is a job: the answer is then 202 with its id; poll ``/api/jobs/{id}``
     and ask again when it is done."""
     spaces = state.spaces
@@ -46,11 +50,19 @@ async def get_map(source: str = Query("corpus", max_length=200, description="'co
     if short:
         raise Invalid(short)
     key = maps.key(user.id, source, space, method)
-    job_id = maps.running_job(key, user.id)
+    base = None
+    if on is not None and on != source:
+        base_clips = clips_of(state, user.id, on)
+        short = too_few(method, len(base_clips))
+        if short:
+            raise Invalid(f"The map to lay the clips on: {short[0].lower()}{short[1:]}")
+        base = Base(maps.key(user.id, on, space, method), base_clips)
+    job_id = maps.running_job(key, user.id, base)
     if job_id is None:
         # off the event loop: reading a stored fit, checking which clips are embedded, building
-        body = maps.cached_answer(key, clips) or await state.run(maps.answer_unless_long, key, clips, long=True)
+        body = maps.cached_answer(key, clips, base) or await state.run(maps.answer_unless_long, key, clips, base,
+                                                                      long=True)
         if body is not None:
             return Response(body, media_type="application/json")
-        job_id = maps.start_job(key, clips, user.id)
+        job_id = maps.start_job(key, clips, user.id, base)
     return JSONResponse(JobStarted(job_id=job_id, status_url=f"/api/jobs/{job_id}").model_dump(), status_code=202)
