@@ -9,7 +9,8 @@ import pytest
 from auralens.models.embeddings.projection import umap_available
 from auralens.server.app import create_app
 
-from .helpers import CHROMIUM, served
+from .helpers import CHROMIUM, served, wav_bytes
+from .sounds import harmonic_tone
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (tests/run.sh installs it)")
@@ -186,3 +187,16 @@ def test_choosing_umap_fits_it_with_a_progress_bar_then_draws_it_and_the_address
     assert "UMAP 1" in page.inner_text(".map-area") and page.locator("#map-progress progress").count() == 0
     assert page.evaluate("location.hash") == "#/map?source=corpus&space=learned&method=umap&colour=class"
     shoot(page, "map-umap-1280x900.png")
+
+
+def test_uploads_laid_on_the_corpus_map_are_drawn_among_the_faint_corpus(open_map, server):
+    for i, f0 in enumerate([130.8, 196.0, 261.6]):
+        r = httpx.post(f"{server}/api/clips", files={"file": (f"note-{i}.wav", wav_bytes(harmonic_tone(f0, 1.0)))},
+                       headers={"Origin": server})
+        assert r.status_code in (200, 201), r.text
+    page = open_map("?source=uploads&space=timbre&method=pca&on=corpus", (1280, 900))
+    assert page.get_attribute("#map-plot", "data-drawn") == "3"
+    assert "placed on the map of the corpus" in page.inner_text("#map-status")
+    assert page.is_visible("#map-on") and page.input_value("#map-on") == "corpus"
+    assert page.evaluate(COLOURED_PIXELS) > 192 * 10  # the corpus behind them
+    shoot(page, "map-uploads-on-corpus-1280x900.png")

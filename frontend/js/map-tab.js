@@ -1,7 +1,8 @@
 // The Map tab: the clips of a corpus or collection in two dimensions from an embedding space
 // (PCA or UMAP), coloured by class, prediction, trust or a tag; hover a point to hear it, draw a
 // lasso or a box to select clips, then table them, make a concept of them or listen to them.
-// Address: #/map?source=corpus&space=timbre&method=pca&colour=class
+// Address: #/map?source=corpus&space=timbre&method=pca&colour=class[&on=corpus] (on: lay the
+// clips of another source on the corpus's map, the corpus drawn faint behind them)
 import { ApiError, followJob, getJSON, getWithHeaders, postJSON, query } from "./api.js";
 import { clear, el, percent, pretty, progressBar, showMessage } from "./ui.js";
 import { hearOnHover } from "./hover.js";
@@ -17,7 +18,7 @@ const METHODS = { pca: "PCA (quick, straight lines)", umap: "UMAP (keeps neighbo
 const PALETTE = ["#1f77b4", "#e6550d", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
   "#bcbd22", "#393b79", "#fd8d3c", "#74c476", "#843c39", "#6baed6", "#7b4173", "#c49c94", "#636363",
   "#f7b6d2", "#9edae5", "#dbdb8d"];
-const UNKNOWN = "#b8bec7";
+const UNKNOWN = "#5b6370"; // darker than the faint points of a map the clips are laid on
 const MAX_CONCEPT_CLIPS = 500; // as many example clips as the concepts API takes
 const TRUST_COLOURS = { known: "#1e7a46", unknown: "#c0392b" };
 
@@ -73,6 +74,9 @@ export function createMapTab(panel, context) {
   const methodPick = el("select", { id: "map-method", "aria-label": "How the map is drawn" },
     Object.entries(METHODS).map(([id, name]) => el("option", { value: id }, name)));
   const colourPick = el("select", { id: "map-colour", "aria-label": "Colour the points by" });
+  const onPick = el("select", { id: "map-on", "aria-label": "Whose map the clips are laid on" },
+    el("option", { value: "" }, "their own map"), el("option", { value: "corpus" }, "the corpus's map"));
+  const onLabel = el("label", { hidden: true }, "Laid on ", onPick);
   const modeButtons = Object.fromEntries([["pan", "Move and zoom"], ["lasso", "Lasso"], ["box", "Box"]].map(([m, text]) =>
     [m, el("button", { type: "button", id: `map-mode-${m}`, "aria-pressed": String(m === "pan"),
       onclick: () => setMode(m) }, text)]));
@@ -95,12 +99,12 @@ export function createMapTab(panel, context) {
     count, ...selectedButtons.slice(0, 1), conceptName, ...selectedButtons.slice(1), listenNote);
   const progressSlot = el("div", { id: "map-progress" });
 
-  for (const pick of [sourcePick, spacePick, methodPick]) pick.addEventListener("change", () => go({}));
+  for (const pick of [sourcePick, spacePick, methodPick, onPick]) pick.addEventListener("change", () => go({}));
   colourPick.addEventListener("change", () => go({}, { replace: true }));
 
   function go(changes, { replace = false } = {}) {
     const next = { source: sourcePick.value, space: spacePick.value, method: methodPick.value,
-      colour: colourPick.value || "class", ...changes };
+      colour: colourPick.value || "class", on: sourcePick.value === "corpus" ? "" : onPick.value, ...changes };
     const hash = `#/map${query(next)}`;
     if (replace) {
       history.replaceState(null, "", hash);
@@ -185,6 +189,8 @@ export function createMapTab(panel, context) {
   function applyColour(by) {
     if (!map) return;
     if (![...colourPick.options].some((o) => o.value === by)) by = "class";
+    // clips nobody has labelled (uploads, mostly): what the model hears says more than "not known"
+    if (by === "class" && map.model && !map.label.some((c) => c >= 0)) by = "prediction";
     colourPick.value = by;
     colours = colouring(map, by);
     const rgba = new Uint8Array(4 * map.n);
@@ -233,21 +239,24 @@ export function createMapTab(panel, context) {
     if (!playing) hearOnHover(`/api/clips/${encodeURIComponent(map.ids[i])}/audio.wav`); // one sound at a time
   }
 
-  function draw(answer) {
+  function draw(answer, background = null) {
     map = answer;
     if (!plot) {
       plot = createScatter(stage, { onHover, onSelect: (indices, how) => chooseIndices(indices, how),
         label: "Map of the clips: each point is a clip" });
       stage.append(tooltip);
     }
-    plot.setPoints(map.x, map.y);
+    plot.setPoints(map.x, map.y, background);
     colourOptions();
     applyColour(state.colour);
     axisX.textContent = `→ ${map.axes[0]}`;
     axisY.textContent = `↑ ${map.axes[1]}`;
     const placed = map.fit.placed ? `; ${map.fit.placed} added since were placed on the fitted map` : "";
+    const layout = map.on
+      ? `placed on the map of ${sourceName(map.on)} (${map.method.toUpperCase()} of its ${map.fit.fitted} clips, drawn faint behind)`
+      : `laid out by ${map.method.toUpperCase()} on ${map.fit.fitted} clips${placed}`;
     status.textContent = `${map.n} clips of ${sourceName(map.source)} in the ${SPACE_NAMES[map.space] || map.space} space, ` +
-      `laid out by ${map.method.toUpperCase()} on ${map.fit.fitted} clips${placed}. Near means alike in this respect. ` +
+      `${layout}. Near means alike in this respect. ` +
       "Hover a point to hear it; choose Lasso or Box to select clips.";
     chooseIndices([], "");
   }
@@ -257,7 +266,7 @@ export function createMapTab(panel, context) {
     playing?.stop();
     clear(progressSlot);
     status.textContent = "Drawing the map…";
-    const url = `/api/map${query({ source: state.source, space: state.space, method: state.method })}`;
+    const url = `/api/map${query({ source: state.source, space: state.space, method: state.method, on: state.on })}`;
     try {
       let answer = await getWithHeaders(url);
       if (answer.status === 202) {
@@ -269,7 +278,13 @@ export function createMapTab(panel, context) {
         clear(progressSlot);
       }
       if (mine !== loading) return;
-      draw(answer.body);
+      let background = null;
+      if (answer.body.on) { // the map they are laid on, fitted by now
+        const under = await getJSON(`/api/map${query({ source: answer.body.on, space: state.space, method: state.method })}`);
+        background = under.x ? { x: under.x, y: under.y } : null;
+      }
+      if (mine !== loading) return;
+      draw(answer.body, background);
     } catch (error) {
       if (mine !== loading) return;
       clear(progressSlot);
@@ -299,14 +314,15 @@ export function createMapTab(panel, context) {
         return;
       }
       const next = { source: params.source || "corpus", space: params.space || spaces[0].id,
-        method: params.method || "pca", colour: params.colour || "class" };
+        method: params.method || "pca", colour: params.colour || "class",
+        on: params.source && params.source !== "corpus" && params.on === "corpus" ? "corpus" : "" };
       if (!built) {
         built = true;
         clear(panel, el("h2", {}, "Map"),
           el("p", { class: "muted" }, "Every clip as a point: clips that sound alike in the chosen respect lie close together."),
           el("div", { class: "row map-controls" },
             el("label", {}, "Clips ", sourcePick), el("label", {}, "Alike in ", spacePick),
-            el("label", {}, "Drawn by ", methodPick), el("label", {}, "Colour by ", colourPick)),
+            el("label", {}, "Drawn by ", methodPick), onLabel, el("label", {}, "Colour by ", colourPick)),
           el("div", { class: "row map-modes", role: "group", "aria-label": "What dragging on the map does" },
             ...Object.values(modeButtons),
             el("button", { type: "button", class: "quiet", onclick: () => plot?.resetView() }, "Whole map")),
@@ -319,7 +335,10 @@ export function createMapTab(panel, context) {
       sourcePick.value = next.source;
       spacePick.value = spaces.some((s) => s.id === next.space) ? next.space : spaces[0].id;
       methodPick.value = METHODS[next.method] ? next.method : "pca";
-      const same = state && map && state.source === next.source && state.space === next.space && state.method === next.method;
+      onPick.value = next.on;
+      onLabel.hidden = next.source === "corpus";
+      const same = state && map && state.source === next.source && state.space === next.space &&
+        state.method === next.method && state.on === next.on;
       state = { ...next, space: spacePick.value, method: methodPick.value };
       if (same) applyColour(state.colour);
       else await load();

@@ -4,7 +4,8 @@
 // which the page's Content-Security-Policy forbids; this one needs nothing of the kind.)
 //
 //   const plot = createScatter(div, { onHover(i | null, event), onSelect(indices, how) });
-//   plot.setPoints(x, y);            // Float32Array or arrays, data units
+//   plot.setPoints(x, y, background); // Float32Array or arrays, data units; background: optional
+//                                     // {x, y} drawn faint behind, neither hovered nor selected
 //   plot.setColors(rgba);            // Uint8Array, 4 per point
 //   plot.setMode("pan" | "lasso" | "box");
 //   plot.highlight(indices | null);  // others are drawn faint
@@ -71,7 +72,8 @@ export function createScatter(container, { onHover = () => {}, onSelect = () => 
     zoom: gl.getUniformLocation(program, "u_zoom"), shift: gl.getUniformLocation(program, "u_shift"),
     size: gl.getUniformLocation(program, "u_size"),
   };
-  const posBuffer = gl.createBuffer(), colorBuffer = gl.createBuffer();
+  const posBuffer = gl.createBuffer(), colorBuffer = gl.createBuffer(), backBuffer = gl.createBuffer();
+  let backN = 0;
   gl.enable(gl.BLEND);
   // colours blend over the points beneath; the canvas itself stays opaque (its alpha is 1)
   gl.blendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
@@ -113,14 +115,27 @@ export function createScatter(container, { onHover = () => {}, onSelect = () => 
     gl.viewport(0, 0, canvas.width, canvas.height);
     gl.clearColor(1, 1, 1, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.uniform2f(loc.zoom, view.k, view.k);
+    gl.uniform2f(loc.shift, view.tx, view.ty);
+    if (backN) { // one faint colour for all of them
+      gl.bindBuffer(gl.ARRAY_BUFFER, backBuffer);
+      gl.vertexAttribPointer(loc.pos, 2, gl.FLOAT, false, 0, 0);
+      gl.disableVertexAttribArray(loc.color);
+      gl.vertexAttrib4f(loc.color, 0.62, 0.66, 0.71, 0.45);
+      gl.uniform1f(loc.size, pointSize() * 0.8);
+      gl.drawArrays(gl.POINTS, 0, backN);
+    }
     if (n) {
-      gl.uniform2f(loc.zoom, view.k, view.k);
-      gl.uniform2f(loc.shift, view.tx, view.ty);
-      gl.uniform1f(loc.size, pointSize());
+      gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);
+      gl.vertexAttribPointer(loc.pos, 2, gl.FLOAT, false, 0, 0);
+      gl.bindBuffer(gl.ARRAY_BUFFER, colorBuffer);
+      gl.enableVertexAttribArray(loc.color);
+      gl.vertexAttribPointer(loc.color, 4, gl.UNSIGNED_BYTE, true, 0, 0);
+      gl.uniform1f(loc.size, pointSize() * (backN ? 1.5 : 1)); // larger among a map's faint points
       gl.drawArrays(gl.POINTS, 0, n);
     }
     drawOverlay();
-    if (n && firstFrame === null) {
+    if ((n || backN) && firstFrame === null) {
       requestAnimationFrame(() => { // the frame the points were drawn in has been shown
         firstFrame = performance.now();
         container.dataset.drawnAt = firstFrame.toFixed(1); // ms since the page began to load
@@ -185,8 +200,6 @@ export function createScatter(container, { onHover = () => {}, onSelect = () => 
     }
     gl.bindBuffer(gl.ARRAY_BUFFER, colorBuffer);
     gl.bufferData(gl.ARRAY_BUFFER, shown, gl.STATIC_DRAW);
-    gl.enableVertexAttribArray(loc.color);
-    gl.vertexAttribPointer(loc.color, 4, gl.UNSIGNED_BYTE, true, 0, 0);
     request();
   }
 
@@ -293,14 +306,16 @@ export function createScatter(container, { onHover = () => {}, onSelect = () => 
   const plot = {
     get count() { return n; },
     get firstFrame() { return firstFrame; },
-    setPoints(x, y) {
+    setPoints(x, y, background = null) {
       n = x.length;
       let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
-      for (let i = 0; i < n; i++) {
-        if (x[i] < x0) x0 = x[i];
-        if (x[i] > x1) x1 = x[i];
-        if (y[i] < y0) y0 = y[i];
-        if (y[i] > y1) y1 = y[i];
+      for (const [xs, ys] of [[x, y], background ? [background.x, background.y] : [[], []]]) {
+        for (let i = 0; i < xs.length; i++) {
+          if (xs[i] < x0) x0 = xs[i];
+          if (xs[i] > x1) x1 = xs[i];
+          if (ys[i] < y0) y0 = ys[i];
+          if (ys[i] > y1) y1 = ys[i];
+        }
       }
       const hx = ((x1 - x0) / 2 || 1) * MARGIN, hy = ((y1 - y0) / 2 || 1) * MARGIN;
       const mx = (x0 + x1) / 2, my = (y0 + y1) / 2;
@@ -312,7 +327,14 @@ export function createScatter(container, { onHover = () => {}, onSelect = () => 
       gl.bindBuffer(gl.ARRAY_BUFFER, posBuffer);
       gl.bufferData(gl.ARRAY_BUFFER, norm, gl.STATIC_DRAW);
       gl.enableVertexAttribArray(loc.pos);
-      gl.vertexAttribPointer(loc.pos, 2, gl.FLOAT, false, 0, 0);
+      backN = background ? background.x.length : 0;
+      const back = new Float32Array(2 * backN);
+      for (let i = 0; i < backN; i++) {
+        back[2 * i] = (background.x[i] - mx) / hx;
+        back[2 * i + 1] = (background.y[i] - my) / hy;
+      }
+      gl.bindBuffer(gl.ARRAY_BUFFER, backBuffer);
+      gl.bufferData(gl.ARRAY_BUFFER, back, gl.STATIC_DRAW);
       mask = null;
       hovered = null;
       firstFrame = null;
