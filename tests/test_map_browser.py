@@ -130,15 +130,10 @@ def test_a_box_around_the_whole_map_selects_every_clip_and_makes_a_concept_of_th
 
 def test_hovering_a_point_names_the_clip_and_plays_it(open_map):
     page = open_map("?source=corpus&space=timbre&method=pca", (800, 600))
-    x, y = page.evaluate("fetch('/api/map?source=corpus&space=timbre&method=pca').then((r) => r.json())"
-                         ".then((m) => [m.x, m.y])")
-    # the first clip's place in the plot: the map is drawn from the data's extent, with a margin
     page.locator("#map-plot").scroll_into_view_if_needed()
     box = page.locator("#map-plot").bounding_box()
-    mx, hx = (max(x) + min(x)) / 2, (max(x) - min(x)) / 2 * 1.08
-    my, hy = (max(y) + min(y)) / 2, (max(y) - min(y)) / 2 * 1.08
-    px = box["x"] + ((x[0] - mx) / hx + 1) / 2 * box["width"]
-    py = box["y"] + (1 - ((y[0] - my) / hy + 1) / 2) * box["height"]
+    sx, sy = page.evaluate("document.querySelector('#map-plot').scatter.screenOf(0)")  # the first clip's point
+    px, py = box["x"] + sx, box["y"] + sy
     with page.expect_request(lambda r: "/audio.wav" in r.url) as sound:
         page.mouse.move(px - 20, py - 20)
         page.mouse.move(px, py, steps=4)
