@@ -5,6 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from auralens.models.embeddings.projection import Projection, umap_available
+from auralens.server.accounts import add_user
 from auralens.server.app import create_app
 
 from .helpers import upload, wait_for_job, wav_bytes
@@ -139,6 +140,23 @@ def test_a_bad_source_space_or_method_is_a_client_error_with_a_sentence(fresh, p
     r = client.get(MAP, params={"source": "corpus", "space": "timbre", "method": "pca", **params})
     assert 400 <= r.status_code < 500 and (status is None or r.status_code == status), r.text
     assert words.lower() in r.json()["detail"].lower() and r.json()["detail"].endswith(".")
+
+
+def test_on_a_server_with_accounts_each_users_map_of_uploads_holds_their_own_clips_only(tmp_path):
+    app = create_app(device="cpu", data_dir=tmp_path / "data", accounts=True)
+    passwords = {"alice": "correct horse battery", "bob": "staple of the bassoon"}
+    with TestClient(app, base_url="http://localhost"):
+        for name, password in passwords.items():
+            add_user(app.state.auralens.storage, name, password)
+        users = {}
+        for name, password in passwords.items():
+            users[name] = TestClient(app, base_url="http://localhost")
+            assert users[name].post("/api/session", json={"name": name, "password": password}).status_code == 200
+        alices = upload_tones(users["alice"], "bright", 2, seed=7)
+        bobs = upload_tones(users["bob"], "dark", 3, seed=8)
+        assert sorted(uploads_map(users["alice"])["ids"]) == sorted(alices)
+        assert sorted(uploads_map(users["bob"], on="corpus")["ids"]) == sorted(bobs)
+        assert TestClient(app, base_url="http://localhost").get(MAP).status_code == 401  # signed in only
 
 
 @pytest.mark.skipif(not umap_available(), reason="needs umap-learn")
