@@ -11,7 +11,8 @@ fitted again. Clips read through :func:`~auralens.server.sources.clips_of` only.
 What is computed per clip is computed once: corpus vectors come from the bundle, other clips'
 vectors are kept under ``maps/<bundle>/vectors/<space>/``; the model's prediction and trust of
 the corpus are computed in one batch and kept in ``maps/<bundle>/predictions-<model>.json``,
-other clips' under ``maps/<bundle>/predictions/<model>/``.
+other clips' under ``maps/<bundle>/predictions/<model>/`` (``<model>``: its id and a hash of its
+settings, so that a model given a trust score since is asked again).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -111,6 +112,12 @@ class Maps:
         self._jobs: dict[tuple[MapKey, str], str] = {}  # (map, who asked) -> the job making it
         self._corpus_predictions: dict | None = None
         self.model_id = next((mid for mid, m in state.models.items() if kind_of(m).shows.reconstructions), None)
+        # predictions kept are those of this very model: its id and a hash of its settings (trust included)
+        self.model_tag = None
+        if self.model_id is not None:
+            cfg = state.models[self.model_id].cfg
+            settings = json.dumps(asdict(cfg) if is_dataclass(cfg) else vars(cfg), sort_keys=True, default=str)
+            self.model_tag = f"{_safe(self.model_id)}-{hashlib.sha1(settings.encode()).hexdigest()[:12]}"
 
     # -- what a request needs ---------------------------------------------------------------
     @staticmethod
@@ -321,7 +328,7 @@ class Maps:
 
     # -- predictions --------------------------------------------------------------------------
     def _prediction_path(self, clip_id: str) -> Path:
-        return self.root / "predictions" / _safe(self.model_id or "none") / f"{_hashed(clip_id)}.json"
+        return self.root / "predictions" / (self.model_tag or "none") / f"{_hashed(clip_id)}.json"
 
     def _evidence(self, features: list[torch.Tensor]) -> list[list]:
         """``[predicted class index, confidence, trust score or None]`` of each clip's log-mel."""
@@ -335,7 +342,7 @@ class Maps:
 
     def _corpus(self) -> dict:
         if self._corpus_predictions is None:
-            path = self.root / f"predictions-{_safe(self.model_id)}.json"
+            path = self.root / f"predictions-{self.model_tag}.json"
             try:
                 self._corpus_predictions = json.loads(path.read_text())
             except (OSError, ValueError):

@@ -5,6 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from auralens.models.embeddings.projection import Projection, umap_available
+from auralens.models.trust import TrustModel
 from auralens.server.accounts import add_user
 from auralens.server.app import create_app
 
@@ -56,6 +57,21 @@ def test_the_corpus_map_places_every_corpus_clip_with_its_class_prediction_and_t
     agree = np.mean([p == t for p, t in zip(m["prediction"], m["label"])])
     assert agree > 0.9  # the model knows its own corpus
     assert m["tags"]["family"]["values"] and len(m["tags"]["family"]["codes"]) == m["n"]
+
+
+def test_the_maps_prediction_and_trust_of_a_clip_are_those_of_its_analysis(fresh):
+    client, _ = fresh
+    model = client.app.state.auralens.models["prototypes"]
+    # a trust score as `auralens bundle add-trust` fits one: a low best error and a clear runner-up are "known"
+    model.cfg.trust = TrustModel(mean=[-5.0, 1.0], std=[1.0, 1.0], weights=[-1.0, 1.0], bias=0.0, threshold=0.5,
+                                 features=["log best error", "log runner-up / best"]).to_dict()
+    m = client.get(MAP, params={"space": "timbre"}).json()
+    assert m["trust_threshold"] == 0.5 and all(0 <= t <= 1 for t in m["trust"])
+    for i in (0, 100):
+        analysis = client.post("/api/analyses", json={"clip_id": m["ids"][i], "model": "prototypes"}).json()
+        assert m["classes"][m["prediction"][i]] == analysis["prediction"][0]["label"]
+        assert m["confidence"][i] == pytest.approx(analysis["prediction"][0]["score"], abs=1e-3)
+        assert m["trust"][i] == pytest.approx(analysis["trust"]["score"], abs=1e-3)
 
 
 def test_pca_coordinates_are_stored_and_the_same_after_a_restart(fresh, tmp_path):
