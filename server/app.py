@@ -24,7 +24,7 @@ from .errors import DomainError, domain_error, method_not_allowed, storage_unusa
 from .limits import RequestLimits
 from .routers import compare as compare_routes
 from .routers import accounts as accounts_routes
-from .routers import analyses, clips, concepts, jobs, models, neighbours
+from .routers import analyses, clips, concepts, jobs, maps, models, neighbours
 from .schemas import Health
 from .security import RequestGuard, content_security_policy, inline_script_hashes
 from .state import AppState
@@ -106,6 +106,7 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     app.include_router(compare_routes.router)
     app.include_router(concepts.router)
     app.include_router(neighbours.router)
+    app.include_router(maps.router)
     app.include_router(accounts_routes.router)
     # the page: its files at fixed places, so that every other path is the API's to answer
     # (a wrong method on an API path gets the router's 405 with its Allow header)

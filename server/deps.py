@@ -16,6 +16,7 @@ from fastapi import Depends, Path, Request
 from .accounts import LOCAL_USER, User
 from .errors import Unauthorized
 from .fair import ASKER
+from .maps import Maps, maps_of
 from .state import AppState, LoadedModel
 
 PROTOTYPE_INDEX = Path(..., description="prototype index, 0 to K-1")
@@ -87,3 +88,11 @@ ModelDep = Annotated[LoadedModel, Depends(model_in_path)]  # the model {model_id
 ConceptModelDep = Annotated[LoadedModel, Depends(concept_model_in_path)]  # ... that concepts can be tested on
 PrototypeDep = Annotated[ChosenPrototype, Depends(prototype_in_path)]  # prototype {k} of model {model_id}
 WhatIfPrototypeDep = Annotated[ChosenPrototype, Depends(what_if_prototype_in_path)]  # ... to transform by hand
+
+
+def get_maps(state: State) -> Maps:
+    """The app's maps of clip sources (:mod:`auralens.server.maps`)."""
+    return maps_of(state)
+
+
+MapsDep = Annotated[Maps, Depends(get_maps)]

@@ -14,3 +14,25 @@ export function attachSpectrogramHover(canvas, spec) {
     canvas.title = `${spec.times_s[frame].toFixed(2)} s · ${hz(f)} (${noteName(f)}) · ${Math.round(spec.values_db[band][frame])} dB`;
   });
 }
+
+// Hear what the pointer rests on: `hearOnHover(url)` plays the sound at `url` after a short
+// pause (so that sweeping across many points does not start them all), from one shared audio
+// element; `hearOnHover(null)` stops it. Other players on the page pause, as for any player.
+let hoverSound = null, hoverTimer = null;
+export function hearOnHover(url, delayMs = 220) {
+  clearTimeout(hoverTimer);
+  if (!hoverSound) {
+    hoverSound = new Audio();
+    hoverSound.preload = "none";
+    hoverSound.dataset.role = "hover-sound";
+  }
+  if (!url) {
+    hoverSound.pause();
+    return hoverSound;
+  }
+  hoverTimer = setTimeout(() => {
+    hoverSound.src = url;
+    hoverSound.play().catch(() => {}); // no sound before the person has touched the page: fine
+  }, delayMs);
+  return hoverSound;
+}

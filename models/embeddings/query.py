@@ -94,6 +94,20 @@ class EmbeddingSpaces:
                               "rebuild them with auralens bundle add-embeddings.")
         return finish(raw, *self._stats[space])[0]
 
+    def embed_many(self, space: str, clips: list[np.ndarray]) -> np.ndarray:
+        """The ``(N, D)`` unit vectors of clips that are not in the corpus, in one batched pass.
+
+        ``clips``: non-empty 1-D float arrays at the bundle's sample rate (any lengths).
+        """
+        self._check(space)
+        if not clips:
+            return np.zeros((0, self._vectors[space].shape[1]), np.float32)
+        raw = self.embedder.raw([np.asarray(c, dtype=np.float32) for c in clips], [space])[space]
+        if raw.shape[1] != self._vectors[space].shape[1]:
+            raise BundleError(f"The bundle's {space} vectors were made by another version of the space; "
+                              "rebuild them with auralens bundle add-embeddings.")
+        return finish(raw, *self._stats[space])
+
     def neighbours(self, space: str, query: str | np.ndarray, k: int = 10,
                    exclude: str | None = None) -> list[Neighbour]:
         """The ``k`` corpus clips nearest to ``query`` in ``space``, nearest first.
