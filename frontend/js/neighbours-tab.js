@@ -80,7 +80,7 @@ export function createNeighboursTab(panel, context) {
   // the blend's starting point: tone colour first, notes and tags after (Sononym-like dials)
   const START = { timbre: 0.5, pitch: 0.3, tags: 0.2 };
   let weights = Object.fromEntries(spaces.map((s) => [s.id, START[s.id] ?? 0]));
-  if (!Object.values(weights).some((w) => w > 0)) weights[spaces[0].id] = 1;
+  if (spaces.length && !Object.values(weights).some((w) => w > 0)) weights[spaces[0].id] = 1;
 
   if (!spaces.length) {
     clear(panel, el("h2", {}, "Neighbours"),
