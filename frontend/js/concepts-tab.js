@@ -233,7 +233,7 @@ export function createConceptsTab(panel, context) {
   }
   const runsInput = el("input", { type: "number", id: "tcav-runs", min: "2", max: "100", value: "20" });
   const tcavOut = el("div", { id: "tcav-result" });
-  const tcavButton = el("button", { type: "button", id: "tcav-run", onclick: () => runTcav() }, "Test the concepts");
+  const tcavButton = el("button", { type: "button", id: "tcav-run", disabled: true, onclick: () => runTcav() }, "Test the concepts");
 
   async function runTcav() {
     const body = { concepts: checkedValues(testConcepts), classes: checkedValues(testClasses),
@@ -267,7 +267,7 @@ export function createConceptsTab(panel, context) {
   const discLayer = el("select", { id: "disc-layer" });
   const rankInput = el("input", { type: "number", id: "disc-rank", min: "3", max: "10", value: "4" });
   const discOut = el("div", { id: "discovery-result" });
-  const discButton = el("button", { type: "button", id: "disc-run", onclick: () => runJob(discButton, discOut,
+  const discButton = el("button", { type: "button", id: "disc-run", disabled: true, onclick: () => runJob(discButton, discOut,
     "Looking for concepts", () => postJSON("/api/discoveries",
       { classes: checkedValues(discClasses), layer: discLayer.value, rank: Number(rankInput.value) }), "discovery") },
   "Find concepts");
@@ -344,6 +344,8 @@ export function createConceptsTab(panel, context) {
       if (!started) {
         started = true;
         await withBusy(panel, "Loading the concept library…", () => Promise.all([refresh(), loadLayers(), loadPickTags()]));
+        // the buttons wait for the layers they send (a click before would have none to test)
+        tcavButton.disabled = discButton.disabled = false;
         showSeparability();
       }
       for (const kind of ["tcav", "discovery"]) {
