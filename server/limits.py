@@ -26,10 +26,14 @@ class BodyRefused(Exception):
 
 def body_limit(settings: Settings, method: str, path: str) -> tuple[int, str]:
     """Largest body in bytes that ``method path`` takes, and the limit in words: an upload to
-    ``POST /api/clips`` (its file, plus the form's framing), otherwise a request body (JSON)
+    ``POST /api/clips`` (its file, plus the form's framing), a collection to ``POST /api/collections``
+    (its files or ZIP, plus framing), otherwise a request body (JSON)
     of at most ``max_json_kb``."""
     if method == "POST" and path.rstrip("/") == "/api/clips":
         return settings.max_upload_bytes + MULTIPART_SLACK, f"the upload limit of {settings.max_upload_mb:g} MB"
+    if method == "POST" and path.rstrip("/") == "/api/collections":
+        framing = MULTIPART_SLACK + 1024 * settings.max_collection_files  # each file's part headers
+        return settings.max_collection_bytes + framing, f"the limit of {settings.max_collection_mb:g} MB for a collection"
     return int(settings.max_json_kb * 1024), f"the limit of {settings.max_json_kb:g} KB for a request body"
 
 

@@ -60,6 +60,7 @@ class AppState:
         self.spaces = (load_spaces(self.bundle, device, models=self.models) if self.bundle.extra.get("embeddings")
                        else None)
         self.neighbours = LRU(2048)  # (clip id, space, k) -> neighbours
+        self.clip_tables = LRU(16)  # (owner, source, model) -> (version, table) (server/source_tables.py)
         self.concept_cache = ConceptCache(max_bytes=256 * 2**20)  # activations and CAVs, by content
         self._corpus_features: dict[str, torch.Tensor] | None = None
         self._layers: dict[int, list[dict]] = {}
