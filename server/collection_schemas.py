@@ -60,6 +60,7 @@ class TablePage(BaseModel):
     sort: str
     order: str
     rows: list[TableRow]
+    matching_ids: list[str] | None = Field(None, description="with with_ids: every row that passes the filters")
     labels: list[str] = Field(description="the labels the source's clips carry (for a filter)")
     predictions: list[str] = Field(description="the classes predicted for them (for a filter)")
     tags: list[str] = Field(description="every name=value tag the clips carry (for a filter)")
@@ -88,6 +89,7 @@ class TableQuery(BaseModel):
     max_confidence: float | None = None
     confused: bool = False
     ids: list[str] | None = Field(None, max_length=100_000, description="only these clips")
+    with_ids: bool = Field(False, description="also list the ids of every row that passes the filters")
 
 
 class PrototypeUse(BaseModel):
