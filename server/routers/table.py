@@ -109,4 +109,5 @@ async def get_usage(source: str = SOURCE, model: str | None = Query(None, descri
     table, model_id = await _table(state, user, q)
     m = state.models[model_id]
     labels = [state.bundle.classes[c] for c in m.prototype_class.tolist()]
-    return Usage(source=source, model=model_id, **prototype_usage(table, labels))
+    usage = table.derived(("usage", model_id), lambda: prototype_usage(table, labels))
+    return Usage(source=source, model=model_id, **usage)
