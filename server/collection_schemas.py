@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 SortColumn = Literal["position", "name", "label", "prediction", "confidence", "trust_score", "best_prototype",
                      "error", "duration_s"]
@@ -70,6 +70,8 @@ class TableQuery(BaseModel):
     """A page of a table asked for in a body (``POST /api/table``): what ``GET /api/table`` takes,
     and a list of clip ids to keep (a selection too long for an address)."""
 
+    model_config = ConfigDict(strict=True)  # a JSON body's values as they are: false is no number
+
     source: str = "corpus"
     model: str | None = None
     sort: SortColumn = "position"
@@ -87,9 +89,9 @@ class TableQuery(BaseModel):
     max_duration: float | None = None
     min_confidence: float | None = None
     max_confidence: float | None = None
-    confused: bool = False
+    confused: StrictBool = False
     ids: list[str] | None = Field(None, max_length=100_000, description="only these clips")
-    with_ids: bool = Field(False, description="also list the ids of every row that passes the filters")
+    with_ids: StrictBool = Field(False, description="also list the ids of every row that passes the filters")
 
 
 class PrototypeUse(BaseModel):
