@@ -1,7 +1,7 @@
 """Figures of collections on this machine: the table of a 100 000-clip collection, prototype
 usage across it, and how fast a collection is analysed (locally and on two Ray workers).
 
-Run: python bench/bench_collections.py [--clips 100000] [--pages 60] [--analyse 240] [--no-ray]
+Run: python bench/bench_collections.py [--clips 100000] [--pages 60] [--analyse 1000] [--no-ray]
 
 The 100 000 clips are rows written straight into a fresh data folder (clip records, the
 collection, and figures as the analysis job stores them; no audio), so that the table's own
@@ -103,7 +103,14 @@ def bench_table(n: int, pages: int) -> None:
             print(f"table page of {n} clips (sorted, filtered, 50 rows): p50 {pct(times, 50):.1f} ms, "
                   f"p95 {pct(times, 95):.1f} ms over {len(times)} pages (target p50 < 50 ms)")
             usage = [timed(lambda: client.get("/api/usage", params={"source": source})) for _ in range(5)]
-            print(f"prototype usage of {n} clips: p50 {pct(usage, 50):.0f} ms")
+            print(f"prototype usage of {n} clips: {usage[0]:.0f} ms the first time, then {pct(usage[1:], 50):.1f} ms "
+                  "(kept with the table)")
+            state = app.state.auralens
+            state.storage.add_results(state.bundle.entry().id, state.bundle.name, [("u-bench0000000", {
+                "prediction": "cello", "confidence": 0.5, "trusted": True, "trust_score": 0.9, "best_prototype": 4,
+                "best_prototype_label": "cello", "error": 0.01, "duration_s": 1.0})], source.split(":", 1)[1])
+            again = timed(lambda: client.get("/api/table", params={"source": source}))
+            print(f"first page after one clip's figures changed (the columns built again): {again:.0f} ms")
 
 
 def write_notes(folder: Path, n: int) -> list[Path]:
@@ -148,7 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=100_000, help="clips of the collection whose table is timed")
     parser.add_argument("--pages", type=int, default=60, help="table pages to time")
-    parser.add_argument("--analyse", type=int, default=240, help="clips to analyse for the throughput")
+    parser.add_argument("--analyse", type=int, default=1000, help="clips to analyse for the throughput")
     parser.add_argument("--no-ray", action="store_true", help="leave out the Ray figures")
     args = parser.parse_args()
     bench_table(args.clips, args.pages)

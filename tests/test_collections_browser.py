@@ -119,3 +119,21 @@ def test_a_zip_of_40_clips_becomes_a_collection_whose_table_ticks_into_a_concept
         page.screenshot(path=str(ARTIFACTS / f"collections-{w}x{h}.png"), full_page=True)
     context.close()
     assert not problems, problems
+
+
+def test_a_row_of_the_corpus_table_plays_and_opens_its_analysis(browser, server):
+    context, page, problems = new_page(browser, server)
+    page.goto("/#/collections?source=corpus&sort=error&order=asc")
+    page.wait_for_selector("#clip-table tbody tr")
+    assert "of 192" in page.inner_text("#table-count")
+    first = page.locator("#clip-table tbody tr").first
+    clip_id = first.get_attribute("data-clip")
+    first.locator("button.play").click()
+    page.wait_for_function("document.querySelector('#clip-table tbody tr audio')?.readyState >= 1")
+    first.locator("button.open").click()
+    page.wait_for_function("location.hash.startsWith('#/analyses/')")
+    page.wait_for_selector("#panel-analyse:not([hidden]) #cross-class .card")
+    analysis = httpx.get(f"{server}/api/analyses/{page.url.split('/analyses/')[1]}").json()
+    assert analysis["clip_id"] == clip_id
+    context.close()
+    assert not problems, problems

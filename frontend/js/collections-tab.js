@@ -3,7 +3,7 @@
 // source (sorted, filtered and paged on the server), ticked rows as the shared selection
 // (made into a concept, exported as CSV), and which prototypes explain the source.
 // Address: #/collections?source=corpus|uploads|collection:<id>[&sort=..&order=..&prediction=..][&selected=1]
-import { ApiError, followJob, getJSON, postJSON } from "./api.js";
+import { ApiError, deleteJSON, followJob, getJSON, postJSON } from "./api.js";
 import { clear, el, percent, player, pretty, progressBar, showMessage, withBusy } from "./ui.js";
 import { getSelection, onSelection, setSelection } from "./selection.js";
 
@@ -191,6 +191,7 @@ export function createCollectionsTab(panel, context) {
         await followCollection(made, progress);
         dropped = [];
         for (const input of [files, folder, zip, csv]) input.value = "";
+        createBox.querySelector("details").open = false;
         name.value = "";
         describe();
         await loadCollections();
@@ -213,7 +214,7 @@ export function createCollectionsTab(panel, context) {
       el("div", { class: "row" }, el("label", { for: "collection-zip" }, "A ZIP archive"), zip),
       el("div", { class: "row" }, el("label", { for: "collection-labels-from" }, "Labels"), labelsFrom,
         el("label", { for: "collection-labels" }, "CSV"), csv),
-      chosen, el("div", { class: "row" }, create), progress));
+      chosen, el("div", { class: "row" }, create)), progress);
   }
 
   function showSkipped(c) {
@@ -236,7 +237,15 @@ export function createCollectionsTab(panel, context) {
     collections = await getJSON("/api/collections");
     clear(listBox, collections.length ? collections.map((c) => el("li", { dataset: { collection: c.id } },
       el("a", { href: `#/collections?source=${encodeURIComponent(c.source)}` }, c.name),
-      el("span", { class: "muted" }, ` · ${c.n_clips} clips · ${c.status === "done" ? "analysed" : `${percent(c.progress, 0)} analysed`}`)))
+      el("span", { class: "muted" }, ` · ${c.n_clips} clips · ${c.status === "done" ? "analysed" : `${percent(c.progress, 0)} analysed`} `),
+      el("button", { type: "button", class: "quiet delete", "aria-label": `Delete the collection ${c.name}`, onclick: async () => {
+        if (!confirm(`Delete the collection “${c.name}”? Its recordings stay among your uploads.`)) return;
+        try {
+          await deleteJSON(`/api/collections/${encodeURIComponent(c.id)}`);
+        } catch (error) { showMessage(error.message); return; }
+        if (source() === c.source) go({ source: "corpus", offset: "", prototype: "", label: "", prediction: "", tag: "", trust: "", selected: "" });
+        await loadCollections();
+      } }, "Delete")))
       : el("li", { class: "muted" }, "None yet: make one below."));
     const current = source();
     clear(sourceSelect, el("option", { value: "corpus" }, "the corpus"), el("option", { value: "uploads" }, "your uploads"),
