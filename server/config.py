@@ -23,7 +23,7 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)  # uploads, analyses, jobs, exports
     max_upload_mb: float = 50.0  # largest accepted upload, MiB
     max_seconds: float = 600.0  # longest accepted clip, seconds
-    max_collection_mb: float = 1024.0  # largest collection sent at once (its files, or its ZIP unpacked), MiB
+    max_collection_mb: float = 512.0  # largest collection sent at once (its files, or its ZIP unpacked), MiB
     max_collection_files: int = 5000  # most files in a collection sent at once
     workers: int = 2  # model work runs on these threads, one job at a time each, one core each
     queue_size: int = 64  # model work waiting or running; beyond: 503 with Retry-After

@@ -16,6 +16,7 @@ from ..errors import COMMON, UPLOAD, Invalid, NotFound, TooLarge
 from ..state import AppState
 
 router = APIRouter(prefix="/api/collections", tags=["collections"], responses=COMMON)
+MAX_LABELS_BYTES = 4 * 2**20  # a labels CSV of a hundred thousand lines
 MAX_FORM_FILES = 100_000  # the form's own bound; the server's setting (max_collection_files) is checked below
 
 
@@ -84,7 +85,10 @@ async def create_collection(name: str = Form(..., min_length=1, max_length=200, 
     model_id = state.model(model).id
     csv_labels = {}
     if labels is not None:
-        csv_labels = read_labels_csv(await labels.read(2**20 + 1))
+        text = await labels.read(MAX_LABELS_BYTES + 1)
+        if len(text) > MAX_LABELS_BYTES:
+            raise TooLarge(f"The labels file is larger than {MAX_LABELS_BYTES // 2**20} MB.")
+        csv_labels = read_labels_csv(text)
         labels_from = "csv" if labels_from == "folders" else labels_from
     elif labels_from == "csv":
         raise Invalid("Labels from a CSV need the CSV: send it as 'labels' (lines filename,label).")

@@ -44,6 +44,16 @@ def table_query(source: str = SOURCE, model: str | None = Query(None, descriptio
                       ids=None if ids is None else [i for i in ids.split(",") if i])
 
 
+def as_text_cell(value):
+    """A value for a CSV cell; text a spreadsheet would take for a formula (``=``, ``+``, ``-``,
+    ``@`` first) is kept as text by a leading apostrophe.
+
+    >>> as_text_cell("=HYPERLINK(1)"), as_text_cell(-0.5)
+    ("'=HYPERLINK(1)", -0.5)
+    """
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
 def _filtered(table: ClipTable, q: TableQuery):
     mask = table.mask(label=q.label, prediction=q.prediction, trust=q.trust, tag=q.tag, prototype=q.prototype,
                       min_error=q.min_error, max_error=q.max_error, min_duration=q.min_duration,
@@ -92,7 +102,8 @@ async def table_csv(q: TableQuery, state: State, user: CurrentUser) -> Response:
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in table.page(_filtered(table, q)):
-        writer.writerow({**row, "tags": ";".join(f"{k}={v}" for k, v in row["tags"].items())})
+        row = {**row, "tags": ";".join(f"{k}={v}" for k, v in row["tags"].items())}
+        writer.writerow({k: as_text_cell(v) for k, v in row.items()})
     name = q.source.replace(":", "-")
     return Response(buf.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="auralens-{name}.csv"'})
