@@ -268,3 +268,39 @@ def test_confusions_are_traced_to_the_prototype_that_won(client):
         rows = [r for r in confused if (r["label"], r["prediction"], r["best_prototype"]) ==
                 (c["label"], c["prediction"], c["prototype"])]
         assert len(rows) == c["n_clips"]
+
+
+def test_links_and_encrypted_members_of_an_archive_are_left_out(client):
+    import stat
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("ok.wav", note(260))
+        link = zipfile.ZipInfo("link.wav")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        z.writestr(link, "/etc/passwd")
+        z.writestr("locked.wav", note(270))
+    data = bytearray(buf.getvalue())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # mark locked.wav encrypted
+        at = max(i for i in range(len(data)) if data.startswith(signature, i))
+        data[at + flags_at] |= 0x1
+    made = send(client, "odd members", bytes(data)).json()
+    assert made["n_clips"] == 1
+    assert {s["name"]: s["reason"] for s in made["skipped"]} == {
+        "link.wav": "it is a link, not a file.", "locked.wav": "it is encrypted."}
+
+
+def test_a_collection_the_job_queue_cannot_take_now_waits_and_starts_when_looked_at(client, monkeypatch):
+    from auralens.server.errors import Busy
+
+    jobs = client.app.state.auralens.jobs
+    submit = jobs.submit
+
+    def busy(*args, **kwargs):
+        raise Busy("The server already has as many long jobs waiting as it takes.", 30)
+
+    monkeypatch.setattr(jobs, "submit", busy)
+    made = send(client, "waiting", files=[("w.wav", note(280))])
+    assert made.status_code == 201 and made.json()["status"] == "waiting"
+    monkeypatch.setattr(jobs, "submit", submit)
+    assert analysed(client, made.json()["id"])["n_analysed"] == 1

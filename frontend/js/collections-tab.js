@@ -223,10 +223,23 @@ export function createCollectionsTab(panel, context) {
       el("ul", {}, c.skipped.map((s) => el("li", {}, `${s.name}: ${s.reason}`)))));
   }
 
-  // Follow the collection's analysis to the end on `progress` (the upload was the first tenth).
+  // Follow the collection's analysis to the end on `progress` (the upload was the first tenth);
+  // one still waiting for the server's queue is asked after again (which starts it when it can).
   async function followCollection(c, progress) {
-    if (c.status !== "done" && c.job_id) {
-      await followJob(c.job_id, (f, st) => progress.update(0.1 + 0.9 * f, st === "queued" ? "queued" : "running"));
+    let failures = 0;
+    while (c.status !== "done") {
+      if (c.status === "analysing" && c.job_id) {
+        try {
+          await followJob(c.job_id, (f, st) => progress.update(0.1 + 0.9 * f, st === "queued" ? "queued" : "running"));
+        } catch (error) {
+          // the job stopped (the server restarted): ask again, which resumes it - but not forever
+          if (!(error instanceof ApiError) || error.status !== 200 || ++failures >= 3) throw error;
+        }
+      } else {
+        progress.update(0.1 + 0.9 * c.progress, "queued");
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+      c = await getJSON(`/api/collections/${encodeURIComponent(c.id)}`);
     }
     progress.update(1, "done");
     progress.querySelector(".progress-text").textContent = "analysed";

@@ -12,7 +12,7 @@ from ..collection_intake import keep_files, read_labels_csv
 from ..collection_jobs import start_analysis
 from ..collection_schemas import Collection, CollectionDeleted
 from ..deps import CurrentUser, State
-from ..errors import COMMON, UPLOAD, Invalid, NotFound, TooLarge
+from ..errors import COMMON, UPLOAD, Busy, Invalid, NotFound, TooLarge
 from ..state import AppState
 
 router = APIRouter(prefix="/api/collections", tags=["collections"], responses=COMMON)
@@ -103,7 +103,10 @@ async def create_collection(name: str = Form(..., min_length=1, max_length=200, 
                       + "; ".join(f"{s['name']}: {s['reason']}" for s in skipped[:5]))
     collection_id = state.storage.add_collection(name, model_id, state.bundle.name, user.id, skipped)
     state.storage.add_collection_clips(collection_id, [(c.clip_id, c.path, c.label, c.tags) for c in kept])
-    start_analysis(state, collection_id, user.id)
+    try:
+        start_analysis(state, collection_id, user.id)
+    except Busy:  # kept all the same: it waits, and looking at it later starts its analysis
+        pass
     return collection_out(state, own_collection(state, collection_id, user.id))
 
 
@@ -120,7 +123,10 @@ def get_collection(collection_id: str, state: State, user: CurrentUser) -> Colle
     c = own_collection(state, collection_id, user.id)
     out = collection_out(state, c)
     if out.status == "waiting":
-        start_analysis(state, collection_id, user.id)
+        try:
+            start_analysis(state, collection_id, user.id)
+        except Busy:  # the server's long-job queue is full: it stays waiting, ask again later
+            return out
         out = collection_out(state, own_collection(state, collection_id, user.id))
     return out
 
