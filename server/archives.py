@@ -8,7 +8,8 @@ that unpacks to far more than it occupies (a "zip bomb"), or one that unpacks to
 declared. Left out with a reason (the rest is used): folders, links, hidden files and
 system leftovers (``__MACOSX``, ``.DS_Store``), members whose names climb out of the archive
 (``../x``, ``/etc/x``, ``C:\\x``), encrypted members, and members larger than one upload.
-Names are never used as paths on this machine: the archive is read in memory.
+Names are never used as paths on this machine: the archive is read in memory, one member at a
+time, when the member is used (:meth:`Member.read`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Callable
 
 from .errors import Invalid, TooLarge
 
@@ -24,12 +26,18 @@ MAX_RATIO = 200  # a member may unpack to at most this many times its packed siz
 SYSTEM_NAMES = {"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
+class Unreadable(Exception):
+    """One member of an archive could not be unpacked (the others can); says why."""
+
+
 @dataclass(frozen=True)
 class Member:
-    """A file of the archive: its path inside it (``viola/take 1.wav``) and its bytes."""
+    """A file sent: its path as sent (``viola/take 1.wav``), its size in bytes, and ``read()``
+    giving its bytes (raising :class:`Unreadable` for one that cannot be unpacked)."""
 
     path: str
-    data: bytes
+    size: int
+    read: Callable[[], bytes]
 
 
 def safe_member_path(name: str) -> str | None:
@@ -50,13 +58,14 @@ def safe_member_path(name: str) -> str | None:
 def read_archive(data: bytes, max_members: int, max_total_bytes: int, max_member_bytes: int
                  ) -> tuple[list[Member], list[dict]]:
     """The files of the ZIP archive ``data``: ``(members, skipped)``, ``skipped`` a list of
-    ``{"name", "reason"}`` for what was left out (see the module's notes).
+    ``{"name", "reason"}`` for what was left out (see the module's notes). Everything is checked
+    from the directory here; each member is unpacked when it is read.
 
     Example
     -------
     >>> buf = io.BytesIO(); z = zipfile.ZipFile(buf, "w"); z.writestr("a/b.wav", b"RIFF"); z.close()
-    >>> [m.path for m in read_archive(buf.getvalue(), 10, 2**20, 2**20)[0]]
-    ['a/b.wav']
+    >>> [(m.path, m.read()) for m in read_archive(buf.getvalue(), 10, 2**20, 2**20)[0]]
+    [('a/b.wav', b'RIFF')]
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -71,7 +80,7 @@ def read_archive(data: bytes, max_members: int, max_total_bytes: int, max_member
     if declared > max_total_bytes:
         raise TooLarge(f"The archive unpacks to {declared / 2**20:.0f} MB, more than the limit of "
                        f"{max_total_bytes / 2**20:.0f} MB for a collection.")
-    members, skipped, total = [], [], 0
+    members, skipped = [], []
     for info in files:
         path = safe_member_path(info.filename)
         reason = _left_out(info, path, max_member_bytes)
@@ -81,21 +90,20 @@ def read_archive(data: bytes, max_members: int, max_total_bytes: int, max_member
         if reason is not None:
             skipped.append({"name": info.filename[:300], "reason": reason})
             continue
-        try:
-            with archive.open(info) as f:
-                content = f.read(info.file_size + 1)  # never more than it declared (and one byte to tell)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError, EOFError, OSError) as err:
-            skipped.append({"name": path, "reason": f"it could not be unpacked ({err})."})
-            continue
-        if len(content) > info.file_size:
-            raise Invalid(f"The archive member '{path}' unpacks to more than its directory says; "
-                          "the archive is refused.")
-        total += len(content)
-        if total > max_total_bytes:
-            raise TooLarge(f"The archive unpacks to more than the limit of {max_total_bytes / 2**20:.0f} MB "
-                           "for a collection.")
-        members.append(Member(path, content))
+        members.append(Member(path, info.file_size, lambda info=info: _unpack(archive, info)))
     return members, skipped
+
+
+def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, never more than its directory declared."""
+    try:
+        with archive.open(info) as f:
+            content = f.read(info.file_size + 1)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError, EOFError, OSError) as err:
+        raise Unreadable(f"it could not be unpacked ({err}).") from None
+    if len(content) != info.file_size:
+        raise Unreadable("it unpacks to another size than the archive's directory says.")
+    return content
 
 
 def _left_out(info: zipfile.ZipInfo, path: str | None, max_member_bytes: int) -> str | None:

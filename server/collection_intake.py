@@ -16,7 +16,7 @@ from typing import Literal
 
 from auralens.models.audio import AudioError, load_audio
 
-from .archives import Member, safe_member_path
+from .archives import Member, Unreadable, safe_member_path
 from .errors import Invalid
 from .state import AppState
 
@@ -94,20 +94,25 @@ def keep_files(state: AppState, owner: str, members: list[Member], labels_from: 
     paths = without_common_folder([safe_member_path(m.path) or PurePosixPath(m.path.replace("\\", "/")).name
                                    or "clip" for m in members])
     for m, path in zip(members, paths):
-        if len(m.data) > limit:
+        if m.size > limit:
             skipped.append({"name": path, "reason": f"it is larger than the upload limit of "
                                                     f"{state.settings.max_upload_mb:g} MB."})
             continue
-        sha = hashlib.sha256(m.data).hexdigest()
+        try:
+            data = m.read()  # one file in memory at a time
+        except Unreadable as err:
+            skipped.append({"name": path, "reason": str(err)})
+            continue
+        sha = hashlib.sha256(data).hexdigest()
         clip = state.storage.upload_with_hash(sha, owner)
         if clip is None:
             try:
-                audio = load_audio(m.data, state.bundle.audio.sample_rate, state.settings.max_seconds)
+                audio = load_audio(data, state.bundle.audio.sample_rate, state.settings.max_seconds)
             except AudioError as err:
                 skipped.append({"name": path, "reason": str(err)})
                 continue
             ext = EXTENSIONS.get(audio.source_format, audio.source_format.lower())
-            clip = state.storage.add_upload(m.data, path.rsplit("/", 1)[-1], ext, audio.duration_s,
+            clip = state.storage.add_upload(data, path.rsplit("/", 1)[-1], ext, audio.duration_s,
                                             audio.source_sample_rate, audio.source_channels,
                                             canonical=(audio.samples, audio.sample_rate), owner=owner)
         if clip.id in seen:

@@ -37,22 +37,26 @@ def own_collection(state: AppState, collection_id: str, owner: str) -> dict:
     return found
 
 
+def _read_upload(f: UploadFile, limit: int) -> bytes:
+    """A sent file's bytes (from the form's spooled file, on a worker thread)."""
+    f.file.seek(0)
+    return f.file.read(limit + 1)
+
+
 async def _members(state: AppState, files: list[UploadFile], archive: UploadFile | None) -> tuple[list[Member], list[dict]]:
-    """The files sent, read within the limits: loose files, and the members of a ZIP."""
+    """The files sent, within the limits: loose files, and the members of a ZIP - each read
+    when it is kept (:func:`~auralens.server.collection_intake.keep_files`), one at a time."""
     s = state.settings
-    members, skipped, total = [], [], 0
     if len(files) > s.max_collection_files:
         raise Invalid(f"{len(files)} files were sent; at most {s.max_collection_files} can be sent at once.")
+    members, skipped, total = [], [], 0
     for f in files:
-        data = await f.read(s.max_upload_bytes + 1)
         name = (f.filename or "clip").replace("\\", "/")
-        if len(data) > s.max_upload_bytes:
-            skipped.append({"name": name, "reason": f"it is larger than the upload limit of {s.max_upload_mb:g} MB."})
-            continue
-        total += len(data)
+        size = f.size if f.size is not None else s.max_upload_bytes + 1
+        total += size
         if total > s.max_collection_bytes:
             raise TooLarge(f"The files together are larger than the limit of {s.max_collection_mb:g} MB.")
-        members.append(Member(name, data))
+        members.append(Member(name, size, lambda f=f: _read_upload(f, s.max_upload_bytes)))
     if archive is not None:
         data = await archive.read(s.max_collection_bytes + 1)
         if len(data) > s.max_collection_bytes:
