@@ -137,3 +137,22 @@ def test_a_row_of_the_corpus_table_plays_and_opens_its_analysis(browser, server)
     assert analysis["clip_id"] == clip_id
     context.close()
     assert not problems, problems
+
+
+def test_a_chosen_folder_sends_its_files_with_their_folders_as_labels(browser, server, tmp_path):
+    import io
+    import zipfile
+
+    zipfile.ZipFile(io.BytesIO(timbre_archive(per_folder=1, top="takes"))).extractall(tmp_path)
+    context, page, problems = new_page(browser, server)
+    page.goto("/#/collections")
+    page.wait_for_selector("#collection-list li")
+    page.click("#collection-new summary")
+    page.fill("#collection-name", "A folder of takes")
+    page.set_input_files("#collection-folder", str(tmp_path / "takes"))
+    page.click("#collection-create-button")
+    page.wait_for_selector("#collection-create .progress[data-done=true]")
+    page.wait_for_function("document.querySelector('#table-count')?.textContent.includes('of 4')")
+    assert sorted(t.strip() for t in column(page, "label")) == ["bright", "dark", "hollow", "pure"]
+    context.close()
+    assert not problems, problems
