@@ -11,7 +11,6 @@ Shapes: N clips, K prototypes, C classes.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -23,11 +22,6 @@ from .metrics import batches_by_length
 from .prototypes.evidence import evidence
 from .prototypes.model import PrototypeModel
 from .trust import TrustModel
-
-# the figures of one clip, in the order tables and CSV files list them
-FIELDS = ("prediction", "confidence", "trusted", "trust_score", "best_prototype", "best_prototype_label",
-          "error", "duration_s")
-
 
 @torch.inference_mode()
 def clip_figures(model, features: list[torch.Tensor], class_names: list[str], device="cpu",
@@ -46,7 +40,7 @@ def clip_figures(model, features: list[torch.Tensor], class_names: list[str], de
     0..1), ``trusted`` (True: like what the model knows, False: unlike it, None: the model has
     no trust score), ``trust_score`` (0..1 or None), ``best_prototype`` (index k),
     ``best_prototype_label`` (its class), ``error`` (the best prototype's reconstruction error,
-    or for a latent model its distance), ``duration_s``.
+    or for a latent model its distance).
 
     Example
     -------
@@ -211,10 +205,3 @@ def _run_batch(analyser: Analyser, paths: list[str]) -> list[dict]:
     torch.set_num_threads(1)  # one core per Ray worker
     return analyser(paths)
 
-
-def summary(rows: Iterable[dict]) -> dict:
-    """How many clips were analysed and skipped, and the mean confidence of those analysed."""
-    rows = list(rows)
-    done = [r for r in rows if r and "skipped" not in r]
-    mean = sum(r["confidence"] for r in done) / len(done) if done else math.nan
-    return {"analysed": len(done), "skipped": len(rows) - len(done), "mean_confidence": mean}

@@ -293,7 +293,7 @@ export function createCollectionsTab(panel, context) {
     lastPage = page;
     fillOptions(selects.label, "any label", page.labels);
     fillOptions(selects.prediction, "any class", page.predictions);
-    fillOptions(selects.tag, "any tag", page.tags);
+    fillTags(page.tags);
     selects.trust.value = params.trust || "";
     drawChips();
     drawTable(page);
@@ -304,6 +304,20 @@ export function createCollectionsTab(panel, context) {
     clear(select, el("option", { value: "" }, anyText), values.map((v) => el("option", { value: v }, pretty(v))));
     if (params[key] && !values.includes(params[key])) select.append(el("option", { value: params[key] }, pretty(params[key])));
     select.value = params[key] || "";
+  }
+
+  // The tags, grouped by their name ("register: high", "register: low", ...).
+  function fillTags(tags) {
+    const groups = new Map();
+    for (const t of tags) {
+      const [key, value] = t.split(/=(.*)/s);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push([t, value]);
+    }
+    clear(selects.tag, el("option", { value: "" }, "any tag"),
+      [...groups].map(([key, values]) => el("optgroup", { label: key }, values.map(([t, v]) => el("option", { value: t }, v)))));
+    if (params.tag && !tags.includes(params.tag)) selects.tag.append(el("option", { value: params.tag }, params.tag));
+    selects.tag.value = params.tag || "";
   }
 
   function drawChips() {
