@@ -3,8 +3,8 @@ model is, whether the clip is like what it knows (trust), the prototype that exp
 and how well.
 
 One code path for the app's collection job and for ``auralens analyse``: clips are read,
-turned into log-mels and sent through the model in batches of equal length
-(:func:`~auralens.models.metrics.batches_by_length`); the batches run here, one after another,
+turned into log-mels and sent through the model in batches of equal length (each model kind's
+``collection_figures``, :mod:`auralens.models.kinds`); the batches run here, one after another,
 or - given a Ray cluster - as Ray tasks, each worker loading the bundle once.
 
 Shapes: N clips, K prototypes, C classes.
@@ -18,10 +18,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 
 from .audio import AudioError, load_audio, log_mel
-from .metrics import batches_by_length
-from .prototypes.evidence import evidence
-from .prototypes.model import PrototypeModel
-from .trust import TrustModel
+from .kinds import kind_of
 
 @torch.inference_mode()
 def clip_figures(model, features: list[torch.Tensor], class_names: list[str], device="cpu",
@@ -47,29 +44,16 @@ def clip_figures(model, features: list[torch.Tensor], class_names: list[str], de
     >>> clip_figures(model, [log_mel(y) for y in clips], bundle.classes)[0]["prediction"]  # doctest: +SKIP
     'cello'
     """
-    model.eval()
     if not features:
         return []
-    if isinstance(model, PrototypeModel):
-        ev = evidence(model, features, device, batch_size)
-        errors, probs = ev.errors, ev.probabilities
-        trust = TrustModel.from_dict(model.cfg.trust) if model.cfg.trust else None
-        scores = trust.score(ev.trust) if trust is not None else None
-        threshold = trust.threshold if trust is not None else None
-    else:  # a latent prototype model: distances to the prototypes, class scores from them
-        errors = torch.empty(len(features), model.cfg.n_prototypes)
-        probs = torch.empty(len(features), len(class_names))
-        for chunk, x in batches_by_length(features, batch_size, device):
-            out = model(x)
-            errors[chunk], probs[chunk] = out.errors.float().cpu(), out.scores.float().cpu()
-        scores = threshold = None
+    errors, probs, scores, threshold = kind_of(model).collection_figures(model, features, device, batch_size)
     owner = model.prototype_class.tolist()
     confidence, predicted = probs.max(1)
     best_error, best = errors.min(1)
     rows = []
     for i in range(len(features)):
         k = int(best[i])
-        score = None if scores is None else round(float(scores[i]), 4)
+        score = None if scores is None else round(float(scores[i]), 4)  # the model's trust, when it has one
         rows.append({"prediction": class_names[int(predicted[i])], "confidence": round(float(confidence[i]), 6),
                      "trusted": None if score is None else bool(score >= threshold), "trust_score": score,
                      "best_prototype": k, "best_prototype_label": class_names[owner[k]],

@@ -304,3 +304,11 @@ def test_a_collection_the_job_queue_cannot_take_now_waits_and_starts_when_looked
     assert made.status_code == 201 and made.json()["status"] == "waiting"
     monkeypatch.setattr(jobs, "submit", submit)
     assert analysed(client, made.json()["id"])["n_analysed"] == 1
+
+
+def test_every_model_of_the_bundle_fills_the_table_and_its_usage(client):
+    for model in [m["id"] for m in client.get("/api/bundle").json()["models"]]:
+        page = table(client, source="corpus", model=model, limit=1000)
+        assert page["model"] == model and all(r["prediction"] and r["best_prototype"] is not None for r in page["rows"])
+        usage = client.get("/api/usage", params={"source": "corpus", "model": model}).json()
+        assert sum(p["n_clips"] for p in usage["prototypes"]) == 192
