@@ -312,3 +312,10 @@ def test_every_model_of_the_bundle_fills_the_table_and_its_usage(client):
         assert page["model"] == model and all(r["prediction"] and r["best_prototype"] is not None for r in page["rows"])
         usage = client.get("/api/usage", params={"source": "corpus", "model": model}).json()
         assert sum(p["n_clips"] for p in usage["prototypes"]) == 192
+
+
+def test_a_selection_of_fifty_thousand_ids_can_be_asked_for_in_one_request(client):
+    ids = [r["id"] for r in table(client, source="corpus", limit=5)["rows"]]
+    many = ids + [f"c-nothing-{i:06d}" for i in range(50_000)]
+    r = client.post("/api/table", json={"source": "corpus", "ids": many})
+    assert r.status_code == 200 and r.json()["total"] == 5
