@@ -89,6 +89,26 @@ class ClipTable:
         table._by_tag = {k: np.array(v, dtype=np.int64) for k, v in by_tag.items()}
         return table
 
+    def update_results(self, results: dict[str, dict | None]) -> None:
+        """Put new figures ``{clip id: result or None}`` into the rows they belong to (a
+        collection being analysed: a batch at a time, without building the table again);
+        ids not in the table are ignored. Kept orders and derived figures are dropped."""
+        rows = self.rows_of(list(results))
+        for i in rows.tolist():
+            x = results[self.ids[i]] or {}
+            name = x.get("prediction")
+            if name is not None and name not in self.predictions:
+                self.predictions.append(name)  # codes need not follow the names' order (sorting ranks them)
+            self.prediction[i] = self.predictions.index(name) if name is not None else -1
+            self.confidence[i] = np.nan if x.get("confidence") is None else x["confidence"]
+            self.trusted[i] = -1 if x.get("trusted") is None else int(bool(x["trusted"]))
+            self.trust_score[i] = np.nan if x.get("trust_score") is None else x["trust_score"]
+            self.best_prototype[i] = x.get("best_prototype", -1)
+            self.best_prototype_label[i] = x.get("best_prototype_label")
+            self.error[i] = np.nan if x.get("error") is None else x["error"]
+        self._orders.clear()
+        self._derived.clear()
+
     def derived(self, key, make):
         """``make()``, computed once per table (a table is rebuilt when its source changes)."""
         if key not in self._derived:
@@ -168,8 +188,12 @@ class ClipTable:
         if sort == "name":
             keys, _ = _codes([s.casefold() for s in self.names])
             values, missing = keys.astype(np.float64), np.zeros(n, dtype=bool)
-        elif sort in ("label", "prediction", "best_prototype"):
-            codes = getattr(self, sort)
+        elif sort in ("label", "prediction"):
+            codes, names = getattr(self, sort), getattr(self, f"{sort}s")
+            rank = np.argsort(np.argsort(np.array(names, dtype=object), kind="stable"), kind="stable")  # by name
+            values, missing = np.append(rank, 0)[codes].astype(np.float64), codes < 0
+        elif sort == "best_prototype":
+            codes = self.best_prototype
             values, missing = codes.astype(np.float64), codes < 0
         else:
             values = getattr(self, sort)

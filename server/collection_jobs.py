@@ -14,6 +14,7 @@ from auralens.models.collection import Analyser, analyse_clips
 
 from .errors import DomainError
 from .fair import ASKER
+from .source_tables import note_results
 from .state import AppState
 
 log = logging.getLogger("auralens.collections")
@@ -38,8 +39,9 @@ def collection_work(state: AppState, collection_id: str):
                             classes=state.bundle.classes, audio=state.bundle.audio)
 
         def store(idx: list[int], rows: list[dict]) -> None:
-            state.storage.add_results(model_id, bundle, [(todo[i].id, row) for i, row in zip(idx, rows)],
-                                      collection_id)
+            results = {todo[i].id: row for i, row in zip(idx, rows)}
+            state.storage.add_results(model_id, bundle, list(results.items()), collection_id)
+            note_results(state, head["owner"], collection_id, model_id, results)
             done[0] += len(idx)
             progress(done[0] / max(total, 1))
 

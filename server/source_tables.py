@@ -107,3 +107,17 @@ def upload_rows(state: AppState, owner: str, model_id: str) -> list[dict]:
         results.update({c.id: r for c, r in zip(missing, rows)})
     return [{"id": c.id, "name": c.name, "path": c.name, "label": c.label, "tags": {}, "duration_s": c.duration_s,
              "result": None if "skipped" in results[c.id] else results[c.id]} for c in clips]
+
+
+def note_results(state: AppState, owner: str, collection_id: str, model_id: str, results: dict[str, dict]) -> None:
+    """A collection's job stored figures ``{clip id: result}``: patch its kept table instead of
+    building it again (when the table kept is the one just before these figures; else it is
+    left to be built anew)."""
+    key = (owner, f"collection:{collection_id}", model_id)
+    with _LOCK:
+        cached = state.clip_tables.get(key)
+        head = state.storage.collection_head(collection_id)
+        if cached is None or head is None or cached[0] + 1 != head["version"]:
+            return
+        cached[1].update_results({cid: None if "skipped" in r else r for cid, r in results.items()})
+        state.clip_tables.put(key, (head["version"], cached[1]))

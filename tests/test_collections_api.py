@@ -15,7 +15,7 @@ from auralens.server.app import create_app
 from auralens.server.config import Settings
 from auralens.server.sources import clips_of
 
-from .helpers import upload, wait_until, wav_bytes
+from .helpers import upload, wait_for_job, wait_until, wav_bytes
 from .sounds import harmonic_tone, timbre_archive, timbre_tone
 
 
@@ -63,7 +63,7 @@ def table(client, **query) -> dict:
 # -- making a collection ----------------------------------------------------------------------
 def test_a_zip_in_folders_becomes_a_collection_analysed_by_a_job(client, collection):
     assert collection["n_clips"] == 8 and collection["n_analysed"] == 8 and collection["progress"] == 1
-    job = client.get(f"/api/jobs/{collection['job_id']}").json()
+    job = wait_for_job(client, collection["job_id"])  # it ends just after storing the last figures
     assert job["status"] == "done" and job["kind"] == "collection" and job["result"]["analysed"] == 8
 
 
@@ -319,3 +319,26 @@ def test_a_selection_of_fifty_thousand_ids_can_be_asked_for_in_one_request(clien
     many = ids + [f"c-nothing-{i:06d}" for i in range(50_000)]
     r = client.post("/api/table", json={"source": "corpus", "ids": many})
     assert r.status_code == 200 and r.json()["total"] == 5
+
+
+def test_a_table_given_new_figures_while_analysed_equals_one_built_with_them(client, collection):
+    from auralens.server.clip_table import ClipTable
+    from auralens.server.source_tables import source_table
+
+    state = client.app.state.auralens
+    built = source_table(state, "local", collection["source"])
+    rows = [{"id": i, "name": n, "path": p, "label": built.labels[c] if c >= 0 else None, "tags": t,
+             "duration_s": d} for i, n, p, c, t, d in zip(built.ids, built.names, built.paths, built.label,
+                                                         built.tags, built.duration_s)]
+    results = {r["id"]: r for r in table(client, source=collection["source"], limit=100)["rows"]}
+    figures = {i: {"prediction": r["prediction"], "confidence": r["confidence"], "trusted": None,
+                   "trust_score": None, "best_prototype": r["best_prototype"],
+                   "best_prototype_label": r["best_prototype_label"], "error": r["error"]} for i, r in results.items()}
+    patched = ClipTable.from_rows(rows)
+    patched.update_results(dict(list(figures.items())[:3]))
+    patched.update_results(dict(list(figures.items())[3:]))
+    whole = ClipTable.from_rows([{**r, "result": figures[r["id"]]} for r in rows])
+    for sort in ("prediction", "confidence", "error", "best_prototype"):
+        assert patched.page(patched.order(sort, True)) == whole.page(whole.order(sort, True))
+    name = whole.predictions[0]
+    assert (patched.mask(prediction=name) == whole.mask(prediction=name)).all()

@@ -73,7 +73,7 @@ def _page(table: ClipTable, model: str, q: TableQuery) -> TablePage:
     rows = _filtered(table, q)
     return TablePage(source=q.source, model=model, total=len(rows), n_clips=len(table), offset=q.offset,
                      limit=q.limit, sort=q.sort, order=q.order, rows=table.page(rows[q.offset:q.offset + q.limit]),
-                     labels=table.labels, predictions=table.predictions, tags=table.tag_names(),
+                     labels=table.labels, predictions=sorted(table.predictions), tags=table.tag_names(),
                      matching_ids=[table.ids[i] for i in rows.tolist()] if q.with_ids else None)
 
 
