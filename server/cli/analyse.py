@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .options import add_device_option
+from .options import add_device_option, set_torch_threads
 
 COLUMNS = ("path", "label", "prediction", "confidence", "trusted", "trust_score", "best_prototype",
            "best_prototype_label", "error", "duration_s", "skipped")
@@ -54,6 +54,7 @@ def run_analyse(args) -> int:
     files = audio_files(args.folder)
     if not files:
         raise ValueError(f"{args.folder} holds no audio files (wav, flac, ogg, opus, mp3).")
+    set_torch_threads(args.threads)
     bundle = load_bundle(args.bundle)
     entry = bundle.entry(args.model)
     device = "cpu" if args.ray else str(pick_device(args.device))
@@ -87,6 +88,8 @@ def add_commands(sub) -> None:
                     help="run the batches as Ray tasks on this cluster ('auto', 'ray://host:10001', or 'local' "
                          "for a Ray started here); needs auralens[ray]")
     an.add_argument("--batch", type=int, default=32, help="clips per batch (and per Ray task; default 32)")
+    an.add_argument("--threads", type=int, default=None,
+                    help="CPU threads for the model here (default torch's; on a busy machine 1 is often fastest)")
     an.add_argument("--quiet", action="store_true", help="no progress bar")
     add_device_option(an, "the model runs (with --ray: the CPUs of the workers)")
     an.set_defaults(func=run_analyse)
