@@ -18,12 +18,13 @@ from typing import Callable
 import torch.nn as nn
 
 from .latent import card as latent_card
-from .latent.analysis import analyse_latent
+from .latent.analysis import analyse_latent, collection_figures as latent_collection_figures
 from .latent.evaluate import decoded_figures, evaluate_latent
 from .latent.model import KIND as LATENT, LatentConfig, LatentPrototypeModel
 from .prototypes import card as spectral_card
 from .prototypes.analysis import analyse_spectral
 from .prototypes.evaluate import evaluate_spectral
+from .prototypes.evidence import collection_figures as spectral_collection_figures
 from .prototypes.model import KIND as SPECTRAL, PrototypeConfig, PrototypeModel
 from .prototypes.transforms import STAGES
 
@@ -50,6 +51,9 @@ class ModelKind:
     ``evaluate(model, data, device, stage) -> dict`` gives the figures of
     :func:`auralens.models.evaluate.evaluate_model`; ``analyse(model, x (F, T), class_names,
     audio) -> dict`` one clip's analysis as the app keeps it (prediction, prototypes, timeline);
+    ``collection_figures(model, features [(F, T_i)], device, batch_size) -> (errors (N, K),
+    probabilities (N, C), trust scores (N,) or None, trust threshold or None)`` what a
+    collection's table shows of many clips, batched (:mod:`auralens.models.collection`);
     ``card_section(entry) -> list[str]`` the Markdown lines of the model card
     (:mod:`auralens.models.bundle.card`) on one model of the kind, from its bundle entry;
     ``stages`` are the curriculum stages a model of the kind is trained through, in order (empty:
@@ -63,6 +67,7 @@ class ModelKind:
     model_class: type[nn.Module]
     evaluate: Callable[..., dict]
     analyse: Callable[..., dict]  # (model, x (F, T), class names, audio config) -> the analysis of a clip
+    collection_figures: Callable  # (model, features, device, batch size) -> errors, probabilities, trust, threshold
     shows: Shows
     card_section: Callable[..., list[str]]  # (bundle entry) -> the model card's lines on one such model
     card_limit: str = ""  # a limit of the kind, listed in the model card of a bundle holding one
@@ -86,14 +91,14 @@ class ModelKind:
 KINDS: dict[str, ModelKind] = {k.name: k for k in [
     ModelKind(
         name=SPECTRAL, config_class=PrototypeConfig, model_class=PrototypeModel, evaluate=evaluate_spectral,
-        analyse=analyse_spectral, noun="spectral prototype model",
+        analyse=analyse_spectral, collection_figures=spectral_collection_figures, noun="spectral prototype model",
         title="spectral prototypes: one sound per class, transformed to re-create each clip",
         shows=Shows(reconstructions=True, what_if=True, concept_tests=True, decoded_prototypes=False,
                     embedding_spaces=True),
         card_section=spectral_card.card_section, card_limit=spectral_card.LIMIT, stages=STAGES),
     ModelKind(
         name=LATENT, config_class=LatentConfig, model_class=LatentPrototypeModel, evaluate=evaluate_latent,
-        analyse=analyse_latent, noun="latent prototype model",
+        analyse=analyse_latent, collection_figures=latent_collection_figures, noun="latent prototype model",
         title="latent prototypes: points in an autoencoder's space, a clip takes the class of the ones it is "
               "closest to; each is heard through the decoder, or as the training clip nearest to it",
         shows=Shows(reconstructions=False, what_if=False, concept_tests=False, decoded_prototypes=True,

@@ -24,7 +24,8 @@ from .errors import DomainError, domain_error, method_not_allowed, storage_unusa
 from .limits import RequestLimits
 from .routers import compare as compare_routes
 from .routers import accounts as accounts_routes
-from .routers import analyses, clips, concepts, jobs, maps, models, neighbours
+from .collection_jobs import resume_collections
+from .routers import analyses, clips, collections, concepts, jobs, maps, models, neighbours, table
 from .schemas import Health
 from .security import RequestGuard, content_security_policy, inline_script_hashes
 from .state import AppState
@@ -49,6 +50,7 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         state.open()
+        resume_collections(state)  # collections a previous run left half analysed
         yield
         state.close()
 
@@ -108,6 +110,8 @@ def create_app(device: str = "auto", bundle: str | Path | None = None, data_dir:
     app.include_router(neighbours.router)
     app.include_router(maps.router)
     app.include_router(accounts_routes.router)
+    app.include_router(collections.router)
+    app.include_router(table.router)
     # the page: its files at fixed places, so that every other path is the API's to answer
     # (a wrong method on an API path gets the router's 405 with its Allow header)
     app.mount("/js", StaticFiles(directory=STATIC_DIR / "js"), name="frontend-js")

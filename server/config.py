@@ -23,6 +23,8 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)  # uploads, analyses, jobs, exports
     max_upload_mb: float = 50.0  # largest accepted upload, MiB
     max_seconds: float = 600.0  # longest accepted clip, seconds
+    max_collection_mb: float = 512.0  # largest collection sent at once (its files, or its ZIP unpacked), MiB
+    max_collection_files: int = 5000  # most files in a collection sent at once
     workers: int = 2  # model work runs on these threads, one job at a time each, one core each
     queue_size: int = 64  # model work waiting or running; beyond: 503 with Retry-After
     pending_jobs: int = 16  # long jobs waiting or running; beyond: 503 with Retry-After
@@ -61,6 +63,10 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 2**20)
+
+    @property
+    def max_collection_bytes(self) -> int:
+        return int(self.max_collection_mb * 2**20)
 
 
 @dataclass(frozen=True)

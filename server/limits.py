@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .config import Settings
 
 MULTIPART_SLACK = 64 * 1024  # bytes of multipart framing allowed beyond the upload limit
+SELECTION_BYTES = 4 * 2**20  # a table's request naming a selection of clips (100 000 ids of ~20 bytes, quoted)
 
 
 class BodyRefused(Exception):
@@ -26,10 +27,17 @@ class BodyRefused(Exception):
 
 def body_limit(settings: Settings, method: str, path: str) -> tuple[int, str]:
     """Largest body in bytes that ``method path`` takes, and the limit in words: an upload to
-    ``POST /api/clips`` (its file, plus the form's framing), otherwise a request body (JSON)
+    ``POST /api/clips`` (its file, plus the form's framing), a collection to ``POST /api/collections``
+    (its files or ZIP, plus framing), a table's page for a selection of clip ids (``POST
+    /api/table``) of at most 4 MB, otherwise a request body (JSON)
     of at most ``max_json_kb``."""
     if method == "POST" and path.rstrip("/") == "/api/clips":
         return settings.max_upload_bytes + MULTIPART_SLACK, f"the upload limit of {settings.max_upload_mb:g} MB"
+    if method == "POST" and path.rstrip("/") == "/api/collections":
+        framing = MULTIPART_SLACK + 1024 * settings.max_collection_files  # each file's part headers
+        return settings.max_collection_bytes + framing, f"the limit of {settings.max_collection_mb:g} MB for a collection"
+    if method == "POST" and path.rstrip("/") in ("/api/table", "/api/table.csv"):  # a selection of up to 100 000 ids
+        return SELECTION_BYTES, f"the limit of {SELECTION_BYTES // 2**20} MB for a table's request"
     return int(settings.max_json_kb * 1024), f"the limit of {settings.max_json_kb:g} KB for a request body"
 
 

@@ -61,6 +61,7 @@ class AppState:
         self.spaces = (load_spaces(self.bundle, device, models=self.models) if self.bundle.extra.get("embeddings")
                        else None)
         self.neighbours = LRU(2048)  # (clip id, space, k) -> neighbours
+        self.clip_tables = LRU(16)  # (owner, source, model) -> (version, table) (server/source_tables.py)
         self.concept_cache = ConceptCache(max_bytes=256 * 2**20)  # activations and CAVs, by content
         self.aspects = Aspects.from_spaces(self.spaces) if self.spaces is not None else None  # blended spaces
         self.verdicts = LRU(200_000)  # (model id, clip id) -> what the model says of the clip, in brief

@@ -81,6 +81,34 @@ CREATE TABLE IF NOT EXISTS sessions (
     user_id TEXT NOT NULL,
     created TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS collections (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,              -- as the user gave it, for display only
+    model TEXT NOT NULL,             -- the bundle's model it is analysed with
+    bundle TEXT NOT NULL,
+    skipped TEXT NOT NULL,           -- JSON list of {name, reason}: files left out when it was made
+    job_id TEXT,                     -- the latest job analysing it
+    version INTEGER NOT NULL,        -- goes up with every change (clips added, results stored)
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS collection_clips (
+    collection_id TEXT NOT NULL,
+    clip_id TEXT NOT NULL,           -- an upload (the same file twice is one clip)
+    position INTEGER NOT NULL,       -- the order the files came in
+    path TEXT NOT NULL,              -- the file's path as sent (folders included), for display only
+    label TEXT,                      -- from its folder or the labels CSV; None when none was given
+    tags TEXT NOT NULL,              -- JSON {name: value}
+    PRIMARY KEY (collection_id, clip_id)
+);
+CREATE TABLE IF NOT EXISTS clip_results (
+    clip_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    bundle TEXT NOT NULL,
+    result TEXT NOT NULL,            -- JSON: prediction, confidence, trust, best prototype, error
+    PRIMARY KEY (clip_id, model, bundle)
+);
+CREATE INDEX IF NOT EXISTS collections_owner ON collections(owner, created);
 """
 
 # Added to databases made before accounts (ALTER TABLE ... ADD COLUMN): whose each row is, a
@@ -323,6 +351,10 @@ class Storage:
             analyses = [r[0] for r in db.execute("SELECT id FROM analyses WHERE clip_id = ?", (clip_id,))]
             db.execute("DELETE FROM analyses WHERE clip_id = ?", (clip_id,))
             db.execute("DELETE FROM clips WHERE id = ?", (clip_id,))
+            db.execute("UPDATE collections SET version = version + 1 WHERE id IN "
+                       "(SELECT collection_id FROM collection_clips WHERE clip_id = ?)", (clip_id,))
+            db.execute("DELETE FROM collection_clips WHERE clip_id = ?", (clip_id,))
+            db.execute("DELETE FROM clip_results WHERE clip_id = ?", (clip_id,))
             sha, ext = rows[0]
             shared = db.execute("SELECT COUNT(*) FROM clips WHERE sha256 = ?", (sha,)).fetchone()[0]
         if not shared:  # after the commit: a crash in between leaves a file no row names, never the reverse
@@ -356,6 +388,119 @@ class Storage:
         row = rows[0]
         return {"id": row["id"], "clip_id": row["clip_id"], "model": row["model"], "bundle": row["bundle"],
                 "created": row["created"], **json.loads(row["body"])}
+
+    # -- collections -------------------------------------------------------------------------
+    def add_collection(self, name: str, model: str, bundle: str, owner: str = LOCAL_OWNER,
+                       skipped: list[dict] | None = None) -> str:
+        """A new, empty collection of user ``owner`` analysed with ``model``; returns its id."""
+        collection_id = new_id("c")
+        with self._transaction() as db:
+            db.execute("INSERT INTO collections (id, owner, name, model, bundle, skipped, job_id, version, created) "
+                       "VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?)",
+                       (collection_id, owner, name[:200], model, bundle, json.dumps(skipped or []), _now()))
+        return collection_id
+
+    def add_collection_clips(self, collection_id: str, clips: list[tuple[str, str, str | None, dict]]) -> int:
+        """Put clips ``[(clip id, path as sent, label, tags)]`` in a collection, after those it
+        has (a clip already in it keeps its place); returns how many were added."""
+        with self._transaction() as db:
+            start = db.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM collection_clips WHERE collection_id = ?",
+                               (collection_id,)).fetchone()[0]
+            before = db.total_changes
+            db.executemany("INSERT OR IGNORE INTO collection_clips VALUES (?, ?, ?, ?, ?, ?)",
+                           [(collection_id, cid, start + i, path[:500], None if label is None else label[:200],
+                             json.dumps(tags)) for i, (cid, path, label, tags) in enumerate(clips)])
+            added = db.total_changes - before
+            db.execute("UPDATE collections SET version = version + 1 WHERE id = ?", (collection_id,))
+        return added
+
+    _COLLECTIONS = ("SELECT c.id, c.owner, c.name, c.model, c.bundle, c.skipped, c.job_id, c.version, c.created, "
+                    "(SELECT COUNT(*) FROM collection_clips cc JOIN clips ON clips.id = cc.clip_id "
+                    " WHERE cc.collection_id = c.id) AS n_clips, "
+                    "(SELECT COUNT(*) FROM collection_clips cc JOIN clips ON clips.id = cc.clip_id "
+                    " JOIN clip_results r ON r.clip_id = cc.clip_id AND r.model = c.model AND r.bundle = c.bundle "
+                    " WHERE cc.collection_id = c.id) AS n_analysed FROM collections c ")
+
+    def _collection(self, row) -> dict:
+        return {**dict(row), "skipped": json.loads(row["skipped"])}
+
+    def collections(self, owner: str) -> list[dict]:
+        """User ``owner``'s collections, oldest first, each with ``n_clips`` and ``n_analysed``."""
+        return [self._collection(r) for r in
+                self._query(self._COLLECTIONS + "WHERE c.owner = ? ORDER BY c.created, c.id", (owner,))]
+
+    def collection(self, collection_id: str, owner: str | None = None) -> dict | None:
+        """A collection by id; with ``owner``, only that user's (another's is None, as if absent)."""
+        rows = self._query(self._COLLECTIONS + "WHERE c.id = ? AND (? IS NULL OR c.owner = ?)",
+                           (collection_id, owner, owner))
+        return self._collection(rows[0]) if rows else None
+
+    def collection_head(self, collection_id: str, owner: str | None = None) -> dict | None:
+        """A collection's own row (no counts: cheap at any size); with ``owner``, only theirs."""
+        rows = self._query("SELECT * FROM collections WHERE id = ? AND (? IS NULL OR owner = ?)",
+                           (collection_id, owner, owner))
+        return self._collection(rows[0]) if rows else None
+
+    def set_collection_job(self, collection_id: str, job_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE collections SET job_id = ? WHERE id = ?", (job_id, collection_id))
+
+    def collection_rows(self, collection_id: str, model: str, bundle: str) -> list[sqlite3.Row]:
+        """Every clip of a collection in order: ``clip_id, name, path, label, tags (JSON),
+        duration_s, sample_rate, sha256, ext, result (JSON or None)``."""
+        return self._query("SELECT cc.clip_id, clips.name, cc.path, cc.label, cc.tags, clips.duration_s, "
+                           "clips.sample_rate, "
+                           "clips.sha256, clips.ext, r.result FROM collection_clips cc "
+                           "JOIN clips ON clips.id = cc.clip_id "
+                           "LEFT JOIN clip_results r ON r.clip_id = cc.clip_id AND r.model = ? AND r.bundle = ? "
+                           "WHERE cc.collection_id = ? ORDER BY cc.position", (model, bundle, collection_id))
+
+    def unanalysed_clips(self, collection_id: str, model: str, bundle: str) -> list[StoredClip]:
+        """The clips of a collection that have no result of ``model`` yet, in order."""
+        fields = ", ".join(f"clips.{f.strip()}" for f in CLIP_FIELDS.split(","))
+        rows = self._query(f"SELECT {fields} FROM collection_clips cc JOIN clips ON clips.id = cc.clip_id "
+                           "LEFT JOIN clip_results r ON r.clip_id = cc.clip_id AND r.model = ? AND r.bundle = ? "
+                           "WHERE cc.collection_id = ? AND r.clip_id IS NULL ORDER BY cc.position",
+                           (model, bundle, collection_id))
+        return [StoredClip(**dict(r)) for r in rows]
+
+    def add_results(self, model: str, bundle: str, results: list[tuple[str, dict]],
+                    collection_id: str | None = None) -> None:
+        """Keep each clip's figures ``[(clip id, result)]`` by ``model`` (a clip is analysed once
+        per model); ``collection_id``: the collection they were made for, whose version goes up."""
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO clip_results VALUES (?, ?, ?, ?)",
+                           [(cid, model, bundle, json.dumps(r)) for cid, r in results])
+            db.execute("UPDATE collections SET version = version + 1 WHERE id IN "
+                       "(SELECT collection_id FROM collection_clips WHERE clip_id IN (%s)) OR id = ?"
+                       % ",".join("?" * len(results)), [cid for cid, _ in results] + [collection_id])
+
+    def results(self, model: str, bundle: str, owner: str) -> dict[str, dict]:
+        """The figures by ``model`` of every upload of user ``owner`` analysed so far, by clip id."""
+        rows = self._query("SELECT r.clip_id, r.result FROM clip_results r JOIN clips ON clips.id = r.clip_id "
+                           "WHERE clips.owner = ? AND r.model = ? AND r.bundle = ?", (owner, model, bundle))
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def uploads_version(self, owner: str) -> tuple:
+        """What changes when user ``owner``'s uploads (their names, labels) or their figures change."""
+        clips = self._query("SELECT COUNT(*), MAX(created), TOTAL(LENGTH(name) + LENGTH(COALESCE(label, ''))) "
+                            "FROM clips WHERE owner = ?", (owner,))[0]
+        results = self._query("SELECT COUNT(*) FROM clip_results r JOIN clips ON clips.id = r.clip_id "
+                              "WHERE clips.owner = ?", (owner,))[0][0]
+        return (*tuple(clips), results)
+
+    def unfinished_collections(self) -> list[dict]:
+        """Every collection (of any user) with clips its model has not analysed yet."""
+        return [self._collection(r) for r in self._query(self._COLLECTIONS + "ORDER BY c.created, c.id")
+                if r["n_analysed"] < r["n_clips"]]
+
+    def delete_collection(self, collection_id: str, owner: str) -> bool:
+        """Delete user ``owner``'s collection (its clips stay among their uploads)."""
+        with self._transaction() as db:
+            if db.execute("DELETE FROM collections WHERE id = ? AND owner = ?", (collection_id, owner)).rowcount == 0:
+                return False
+            db.execute("DELETE FROM collection_clips WHERE collection_id = ?", (collection_id,))
+            return True
 
     # -- jobs --------------------------------------------------------------------------------
     def add_job(self, kind: str, params: dict, owner: str = LOCAL_OWNER) -> str:

@@ -89,3 +89,26 @@ def write_phrase_collection(root, per_class: int = 24, seed: int = 0, note_s: fl
             writer.writeheader()
             writer.writerows(table)
     return root
+
+
+def timbre_archive(per_folder: int = 10, seconds: float = 1.0, seed: int = 0, top: str = "recordings") -> bytes:
+    """A ZIP of ``4 * per_folder`` WAV notes in four folders ``<top>/<folder>/<folder>_<i>.wav``:
+    the three :data:`TIMBRES` and ``pure`` (a sine), at random pitches (110-440 Hz) and levels."""
+    import io
+    import zipfile
+
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for folder in [*TIMBRES, "pure"]:
+            for i in range(per_folder):
+                f0 = 110.0 * 2 ** rng.uniform(0, 2)
+                level = 0.3 * 10 ** (rng.uniform(-12, 0) / 20)
+                y = (timbre_tone(f0, folder, seconds, level=level) if folder in TIMBRES
+                     else (level * np.sin(2 * np.pi * f0 * np.arange(int(seconds * SR)) / SR)).astype(np.float32))
+                wav = io.BytesIO()
+                sf.write(wav, y, SR, format="WAV", subtype="PCM_16")
+                z.writestr(f"{top}/{folder}/{folder}_{i:02d}.wav", wav.getvalue())
+    return buf.getvalue()

@@ -1,7 +1,7 @@
 // The Analyse tab: bring a clip (upload, corpus, microphone), see and hear how the model
 // explains it: the prediction, the winning prototype step by step with its transformation
 // curves, the timeline, and the clip as every class's prototype would render it.
-import { deleteJSON, followJob, getJSON, patchJSON, postJSON, query, uploadFile } from "./api.js";
+import { deleteJSON, followJob, getAllClips, getJSON, patchJSON, postJSON, query, uploadFile } from "./api.js";
 import {
   abSwitch, clear, el, percent, player, pretty, progressBar, prototypeTitle, referenceMidi, rovingItems, seconds, showMessage,
   STAGE_NAMES, withBusy,
@@ -227,7 +227,7 @@ export function createAnalyseTab(panel, context) {
     return item;
   }
   async function loadTagOptions() {
-    const all = await getJSON("/api/clips?origin=corpus&limit=500").catch(() => ({ clips: [] }));
+    const all = await getAllClips("origin=corpus").catch(() => ({ clips: [] }));
     for (const key of TAG_KEYS) {
       const values = [...new Set(all.clips.map((c) => c.tags[key]).filter(Boolean))].sort();
       if (!values.length) continue;

@@ -70,3 +70,16 @@ export function query(params) {
   const s = q.toString();
   return s ? `?${s}` : "";
 }
+
+// Every clip of a listing (`filters`: "origin=corpus&label=cello"...), page by page, so that
+// pickers hold all of them however many there are: {total, clips}.
+export async function getAllClips(filters = "", pageSize = 500) {
+  const clips = [];
+  for (let total = Infinity; clips.length < total;) {
+    const page = await getJSON(`/api/clips?${filters}${filters ? "&" : ""}limit=${pageSize}&offset=${clips.length}`);
+    total = page.total;
+    clips.push(...page.clips);
+    if (!page.clips.length) break;
+  }
+  return { total: clips.length, clips };
+}

@@ -1,6 +1,6 @@
 // The Concepts tab: a library of musical concepts (built into the bundle or made from example
 // clips), tested against the model with TCAV, and concepts found without labels.
-import { followJob, getJSON, getWithHeaders, postJSON, query } from "./api.js";
+import { followJob, getAllClips, getJSON, getWithHeaders, postJSON, query } from "./api.js";
 import { clear, el, excerptPlayer, percent, player, pretty, progressBar, rovingItems, seconds, showMessage, withBusy } from "./ui.js";
 import { drawPresence, tcavChart } from "./plots.js";
 import { cavWords } from "./words.js";
@@ -155,7 +155,7 @@ export function createConceptsTab(panel, context) {
     updateCount();
   }
   async function loadPickTags() {
-    const all = await getJSON("/api/clips?origin=corpus&limit=500").catch(() => ({ clips: [] }));
+    const all = await getAllClips("origin=corpus").catch(() => ({ clips: [] }));
     for (const key of ["family", "register", "dynamics", "articulation"]) {
       const values = [...new Set(all.clips.map((c) => c.tags[key]).filter(Boolean))].sort();
       if (values.length) pickTag.append(el("optgroup", { label: key }, values.map((v) => el("option", { value: `${key}=${v}` }, v))));

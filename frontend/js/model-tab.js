@@ -1,5 +1,5 @@
 // The Model tab: what the model is, how well it does, and every prototype as a sound.
-import { getJSON } from "./api.js";
+import { getAllClips, getJSON } from "./api.js";
 import { clear, el, percent, player, pretty, prototypeTitle, rovingItems, showMessage, STAGE_NAMES, withBusy } from "./ui.js";
 import { confusionPlot } from "./plots.js";
 import { openWhatIf } from "./whatif.js";
@@ -118,7 +118,7 @@ export function createModelTab(panel, context) {
       draw();
     }
     if (!corpusNames) {
-      const list = await getJSON("/api/clips?origin=corpus&limit=500").catch(() => ({ clips: [] }));
+      const list = await getAllClips("origin=corpus").catch(() => ({ clips: [] }));
       corpusNames = Object.fromEntries(list.clips.map((c) => [c.id, `${c.name} (${pretty(c.label)})`]));
     }
     const prototypes = await withBusy(status, "Loading the prototypes…",

@@ -1,6 +1,6 @@
 // The Neighbours tab: the corpus clips nearest to a clip in each embedding space, so that one
 // can hear in what respect sounds are alike; and a search of the corpus by words.
-import { getJSON, getWithHeaders, query } from "./api.js";
+import { getAllClips, getJSON, getWithHeaders, query } from "./api.js";
 import { abSwitch, clear, el, noteName, player, pretty, rovingItems, seconds, showMessage, withBusy } from "./ui.js";
 import { drawSpectrogram } from "./plots.js";
 import { attachSpectrogramHover } from "./hover.js";
@@ -204,7 +204,7 @@ export function createNeighboursTab(panel, context) {
   }
 
   async function loadClips() {
-    const [corpus, uploads] = await Promise.all([getJSON("/api/clips?origin=corpus&limit=500"),
+    const [corpus, uploads] = await Promise.all([getAllClips("origin=corpus"),
       getJSON("/api/clips?origin=upload&limit=100")]);
     clear(clipSelect,
       uploads.clips.length ? el("optgroup", { label: "Your uploads" },

@@ -77,3 +77,18 @@ def analyse_latent(model, x: torch.Tensor, class_names: list[str], audio: AudioC
             segments.append({"start_s": round(start, 3), "end_s": round(min(start + window, duration), 3),
                              "prototype": k, "label": class_names[owner[k]]})
     return {"prediction": prediction, "prototypes": prototypes, "timeline": segments}
+
+
+@torch.inference_mode()
+def collection_figures(model, features: list[torch.Tensor], device="cpu", batch_size: int = 64):
+    """What a collection's table shows of clips ``[(F, T_i)]``: ``(distances (N, K), class
+    probabilities (N, C), None, None)`` - a latent model has no trust score."""
+    from ..metrics import batches_by_length
+
+    model.eval()
+    errors = torch.empty(len(features), model.cfg.n_prototypes)
+    probs = torch.empty(len(features), model.cfg.n_classes)
+    for chunk, x in batches_by_length(features, batch_size, device):
+        out = model(x)
+        errors[chunk], probs[chunk] = out.errors.float().cpu(), out.scores.float().cpu()
+    return errors, probs, None, None

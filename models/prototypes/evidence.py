@@ -58,3 +58,16 @@ def evidence(model: PrototypeModel, features: list[torch.Tensor], device="cpu", 
     with_voicing = shares if model.cfg.pitch_anchored else None
     return Evidence(errors, class_errors, model.probabilities(class_errors.to(model.theta.device)).cpu(),
                     trust_features(errors, class_errors, with_voicing))
+
+
+def collection_figures(model: PrototypeModel, features: list[torch.Tensor], device="cpu", batch_size: int = 64):
+    """What a collection's table shows of clips ``[(F, T_i)]``: ``(errors (N, K), probabilities
+    (N, C), trust scores (N,) or None, the trust threshold or None)`` - the trust score when the
+    model has one fitted (``auralens bundle add-trust``)."""
+    from ..trust import TrustModel
+
+    ev = evidence(model, features, device, batch_size)
+    if not model.cfg.trust:
+        return ev.errors, ev.probabilities, None, None
+    trust = TrustModel.from_dict(model.cfg.trust)
+    return ev.errors, ev.probabilities, trust.score(ev.trust), trust.threshold

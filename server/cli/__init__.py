@@ -12,7 +12,7 @@ import os
 import sys
 
 from .. import __version__
-from . import audio, bundle, corpus, data, evaluate, serve, train, users
+from . import analyse, audio, bundle, corpus, data, evaluate, serve, train, users
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"auralens {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (serve, users, corpus, audio, data, train, bundle, evaluate):  # the order `--help` lists them in
+    for group in (serve, users, corpus, audio, data, train, bundle, evaluate, analyse):  # the order `--help` lists them in
         group.add_commands(sub)
     return parser
 

@@ -11,7 +11,7 @@ from .options import add_device_option
 
 # the limits a person may set from the command line: option -> the Settings field it sets
 LIMIT_OPTIONS = ("max_upload_mb", "max_seconds", "render_window_s", "export_ttl_hours", "client_timeout_s",
-                 "max_connections_per_client")
+                 "max_connections_per_client", "max_collection_mb", "max_collection_files")
 
 
 def raise_open_files_limit(wanted: int) -> int:
@@ -86,6 +86,11 @@ def add_commands(sub) -> None:
                         help=f"largest accepted upload (default {Settings.max_upload_mb:g})")
     parser.add_argument("--max-seconds", type=float, default=Settings.max_seconds,
                         help=f"longest accepted clip (default {Settings.max_seconds:g})")
+    parser.add_argument("--max-collection-mb", type=float, default=Settings.max_collection_mb,
+                        help=f"largest collection sent at once, its files or its ZIP unpacked "
+                             f"(default {Settings.max_collection_mb:g})")
+    parser.add_argument("--max-collection-files", type=int, default=Settings.max_collection_files,
+                        help=f"most files in a collection sent at once (default {Settings.max_collection_files})")
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                         help=f"a host name the server answers to, besides {', '.join(Settings.allowed_hosts)} "
                              f"and the --host address (repeat for more; '*' for any, behind a proxy that checks)")
