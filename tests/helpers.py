@@ -147,6 +147,22 @@ def chromium() -> Iterator:
             browser.close()
 
 
+def drag_on_map(page, points, steps=6):
+    """Press the mouse at the first of ``points`` (fractions of the Map tab's plot, ``(x, y)``
+    from its top left), move through the rest, release: a lasso, a box or a pan."""
+    page.locator("#map-plot").scroll_into_view_if_needed()
+    box = page.locator("#map-plot").bounding_box()
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for p in at[1:]:
+        page.mouse.move(*p, steps=steps)
+    page.mouse.up()
+
+
+SELECTION = "async () => (await import('/js/selection.js')).getSelection()"  # the page's shared selection
+
+
 # -- the SoundFont ----------------------------------------------------------------------------
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 FLUIDSYNTH_READY = shutil.which("fluidsynth") is not None and SOUNDFONT.is_file()

@@ -1,6 +1,7 @@
 """The Collections tab in a real headless Chromium: a ZIP of 40 recordings in 4 folders made
-into a collection, analysed with a progress bar, its table sorted and filtered, ticked rows
-made into a concept, and prototype usage accounting for every clip.
+into a collection, analysed with a progress bar, its table sorted and filtered, a lasso on its
+map whose clips the table then shows, those clips made into a concept, and prototype usage
+accounting for every clip.
 
 Screenshots at 800x600 and 1920x1080 are saved under ``test-artifacts/``.
 """
@@ -13,7 +14,7 @@ import pytest
 
 from auralens.server.app import create_app
 
-from .helpers import CHROMIUM, chromium, served
+from .helpers import CHROMIUM, SELECTION, chromium, drag_on_map, served
 from .sounds import timbre_archive
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -50,11 +51,16 @@ def new_page(browser, server, width=1280, height=900):
     return context, page, problems
 
 
+# where the map draws each of its points, in pixels from the plot's left edge
+POINTS_X = """() => { const s = document.querySelector('#map-plot').scatter;
+  return Array.from({ length: Number(document.querySelector('#map-plot').dataset.drawn) }, (_, i) => s.screenOf(i)[0]); }"""
+
+
 def column(page, key: str) -> list[str]:
     return page.locator(f"#clip-table tbody td.col-{key}").all_inner_texts()
 
 
-def test_a_zip_of_40_clips_becomes_a_collection_whose_table_ticks_into_a_concept_and_whose_usage_counts_40(
+def test_a_zip_of_40_clips_becomes_a_collection_whose_lassoed_clips_become_a_concept_and_whose_usage_counts_40(
         browser, server, archive):
     context, page, problems = new_page(browser, server)
     page.goto("/#/collections")
@@ -77,34 +83,48 @@ def test_a_zip_of_40_clips_becomes_a_collection_whose_table_ticks_into_a_concept
     sure = [float(t.rstrip(" %")) for t in column(page, "confidence")]
     assert len(sure) == 40 and sure == sorted(sure, reverse=True)
 
-    # filtered by each predicted class in turn, ticking its rows, until 20 are ticked
+    # filtered by a predicted class: every row shows it
     classes = [o for o in page.eval_on_selector_all("#filter-prediction option", "os => os.map(o => o.value)") if o]
     assert classes
-    for predicted in classes:
-        page.select_option("#filter-prediction", predicted)
-        page.wait_for_function(f"location.hash.includes('prediction={predicted}')")
-        page.wait_for_function("document.querySelector('#table-count')?.textContent.includes('(of 40 clips)')")
-        heard = set(column(page, "prediction"))
-        assert heard == {predicted.replace("_", " ")}
-        page.click("#table-tick-all")
-        page.wait_for_function("!document.querySelector('#table-selection .busy')")
-        if int(page.inner_text("#selection-count").split()[0]) >= 20:
-            break
-    ticked = int(page.inner_text("#selection-count").split()[0])
-    assert ticked >= 20
-
-    # only the ticked rows, then made into a concept
+    page.select_option("#filter-prediction", classes[0])
+    page.wait_for_function(f"location.hash.includes('prediction={classes[0]}')")
+    page.wait_for_function("document.querySelector('#table-count')?.textContent.includes('(of 40 clips)')")
+    assert set(column(page, "prediction")) == {classes[0].replace("_", " ")}
     page.select_option("#filter-prediction", "")
-    page.click("#table-only-selected")
-    page.wait_for_function(f"document.querySelector('#table-count')?.textContent.includes('of {ticked} (of 40 clips)')")
-    page.fill("#selection-concept-name", "heard the same")
+    page.wait_for_function("document.querySelector('#table-count')?.textContent.includes('of 40')")
+
+    # a lasso on the collection's map selects clips; "Show in the table" shows just those
+    page.click("#collection-list li a[href^='#/map']")
+    page.wait_for_selector("#map-plot[data-drawn='40']")
+    # the lasso: the map's left part, up to a line with 25 of the 40 points on its left
+    width = page.locator("#map-plot").bounding_box()["width"]
+    xs = sorted(x / width for x in page.evaluate(POINTS_X))
+    assert len(xs) == 40 and xs[24] < xs[25]
+    cut = (xs[24] + xs[25]) / 2
+    page.click("#map-mode-lasso")
+    drag_on_map(page, [(0.003, 0.003), (cut, 0.003), (cut, 0.997), (0.003, 0.997), (0.003, 0.003)])
+    page.wait_for_selector("#map-count:has-text('selected')")
+    lassoed = page.evaluate(SELECTION)
+    n = len(lassoed["ids"])
+    assert n == 25 and lassoed["source"].startswith("collection:")
+    page.click("#map-show-table")
+    page.wait_for_function("location.hash.includes('selected=1')")
+    page.wait_for_function(f"document.querySelector('#table-count')?.textContent.includes('of {n} (of 40 clips)')")
+    rows = page.eval_on_selector_all("#clip-table tbody tr", "rs => rs.map(r => r.dataset.clip)")
+    assert set(rows) == set(lassoed["ids"][:50])  # the first page of the lassoed clips
+    assert page.inner_text("#selection-count").startswith(f"{n} ticked")
+
+    # the lassoed clips made into a concept
+    page.fill("#selection-concept-name", "lassoed on the map")
     page.click("#table-make-concept")
     page.wait_for_selector("#table-selection[data-concept]")
     concept_id = page.get_attribute("#table-selection", "data-concept")
     concept = httpx.get(f"{server}/api/concepts/{concept_id}").json()
-    assert concept["n_clips"] == ticked
+    assert concept["n_clips"] == n
 
-    # prototype usage: the counts of the prototypes sum to the 40 clips
+    # prototype usage over the whole collection: the counts of the prototypes sum to the 40 clips
+    page.click("#collection-list li a[href^='#/collections']")
+    page.wait_for_function("!location.hash.includes('selected=1')")
     page.wait_for_selector("#usage-list li")
     counts = page.eval_on_selector_all("#usage-list li", "ls => ls.map(l => Number(l.dataset.count))")
     assert sum(counts) == 40

@@ -9,7 +9,7 @@ import pytest
 from auralens.models.embeddings.projection import umap_available
 from auralens.server.app import create_app
 
-from .helpers import CHROMIUM, served, wav_bytes
+from .helpers import CHROMIUM, SELECTION, drag_on_map, served, wav_bytes
 from .sounds import harmonic_tone
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -28,7 +28,6 @@ COLOURED_PIXELS = """() => {
   for (let i = 0; i < d.length; i += 4) if (d[i] < 235 || d[i + 1] < 235 || d[i + 2] < 235) n++;
   return n;
 }"""
-SELECTION = "async () => (await import('/js/selection.js')).getSelection()"
 
 
 @pytest.fixture(scope="module")
@@ -72,18 +71,6 @@ def open_map(browser, server):
         context.close()
 
 
-def drag(page, points, steps=6):
-    """Press the mouse at the first of ``points`` (pixels of the map), move through the rest, release."""
-    page.locator("#map-plot").scroll_into_view_if_needed()
-    box = page.locator("#map-plot").bounding_box()
-    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
-    page.mouse.move(*at[0])
-    page.mouse.down()
-    for p in at[1:]:
-        page.mouse.move(*p, steps=steps)
-    page.mouse.up()
-
-
 def shoot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
@@ -102,7 +89,7 @@ def test_the_map_draws_every_corpus_clip_with_a_legend_of_its_classes(open_map, 
 def test_a_lasso_selects_the_clips_inside_it_and_show_in_the_table_takes_them_there(open_map):
     page = open_map("?source=corpus&space=timbre&method=pca")
     page.click("#map-mode-lasso")
-    drag(page, [(0.2, 0.15), (0.55, 0.1), (0.6, 0.6), (0.3, 0.9), (0.15, 0.5), (0.2, 0.15)])
+    drag_on_map(page, [(0.2, 0.15), (0.55, 0.1), (0.6, 0.6), (0.3, 0.9), (0.15, 0.5), (0.2, 0.15)])
     page.wait_for_selector("#map-count:has-text('selected')")
     chosen = page.evaluate(SELECTION)
     n = len(chosen["ids"])
@@ -118,7 +105,7 @@ def test_a_lasso_selects_the_clips_inside_it_and_show_in_the_table_takes_them_th
 def test_a_box_around_the_whole_map_selects_every_clip_and_makes_a_concept_of_them(open_map, server):
     page = open_map("?source=corpus&space=pitch&method=pca", (1920, 1080))
     page.click("#map-mode-box")
-    drag(page, [(0.005, 0.005), (0.995, 0.995)])
+    drag_on_map(page, [(0.005, 0.005), (0.995, 0.995)])
     page.wait_for_selector("#map-count:has-text('192 clips selected')")
     page.fill("#map-concept-name", "everything on the map")
     page.click("#map-make-concept")
@@ -158,7 +145,7 @@ def test_the_map_draws_under_the_pages_content_security_policy(browser, server):
 def test_listen_plays_the_selected_clips_one_after_another(open_map):
     page = open_map("?source=corpus&space=timbre&method=pca", (1280, 900))
     page.click("#map-mode-box")
-    drag(page, [(0.3, 0.3), (0.7, 0.7)])
+    drag_on_map(page, [(0.3, 0.3), (0.7, 0.7)])
     page.wait_for_selector("#map-count:has-text('selected')")
     ids = page.evaluate(SELECTION)["ids"]
     with page.expect_request(lambda r: f"/api/clips/{ids[0]}/audio.wav" in r.url):

@@ -250,7 +250,9 @@ export function createCollectionsTab(panel, context) {
     collections = await getJSON("/api/collections");
     clear(listBox, collections.length ? collections.map((c) => el("li", { dataset: { collection: c.id } },
       el("a", { href: `#/collections?source=${encodeURIComponent(c.source)}` }, c.name),
-      el("span", { class: "muted" }, ` · ${c.n_clips} clips · ${c.status === "done" ? "analysed" : `${percent(c.progress, 0)} analysed`} `),
+      el("span", { class: "muted" }, ` · ${c.n_clips} clips · ${c.status === "done" ? "analysed" : `${percent(c.progress, 0)} analysed`} · `),
+      el("a", { href: `#/map?source=${encodeURIComponent(c.source)}` }, "map"), " · ",
+      el("a", { href: `#/compare?source=${encodeURIComponent(c.source)}` }, "two models side by side"), " ",
       el("button", { type: "button", class: "quiet delete", "aria-label": `Delete the collection ${c.name}`, onclick: async () => {
         if (!confirm(`Delete the collection “${c.name}”? Its recordings stay among your uploads.`)) return;
         try {
@@ -409,7 +411,11 @@ export function createCollectionsTab(panel, context) {
           showMessage(error.message);
         }
       } }, "Make a concept"),
-      el("button", { type: "button", id: "table-export", onclick: exportCsv }, "Export CSV"));
+      el("button", { type: "button", id: "table-export", onclick: exportCsv }, "Export CSV"),
+      el("button", { type: "button", id: "table-compare", onclick: () => {
+        if (!ticked.size) { showMessage("Tick the clips to compare the models on first."); return; }
+        publish(); location.hash = "#/compare?source=selection";
+      } }, "Compare two models"));
   }
 
   async function exportCsv() {

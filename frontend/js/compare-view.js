@@ -109,10 +109,8 @@ export function createCompareView(panel, context) {
 
   async function showSource(source, a, b) {
     const picked = getSelection();
-    // the user's collections, where the server has them (an older one answers 404: none)
     const collections = await getJSON("/api/collections").catch(() => []);
-    const sources = [...SOURCES,
-      ...(Array.isArray(collections) ? collections : []).map((c) => [`collection:${c.id}`, `the collection “${c.name}”`]),
+    const sources = [...SOURCES, ...collections.map((c) => [c.source, `the collection “${c.name}”`]),
       ...(picked.ids.length || source === "selection"
         ? [["selection", `the clips you picked (${picked.ids.length}${picked.label ? `: ${picked.label}` : ""})`]] : [])];
     const sourceSel = el("select", { id: "compare-source", "aria-label": "Clips to compare on" },

@@ -93,6 +93,8 @@ export function createMapTab(panel, context) {
     el("button", { type: "button", id: "map-show-table", onclick: showInTable }, "Show in the table"),
     el("button", { type: "button", id: "map-make-concept", onclick: makeConcept }, "Make a concept"),
     el("button", { type: "button", id: "map-listen", onclick: listen }, "Listen"),
+    el("button", { type: "button", id: "map-compare", onclick: () => { location.hash = "#/compare?source=selection"; } },
+      "Compare two models"),
     el("button", { type: "button", id: "map-clear", class: "quiet", onclick: () => chooseIndices([], "") }, "Clear"),
   ];
   const selectionBar = el("div", { class: "row map-selection", id: "map-selection" },
@@ -296,11 +298,8 @@ export function createMapTab(panel, context) {
   async function sources(current) {
     const options = [["corpus", "The corpus"], ["uploads", "My uploads"]];
     try { // the person's collections, where the server has them
-      const found = await getJSON("/api/collections");
-      for (const c of Array.isArray(found) ? found : found?.collections || []) {
-        if (c && c.id) options.push([`collection:${c.id}`, `Collection: ${c.name || c.id}`]);
-      }
-    } catch (error) { /* no collections here */ }
+      for (const c of await getJSON("/api/collections")) options.push([c.source, `Collection: ${c.name}`]);
+    } catch (error) { /* the list is the corpus and the uploads */ }
     if (current && !options.some(([v]) => v === current)) options.push([current, sourceName(current)]);
     clear(sourcePick, options.map(([v, text]) => el("option", { value: v }, text)));
   }
