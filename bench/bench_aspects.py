@@ -15,18 +15,9 @@ import torch
 
 from auralens.models.embeddings.aspects import Aspects
 
+from timing import percentile_ms  # bench/timing.py, beside this script
+
 DIMS = {"timbre": 12, "pitch": 19, "learned": 64, "prototype-profile": 16, "tags": 128, "aisfx": 512}
-
-
-def percentile_ms(fn, repeat: int) -> tuple[float, float]:
-    """p50 and p95 of ``repeat`` calls, in ms (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(1000 * (time.perf_counter() - start))
-    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
 def blend_figures(aspects: Aspects, label: str, repeat: int) -> None:

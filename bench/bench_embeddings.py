@@ -19,16 +19,7 @@ import torch
 
 from auralens.models.embeddings.index import NeighbourIndex, recall_at_k
 
-
-def percentile_ms(fn, repeat: int) -> tuple[float, float]:
-    """p50 and p95 of ``repeat`` calls, in ms (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(1000 * (time.perf_counter() - start))
-    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+from timing import percentile_ms  # bench/timing.py, beside this script
 
 
 def corpus_figures(bundle_dir, repeat: int) -> None:
