@@ -58,6 +58,7 @@ class ClipTable:
     best_prototype_label: list[str | None]
     error: np.ndarray  # (N,) float64
     duration_s: np.ndarray  # (N,) float64
+    classes: list[str] = field(default_factory=list)  # the model's classes, which labels are compared with
     _by_tag: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _orders: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
     _row_of: dict[str, int] | None = field(default=None, repr=False)
@@ -133,7 +134,8 @@ class ClipTable:
              ids: list[str] | None = None, confused: bool = False) -> np.ndarray:
         """``(N,)`` bool: the rows that pass every filter given (None: no filter). ``trust``:
         ``familiar``, ``unlike`` or ``unknown``; ``tag``: ``name=value`` or a value;
-        ``confused``: only clips whose label is not their prediction."""
+        ``confused``: only clips labelled with one of the model's classes and heard as another
+        (see :meth:`confusions`)."""
         keep = np.ones(len(self), dtype=bool)
 
         def code(names: list[str], value: str) -> int:
@@ -166,12 +168,16 @@ class ClipTable:
         return keep
 
     def confusions(self) -> np.ndarray:
-        """``(N,)`` bool: labelled, analysed clips whose prediction is not their label."""
-        as_prediction = np.array([code_or_none(self.predictions, name) for name in self.labels] + [-3],
-                                 dtype=np.float64)
-        as_prediction[np.isnan(as_prediction)] = -3
-        labelled = self.label >= 0
-        return labelled & (self.prediction >= 0) & (as_prediction[self.label] != self.prediction)
+        """``(N,)`` bool: analysed clips labelled with one of the model's :attr:`classes` (when
+        not set: the classes predicted) whose prediction is another class. Labels are compared
+        as class names are written ("French horn" is ``french_horn``); a label that names no
+        class (a folder called "live takes") is no confusion."""
+        known = {class_key(c) for c in (self.classes or self.predictions)}
+        keys = [class_key(p) for p in self.predictions]
+        as_prediction = np.array([keys.index(class_key(name)) if class_key(name) in keys else -3
+                                  for name in self.labels] + [-3])
+        comparable = np.array([class_key(name) in known for name in self.labels] + [False])
+        return (self.prediction >= 0) & comparable[self.label] & (as_prediction[self.label] != self.prediction)
 
     def order(self, sort: str, descending: bool) -> np.ndarray:
         """Row indices sorted by column ``sort`` (``position``: as the source lists them);
@@ -219,6 +225,11 @@ class ClipTable:
                 "tags": self.tags[i], "audio_url": f"/api/clips/{self.ids[i]}/audio.wav",
             })
         return out
+
+
+def class_key(name: str) -> str:
+    """A label as a class name is written: ``class_key(" French horn") == "french_horn"``."""
+    return "_".join(name.strip().lower().replace("-", " ").split())
 
 
 def code_or_none(names: list[str], value: str) -> float:

@@ -71,6 +71,7 @@ def source_table(state: AppState, owner: str, source: str, model: str | None = N
         else:
             table = ClipTable.from_rows(rows_from_storage(
                 state.storage.collection_rows(head["id"], model_id, state.bundle.name)))
+        table.classes = list(state.bundle.classes)
         state.clip_tables.put(key, (version, table))
         return table
 

@@ -1,6 +1,7 @@
 """Which prototypes explain a collection: for each prototype, the clips it explains best (how
 many, how well, in which classes, predicted as what, with which tags), the prototypes that
-explain none, and the confusions (label is not the prediction) traced to the prototype that won.
+explain none, and the confusions (a label that names one of the model's classes, heard as
+another) traced to the prototype that won.
 """
 from __future__ import annotations
 

@@ -270,6 +270,25 @@ def test_confusions_are_traced_to_the_prototype_that_won(client):
         assert len(rows) == c["n_clips"]
 
 
+def test_only_labels_that_name_a_class_of_the_model_count_as_confusions(client):
+    # bright notes are heard as a clarinet (see the collection above); folders named after a class
+    # in any spelling are compared with the prediction, a folder named otherwise never is
+    members = {f"{folder}/{i}.wav": note(f0 * (1 + 0.05 * j), "bright")
+               for j, folder in enumerate(("Clarinet", "French horn", "live takes"))
+               for i, f0 in enumerate((150.0, 220.0, 330.0))}
+    made = analysed(client, send(client, "Named folders", zip_of(members)).json()["id"])
+    rows = table(client, source=made["source"], limit=100)["rows"]
+    confused = table(client, source=made["source"], confused=True, limit=100)["rows"]
+    horn = [r for r in rows if r["label"] == "French horn"]
+    assert {r["id"] for r in confused} == {r["id"] for r in rows if r["label"] in ("Clarinet", "French horn")
+                                           and r["prediction"] != r["label"].lower().replace(" ", "_")}
+    assert horn and all(r["id"] in {c["id"] for c in confused} for r in horn if r["prediction"] != "french_horn")
+    assert not any(r["label"] == "live takes" for r in confused)
+    usage = client.get("/api/usage", params={"source": made["source"]}).json()
+    assert sum(c["n_clips"] for c in usage["confusions"]) == len(confused)
+    assert {c["label"] for c in usage["confusions"]} <= {"Clarinet", "French horn"}
+
+
 def test_links_and_encrypted_members_of_an_archive_are_left_out(client):
     import stat
 
