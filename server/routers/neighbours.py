@@ -78,9 +78,10 @@ async def neighbours(clip_id: str,
 
 @router.get("/api/clips/{clip_id}/neighbours/blend", response_model=Blend)
 async def blended_neighbours(clip_id: str,
-                             weights: str = Query(..., max_length=500, description="space:weight pairs separated by "
-                                                  "commas, e.g. timbre:0.5,pitch:0.3,tags:0.2 (weights 0 or more, "
-                                                  "at least one above 0; a 0 reports that space without counting it)"),
+                             weights: str | None = Query(None, max_length=500, description="space:weight pairs "
+                                                         "separated by commas, e.g. timbre:0.5,pitch:0.3,tags:0.2 "
+                                                         "(weights 0 or more, at least one above 0; a 0 reports that "
+                                                         "space without counting it); required"),
                              k: int = Query(10, ge=1, le=100, description="how many neighbours"),
                              *, state: State, user: CurrentUser) -> Blend:
     """The ``k`` corpus clips nearest to a clip in a weighted blend of spaces ("aspects"), each
@@ -91,7 +92,7 @@ async def blended_neighbours(clip_id: str,
     spaces = spaces_of(state)
     clip = state.find_clip(clip_id, user.id)
     try:
-        wanted = parse_weights(weights, spaces.names, spaces.unavailable)
+        wanted = parse_weights(weights or "", spaces.names, spaces.unavailable)  # after the clip: 404 first
     except BadWeights as err:
         raise Invalid(str(err)) from None
     aspects = state.aspects
