@@ -266,6 +266,23 @@ def test_add_trust_stores_the_score_the_temperature_and_their_figures(phrase_bun
     assert "ece_after" in figures["calibration"]["sets"]["calibration source, test split"]
 
 
+def test_add_trust_refuses_a_calibration_collection_with_only_a_test_split(phrase_bundle, tmp_path):
+    """A check corpus (everything in its test split) has nothing to fit the temperature on: the
+    command says so and leaves the bundle as it was."""
+    root, trained = phrase_bundle
+    out = shutil.copytree(trained, tmp_path / "phrases")
+    before = (out / "bundle.json").read_text()
+    checks = write_phrase_collection(tmp_path / "check", per_class=4, seed=4)
+    manifest = (checks / "manifest.csv").read_text().splitlines()
+    (checks / "manifest.csv").write_text("\n".join([manifest[0]] + [",".join(line.split(",")[:2] + ["test"])
+                                                                      for line in manifest[1:]]) + "\n")
+    run = subprocess.run([sys.executable, "-m", "auralens.server.cli", "bundle", "add-trust", "--bundle", str(out),
+                          "--data", str(root), "--calibrate-on", str(checks), "--threads", "1", "--quiet",
+                          "--cache-dir", str(root / ".cache")], capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "no train or val clips" in run.stderr
+    assert (out / "bundle.json").read_text() == before
+
+
 def test_white_noise_is_flagged_by_the_fitted_trust_score(phrase_bundle, tmp_path):
     """Trust fitted with `bundle add-trust` on the corpus's negatives flags white noise it has
     never heard (a new seed, another level and length)."""

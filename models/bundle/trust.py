@@ -87,6 +87,9 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
     }
 
     fit = features_of(calibrate_on, {"train", "val"})
+    if len(fit) == 0:
+        raise BundleError(f"The collection {calibrate_on} has no train or val clips to fit the temperature on "
+                          "(a check corpus built with --unheard-check has only a test split; build one without it).")
     ev_fit = evidence(model, fit.features, device)
     logits = -model.temperature.detach().cpu() * ev_fit.class_errors
     temperature = fit_temperature(logits, fit.targets)
