@@ -27,10 +27,13 @@ function rgb(hex) {
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
 }
 
+const collectionNames = {}; // "collection:<id>" -> its name, as the source list last read them
+
 function sourceName(source) {
   if (source === "corpus") return "the corpus";
   if (source === "uploads") return "my uploads";
-  return source.startsWith("collection:") ? `collection ${source.slice(11)}` : source;
+  if (!source.startsWith("collection:")) return source;
+  return collectionNames[source] ? `the collection “${collectionNames[source]}”` : `collection ${source.slice(11)}`;
 }
 
 // What each point is coloured by: [{name, colour}] categories and a category per clip (-1 none).
@@ -298,7 +301,10 @@ export function createMapTab(panel, context) {
   async function sources(current) {
     const options = [["corpus", "The corpus"], ["uploads", "My uploads"]];
     try { // the person's collections, where the server has them
-      for (const c of await getJSON("/api/collections")) options.push([c.source, `Collection: ${c.name}`]);
+      for (const c of await getJSON("/api/collections")) {
+        collectionNames[c.source] = c.name;
+        options.push([c.source, `Collection: ${c.name}`]);
+      }
     } catch (error) { /* the list is the corpus and the uploads */ }
     if (current && !options.some(([v]) => v === current)) options.push([current, sourceName(current)]);
     clear(sourcePick, options.map(([v, text]) => el("option", { value: v }, text)));
