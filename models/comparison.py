@@ -14,9 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .metrics import batches_by_length
-from .prototypes.pitch import sounding_frames
-from .trust import TrustModel, trust_features
+from .kinds import kind_of
 
 
 @dataclass(frozen=True)
@@ -36,45 +34,23 @@ class Verdict:
 def verdicts(model, features: list[torch.Tensor], batch_size: int = 32) -> list[Verdict]:
     """What ``model`` says of each clip of ``features`` (log-mels ``(F, T_i)``, any lengths).
 
-    Works for every model kind whose forward pass gives ``errors (B, K)`` and either
-    ``class_errors`` (spectral prototypes: probabilities through the model's calibrated
-    :meth:`probabilities`) or ``scores`` (latent prototypes). Clips of equal length are batched.
+    Read from the figures each model kind gives a collection (``collection_figures`` in
+    :mod:`auralens.models.kinds`: errors, calibrated probabilities, trust), so a comparison and
+    a collection's table say the same of a clip. Clips of equal length are batched.
 
     Examples
     --------
     >>> [v.predicted for v in verdicts(model, [log_mel(a), log_mel(b)])]    # doctest: +SKIP
     [3, 3]
     """
-    model.eval()
+    if not features:
+        return []
     device = next(model.parameters()).device
-    trust = TrustModel.from_dict(model.cfg.trust) if getattr(model.cfg, "trust", None) else None
-    anchored = bool(getattr(model.cfg, "pitch_anchored", False))
-    out: list[Verdict | None] = [None] * len(features)
-    for chunk, x in batches_by_length(features, batch_size, device):
-        f0 = voiced = None
-        if anchored:
-            f0, voiced = model.pitch.track(x)
-        result = model(x, f0=f0) if anchored else model(x)
-        errors = result.errors.float()
-        if hasattr(result, "class_errors"):
-            scores = model.probabilities(result.class_errors)
-        else:
-            scores = result.scores
-        scores = scores.float().cpu()
-        confidence, predicted = scores.max(1)
-        best = errors.argmin(1).cpu()
-        familiar = [None] * len(chunk)
-        if trust is not None:
-            share = None
-            if voiced is not None:
-                sounding = sounding_frames(x)
-                share = (voiced & sounding).sum(1) / sounding.sum(1).clamp_min(1)
-            feats = trust_features(errors.cpu(), model.class_errors(errors).float().cpu(),
-                                   None if share is None else share.cpu())
-            familiar = (trust.score(feats) >= trust.threshold).tolist()
-        for j, i in enumerate(chunk):
-            out[i] = Verdict(int(predicted[j]), float(confidence[j]), int(best[j]), familiar[j])
-    return out
+    errors, probs, scores, threshold = kind_of(model).collection_figures(model, features, device, batch_size)
+    confidence, predicted = probs.max(1)
+    best = errors.argmin(1)
+    return [Verdict(int(predicted[i]), float(confidence[i]), int(best[i]),
+                    None if scores is None else bool(scores[i] >= threshold)) for i in range(len(features))]
 
 
 def agreement(a: list[int], b: list[int], n_classes: int) -> dict:
