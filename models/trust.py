@@ -9,9 +9,14 @@ keep it honest:
   held-out clips of the training classes against sounds that are no class (the corpus's
   negatives); its threshold is set on the known clips, so that about ``flag_rate`` of them
   are flagged. The verdict comes with words a page can show.
-* **Calibration**: one temperature ``T`` divides the model's logits (``softmax(logits / T)``)
-  and is fitted, by likelihood, on clips from a sample set the model was not trained on, so
-  that "90 % sure" is right about 9 times in 10 on recordings it has not heard.
+* **Calibration**: a temperature divides the model's logits (``softmax(logits / T)``) so that
+  "90 % sure" is right about 9 times in 10. One temperature cannot serve both the clips the
+  model knows well (where it is nearly always right) and recordings of samples it has never
+  heard (where it is often wrong): fitted on the second it makes the first read 10 % sure.
+  So the temperature grows with how badly the best prototype explains the clip,
+  ``T(x) = T0 * exp(slope * (log best error - centre))`` (:func:`clip_temperature`), fitted by
+  likelihood on held-out clips of the training sample sets and clips of a sample set the
+  model was not trained on, the two weighted equally (:func:`fit_error_temperature`).
 
 Shapes: N clips, K prototypes, C classes.
 """
@@ -129,6 +134,57 @@ def fit_temperature(logits: torch.Tensor, targets: torch.Tensor) -> float:
     step = grid[1] - grid[0]
     fine = np.linspace(best - step, best + step, 41)
     return float(math.exp(min(fine, key=nll)))
+
+
+def clip_temperature(class_errors: torch.Tensor, temperature: float = 1.0, slope: float = 0.0,
+                     centre: float = 0.0) -> torch.Tensor:
+    """Each clip's calibration temperature from how well it was explained: ``class_errors (..., C)``
+    -> ``(..., 1)``, ``temperature * exp(slope * (log best error - centre))``. With ``slope`` 0 it
+    is the one ``temperature`` for every clip.
+
+    >>> clip_temperature(torch.tensor([[0.01, 0.02], [0.1, 0.2]]), 2.0, 1.0, math.log(0.01)).squeeze(1).tolist()
+    [2.0, 20.0]
+    """
+    if not slope:
+        return class_errors.new_full((*class_errors.shape[:-1], 1), float(temperature))
+    log_best = class_errors.amin(-1, keepdim=True).clamp_min(1e-8).log()
+    return temperature * torch.exp((slope * (log_best - centre)).clamp(-10.0, 10.0))
+
+
+def fit_error_temperature(logits: list[torch.Tensor], class_errors: list[torch.Tensor],
+                          targets: list[torch.Tensor], centre: float) -> tuple[float, float]:
+    """``(temperature, slope)`` of :func:`clip_temperature` that make ``softmax(logits / T(x))``
+    most likely, each group of clips weighing the same whatever its size.
+
+    ``logits``, ``class_errors``: ``[(N_g, C)]`` per group (e.g. held-out clips of the training
+    sample sets, and clips of an unheard sample set); ``targets`` ``[(N_g,)]``; ``centre``: the
+    log best error at which ``T`` is ``temperature`` (e.g. the median of the known clips).
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> y = torch.randint(3, (400,), generator=g)
+    >>> easy = 10 * torch.nn.functional.one_hot(y, 3).float()   # always right
+    >>> hard = 10 * torch.nn.functional.one_hot(torch.randint(3, (400,), generator=g), 3).float()  # a guess
+    >>> errors = [torch.full((400, 3), 0.01), torch.full((400, 3), 0.1)]
+    >>> t0, slope = fit_error_temperature([easy, hard], errors, [y, y], math.log(0.01))
+    >>> slope > 1
+    True
+    """
+    from scipy.optimize import minimize
+
+    groups = [(z.double(), e.double().amin(1).clamp_min(1e-8).log() - centre, y)
+              for z, e, y in zip(logits, class_errors, targets) if len(y)]
+
+    def nll(params) -> float:
+        log_t, slope = params
+        total = 0.0
+        for z, u, y in groups:
+            t = torch.exp(torch.clamp(log_t + slope * u, -10.0, 10.0)).unsqueeze(1)
+            total += float(torch.nn.functional.cross_entropy(z / t, y))
+        return total / len(groups)
+
+    start = min(((lt, 0.0) for lt in np.linspace(math.log(0.05), math.log(100.0), 40)), key=nll)
+    best = minimize(nll, np.array(start), method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-7})
+    return float(math.exp(best.x[0])), float(best.x[1])
 
 
 def expected_calibration_error(probs: torch.Tensor, targets: torch.Tensor, n_bins: int = 15) -> float:

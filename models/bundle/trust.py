@@ -2,8 +2,9 @@
 
 ``add_trust`` fits the "none of these" score on the training collection's ``val`` clips
 against half of its negatives (``<data>/negatives/``, written by ``auralens corpus build``),
-fits the calibration temperature on a collection from a sample set the model was not trained
-on, and measures both on what neither saw: the other half of the negatives, the ``test``
+fits the calibration (a temperature that grows with the clip's best error,
+:func:`auralens.models.trust.clip_temperature`) on those ``val`` clips together with a
+collection from a sample set the model was not trained on, and measures both on what neither saw: the other half of the negatives, the ``test``
 split, and any further check collections. Everything goes into the model's entry: the fitted
 parameters in its ``config`` (the model applies them), the figures in ``metrics["trust"]``.
 """
@@ -17,7 +18,7 @@ import torch
 from ..audio import LogMel, load_audio
 from ..data import load_features, read_collection
 from ..prototypes.evidence import TRUST_FEATURES, evidence
-from ..trust import expected_calibration_error, fit_temperature, fit_trust
+from ..trust import clip_temperature, expected_calibration_error, fit_error_temperature, fit_temperature, fit_trust
 from .card import write_model_card
 from .format import BundleError, load_bundle
 
@@ -48,7 +49,8 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
     bundle_path : the bundle; its model ``model_id`` must be a spectral prototype model.
     data : the collection the model was trained on (its ``val`` and ``test`` splits, its negatives).
     calibrate_on : a collection from a sample set the model was not trained on; its ``train`` and
-        ``val`` clips fit the temperature, its ``test`` clips measure it.
+        ``val`` clips fit the calibration beside ``data``'s ``val`` clips (each weighing half),
+        its ``test`` clips measure it.
     checks : further held-out collections (name -> folder) to measure calibration error and the
         share of flagged clips on, e.g. ``{"TimGM6mb": "timgm/"}``.
     flag_rate : share of the known ``val`` clips the threshold flags.
@@ -64,7 +66,7 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
     if not hasattr(model.cfg, "trust"):
         raise BundleError(f"Trust and calibration are fitted for spectral prototype models; '{model_id}' is "
                           f"{entry.kind}.")
-    model.cfg.calibration_temperature, model.cfg.trust = 1.0, None
+    model.cfg.calibration_temperature, model.cfg.calibration_slope, model.cfg.trust = 1.0, 0.0, None
 
     def features_of(collection, splits):
         table = read_collection(collection)
@@ -91,10 +93,15 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
         raise BundleError(f"The collection {calibrate_on} has no train or val clips to fit the temperature on "
                           "(a check corpus built with --unheard-check has only a test split; build one without it).")
     ev_fit = evidence(model, fit.features, device)
-    logits = -model.temperature.detach().cpu() * ev_fit.class_errors
-    temperature = fit_temperature(logits, fit.targets)
-    figures["calibration"] = {"temperature": temperature, "fitted_on": str(calibrate_on), "fitted_clips": len(fit),
-                              "sets": {}}
+    tau = model.temperature.detach().cpu()
+    temperature_alone = fit_temperature(-tau * ev_fit.class_errors, fit.targets)
+    centre = float(ev_val.class_errors.amin(1).clamp_min(1e-8).log().median())
+    temperature, slope = fit_error_temperature([-tau * ev_val.class_errors, -tau * ev_fit.class_errors],
+                                               [ev_val.class_errors, ev_fit.class_errors], [val.targets, fit.targets],
+                                               centre)
+    figures["calibration"] = {"temperature": temperature, "slope": slope, "centre": centre,
+                              "fitted_on": [str(data) + " (val)", str(calibrate_on)],
+                              "fitted_clips": len(val) + len(fit), "one_temperature": temperature_alone, "sets": {}}
     held = features_of(calibrate_on, {"test"})
     sets = {"test split": ev_test, "calibration source, test split": evidence(model, held.features, device)}
     targets = {"test split": test.targets, "calibration source, test split": held.targets}
@@ -102,16 +109,18 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
         fs = features_of(folder, {"train", "val", "test"})
         sets[name], targets[name] = evidence(model, fs.features, device), fs.targets
         figures.setdefault("checks_flagged", {})[name] = float(trust.flagged(sets[name].trust).float().mean())
-    tau = model.temperature.detach().cpu()
     for name, ev in sets.items():
-        raw = torch.softmax(-tau * ev.class_errors, -1)
-        calibrated = torch.softmax(-tau * ev.class_errors / temperature, -1)
+        logits = -tau * ev.class_errors
+        raw = torch.softmax(logits, -1)
+        alone = torch.softmax(logits / temperature_alone, -1)
+        calibrated = torch.softmax(logits / clip_temperature(ev.class_errors, temperature, slope, centre), -1)
         figures["calibration"]["sets"][name] = {
             "n": len(targets[name]), "accuracy": float((raw.argmax(1) == targets[name]).float().mean()),
             "ece_before": expected_calibration_error(raw, targets[name]),
+            "ece_one_temperature": expected_calibration_error(alone, targets[name]),
             "ece_after": expected_calibration_error(calibrated, targets[name])}
 
-    entry.config["calibration_temperature"] = temperature
+    entry.config.update(calibration_temperature=temperature, calibration_slope=slope, calibration_centre=centre)
     entry.config["trust"] = trust.to_dict()
     entry.metrics["trust"] = figures
     bundle.save()

@@ -1,6 +1,8 @@
 """The model card's section on a spectral prototype model, written from its bundle entry."""
 from __future__ import annotations
 
+import math
+
 from ..card_text import percent, resumed
 
 LIMIT = ("A first-version spectral model's networks choose how each prototype is transformed, and "
@@ -69,9 +71,26 @@ def trust_lines(t: dict) -> list[str]:
              + ", ".join(f"{k} {percent(v)}" for k, v in t.get("negatives_flagged_by_kind", {}).items())
              + f"); test clips flagged: {percent(t.get('test_flagged'))}"
              + "".join(f"; {k} clips flagged: {percent(v)}" for k, v in t.get("checks_flagged", {}).items()) + ".",
-             f"- Calibration temperature {cal.get('temperature', 1.0):.3f}, fitted on {cal.get('fitted_clips')} "
-             f"clips of `{cal.get('fitted_on')}` (a sample set the model was not trained on).", "",
-             "| clips | n | OA | calibration error before | after |", "|---|---|---|---|---|"]
+             calibration_sentence(cal), "",
+             "| clips | n | OA | calibration error before | one temperature | after |", "|---|---|---|---|---|---|"]
     for name, s in cal.get("sets", {}).items():
-        lines.append(f"| {name} | {s['n']} | {percent(s['accuracy'])} | {s['ece_before']:.3f} | {s['ece_after']:.3f} |")
+        alone = s.get("ece_one_temperature")
+        lines.append(f"| {name} | {s['n']} | {percent(s['accuracy'])} | {s['ece_before']:.3f} | "
+                     f"{'-' if alone is None else f'{alone:.3f}'} | {s['ece_after']:.3f} |")
     return lines
+
+
+def calibration_sentence(cal: dict) -> str:
+    """How the confidences were calibrated, in one sentence."""
+    fitted_on = cal.get("fitted_on")
+    where = " and ".join(f"`{f}`" for f in fitted_on) if isinstance(fitted_on, list) else f"`{fitted_on}`"
+    if cal.get("slope"):
+        one = cal.get("one_temperature")
+        return (f"- Calibration: the logits are divided by {cal.get('temperature', 1.0):.3f} x "
+                f"(best error / {math.exp(cal.get('centre', 0.0)):.5f}) ^ {cal['slope']:.2f}, so that clips the "
+                f"prototypes explain badly get softer confidences; fitted on {cal.get('fitted_clips')} clips of "
+                f"{where}, each half weighing the same"
+                + (f" (one temperature for every clip, fitted on the unheard sample set alone: {one:.3f}, in the "
+                   f"column \"one temperature\")." if one else "."))
+    return (f"- Calibration temperature {cal.get('temperature', 1.0):.3f}, fitted on {cal.get('fitted_clips')} "
+            f"clips of {where} (a sample set the model was not trained on).")

@@ -55,8 +55,13 @@ class PrototypeConfig:
     pitch_step: float = 1 / 3  # semitones between its bins
     pitch_hidden: int = 160
     # Confidence and trust, fitted after training (``auralens bundle add-trust``): the logits
-    # are divided by ``calibration_temperature``; ``trust`` is a :class:`auralens.models.trust.TrustModel`.
+    # are divided by ``calibration_temperature * exp(calibration_slope * (log best error -
+    # calibration_centre))`` (:func:`auralens.models.trust.clip_temperature`: a clip the
+    # prototypes explain badly gets softer confidences); ``trust`` is a
+    # :class:`auralens.models.trust.TrustModel`.
     calibration_temperature: float = 1.0
+    calibration_slope: float = 0.0
+    calibration_centre: float = 0.0
     trust: dict | None = None
 
     @property
@@ -212,8 +217,13 @@ class PrototypeModel(nn.Module):
 
     def probabilities(self, class_errors: torch.Tensor) -> torch.Tensor:
         """Calibrated class probabilities ``(..., C)``: ``softmax(-tau * class error / T)``,
-        ``T`` the calibration temperature (1 until one is fitted)."""
-        return torch.softmax(-self.temperature * class_errors / self.cfg.calibration_temperature, dim=-1)
+        ``T`` the clip's calibration temperature (1 until one is fitted; see
+        :func:`auralens.models.trust.clip_temperature`)."""
+        from ..trust import clip_temperature
+
+        cfg = self.cfg
+        T = clip_temperature(class_errors, cfg.calibration_temperature, cfg.calibration_slope, cfg.calibration_centre)
+        return torch.softmax(-self.temperature * class_errors / T, dim=-1)
 
     # -- transformations --------------------------------------------------------------------
     def transforms(self, x: torch.Tensor, stage: str | None = None, f0: torch.Tensor | None = None) -> Transforms:

@@ -1,6 +1,8 @@
 """``auralens bundle add-corpus | add-concepts | add-embeddings``: look after a bundle."""
 from __future__ import annotations
 
+import math
+
 import sys
 from pathlib import Path
 
@@ -61,9 +63,12 @@ def run_add_trust(args) -> int:
     for kind, share in figures["negatives_flagged_by_kind"].items():
         print(f"  {kind:<12} {100 * share:5.1f} % flagged")
     cal = figures["calibration"]
-    print(f"calibration temperature {cal['temperature']:.3f} (fitted on {cal['fitted_clips']} clips of {cal['fitted_on']})")
+    print(f"calibration temperature {cal['temperature']:.3f} x (best error / {math.exp(cal['centre']):.5f}) ^ "
+          f"{cal['slope']:.2f} (fitted on {cal['fitted_clips']} clips of {' and '.join(cal['fitted_on'])}; one "
+          f"temperature on the unheard set alone: {cal['one_temperature']:.3f})")
     for name, s in cal["sets"].items():
-        print(f"  {name:<34} n {s['n']:>5}  OA {s['accuracy']:.3f}  ECE {s['ece_before']:.3f} -> {s['ece_after']:.3f}")
+        print(f"  {name:<34} n {s['n']:>5}  OA {s['accuracy']:.3f}  ECE {s['ece_before']:.3f} -> {s['ece_after']:.3f}"
+              f" (one temperature: {s['ece_one_temperature']:.3f})")
     return 0
 
 

@@ -41,10 +41,13 @@ def run_prototypes(args) -> int:
     from auralens.models.training.spectral import train_prototypes_into_bundle
 
     keep_freed_memory()
+    if args.anchor_weight < 0:
+        raise ValueError("--anchor-weight must be 0 (off) or more.")
     cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, max_epochs_per_stage=args.epochs_per_stage,
                       augment=not args.no_augment, seed=args.seed, ce_weight=args.ce_weight,
-                      compile=args.compile, clips_per_epoch=args.clips_per_epoch, frames=args.frames)
+                      compile=args.compile, clips_per_epoch=args.clips_per_epoch, frames=args.frames,
+                      anchor_weight=args.anchor_weight)
     set_torch_threads(args.threads)
     entry = train_prototypes_into_bundle(
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
@@ -126,6 +129,9 @@ def add_commands(sub) -> None:
     protos.add_argument("--pitch-anchored", choices=("auto", "yes", "no"), default="auto",
                         help="prototypes at reference pitches, shifted by the clip's melody (needs the "
                              "collection's notes.csv); auto: whenever the notes are there (default)")
+    protos.add_argument("--anchor-weight", type=float, default=TrainConfig.anchor_weight,
+                        help="pull a pitch-anchored model's prototypes toward their pitch-aligned start, so that "
+                             "they keep their partials (weight of the mean squared difference; default 0: off)")
     protos.add_argument("--clips-per-epoch", type=int, default=None,
                         help="training clips drawn per epoch (default: all)")
     protos.add_argument("--frames", type=int, default=TrainConfig.frames,
