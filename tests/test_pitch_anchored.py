@@ -266,6 +266,33 @@ def test_add_trust_stores_the_score_the_temperature_and_their_figures(phrase_bun
     assert "ece_after" in figures["calibration"]["sets"]["calibration source, test split"]
 
 
+def test_add_trust_fits_on_several_unheard_collections_and_measures_each(phrase_bundle, tmp_path):
+    root, trained = phrase_bundle
+    out = shutil.copytree(trained, tmp_path / "phrases")
+    first = write_phrase_collection(tmp_path / "first", per_class=8, seed=3)
+    second = write_phrase_collection(tmp_path / "second", per_class=8, seed=6)
+    run = subprocess.run([sys.executable, "-m", "auralens.server.cli", "bundle", "add-trust", "--bundle", str(out),
+                          "--data", str(root), "--calibrate-on", str(first), str(second), "--threads", "1",
+                          "--quiet", "--cache-dir", str(root / ".cache")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    calibration = json.loads((out / "bundle.json").read_text())["models"][0]["metrics"]["trust"]["calibration"]
+    assert len(calibration["fitted_on"]) == 3
+    assert {"calibration source first, test split", "calibration source second, test split"} <= set(calibration["sets"])
+
+
+def test_add_trust_refuses_a_check_that_is_also_a_calibration_source(phrase_bundle, tmp_path):
+    root, trained = phrase_bundle
+    out = shutil.copytree(trained, tmp_path / "phrases")
+    before = (out / "bundle.json").read_text()
+    other = write_phrase_collection(tmp_path / "other", per_class=6, seed=3)
+    run = subprocess.run([sys.executable, "-m", "auralens.server.cli", "bundle", "add-trust", "--bundle", str(out),
+                          "--data", str(root), "--calibrate-on", str(other), "--check", f"again={other}",
+                          "--threads", "1", "--quiet", "--cache-dir", str(root / ".cache")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0 and "both a calibration source and a check" in run.stderr
+    assert (out / "bundle.json").read_text() == before
+
+
 def test_add_trust_refuses_a_calibration_collection_with_only_a_test_split(phrase_bundle, tmp_path):
     """A check corpus (everything in its test split) has nothing to fit the temperature on: the
     command says so and leaves the bundle as it was."""

@@ -39,7 +39,7 @@ def negative_features(data: str | Path, audio) -> dict[str, list[torch.Tensor]]:
     return out
 
 
-def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Path, model_id: str = "prototypes",
+def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Path | list[str | Path], model_id: str = "prototypes",
               checks: dict[str, str | Path] | None = None, flag_rate: float = 0.03, device="cpu",
               cache_dir=None, progress: bool = False) -> dict:
     """Fit and measure trust and calibration; returns the figures stored in ``metrics["trust"]``.
@@ -48,9 +48,10 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
     ----------
     bundle_path : the bundle; its model ``model_id`` must be a spectral prototype model.
     data : the collection the model was trained on (its ``val`` and ``test`` splits, its negatives).
-    calibrate_on : a collection from a sample set the model was not trained on; its ``train`` and
-        ``val`` clips fit the calibration beside ``data``'s ``val`` clips (each weighing half),
-        its ``test`` clips measure it.
+    calibrate_on : one or more collections from sample sets the model was not trained on; their
+        ``train`` and ``val`` clips fit the calibration beside ``data``'s ``val`` clips (each
+        collection weighing as much as the others, whatever its size), their ``test`` clips
+        measure it.
     checks : further held-out collections (name -> folder) to measure calibration error and the
         share of flagged clips on, e.g. ``{"TimGM6mb": "timgm/"}``.
     flag_rate : share of the known ``val`` clips the threshold flags.
@@ -88,23 +89,38 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
         "test_flagged": float(trust.flagged(ev_test.trust).float().mean()), "test_measured": len(test),
     }
 
-    fit = features_of(calibrate_on, {"train", "val"})
-    if len(fit) == 0:
-        raise BundleError(f"The collection {calibrate_on} has no train or val clips to fit the temperature on "
-                          "(a check corpus built with --unheard-check has only a test split; build one without it).")
-    ev_fit = evidence(model, fit.features, device)
+    sources = [Path(c) for c in ([calibrate_on] if isinstance(calibrate_on, (str, Path)) else calibrate_on)]
+    if not sources:
+        raise BundleError("Name at least one collection to calibrate on (--calibrate-on).")
+    both = {Path(folder).resolve() for folder in (checks or {}).values()} & {s.resolve() for s in sources}
+    if both:
+        raise BundleError(f"{', '.join(map(str, sorted(both)))} is both a calibration source and a check: a check "
+                          "measures calibration on clips it was not fitted on.")
+    fits = [features_of(source, {"train", "val"}) for source in sources]
+    for source, fit in zip(sources, fits):
+        if len(fit) == 0:
+            raise BundleError(f"The collection {source} has no train or val clips to fit the temperature on "
+                              "(a check corpus built with --unheard-check has only a test split; build one without "
+                              "it).")
+    ev_fits = [evidence(model, fit.features, device) for fit in fits]
     tau = model.temperature.detach().cpu()
-    temperature_alone = fit_temperature(-tau * ev_fit.class_errors, fit.targets)
+    temperature_alone = fit_temperature(-tau * torch.cat([ev.class_errors for ev in ev_fits]),
+                                        torch.cat([fit.targets for fit in fits]))
     centre = float(ev_val.class_errors.amin(1).clamp_min(1e-8).log().median())
-    temperature, slope = fit_error_temperature([-tau * ev_val.class_errors, -tau * ev_fit.class_errors],
-                                               [ev_val.class_errors, ev_fit.class_errors], [val.targets, fit.targets],
-                                               centre)
+    groups = [ev_val, *ev_fits]
+    temperature, slope = fit_error_temperature([-tau * ev.class_errors for ev in groups],
+                                               [ev.class_errors for ev in groups],
+                                               [val.targets, *(fit.targets for fit in fits)], centre)
     figures["calibration"] = {"temperature": temperature, "slope": slope, "centre": centre,
-                              "fitted_on": [str(data) + " (val)", str(calibrate_on)],
-                              "fitted_clips": len(val) + len(fit), "one_temperature": temperature_alone, "sets": {}}
-    held = features_of(calibrate_on, {"test"})
-    sets = {"test split": ev_test, "calibration source, test split": evidence(model, held.features, device)}
-    targets = {"test split": test.targets, "calibration source, test split": held.targets}
+                              "fitted_on": [str(data) + " (val)", *map(str, sources)],
+                              "fitted_clips": len(val) + sum(map(len, fits)), "one_temperature": temperature_alone,
+                              "sets": {}}
+    own = f"{Path(data).name} (the training sample sets), test split"
+    sets, targets = {own: ev_test}, {own: test.targets}
+    for source in sources:
+        held = features_of(source, {"test"})
+        name = "calibration source, test split" if len(sources) == 1 else f"calibration source {source.name}, test split"
+        sets[name], targets[name] = evidence(model, held.features, device), held.targets
     for name, folder in (checks or {}).items():
         fs = features_of(folder, {"train", "val", "test"})
         sets[name], targets[name] = evidence(model, fs.features, device), fs.targets

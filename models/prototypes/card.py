@@ -83,14 +83,14 @@ def trust_lines(t: dict) -> list[str]:
 def calibration_sentence(cal: dict) -> str:
     """How the confidences were calibrated, in one sentence."""
     fitted_on = cal.get("fitted_on")
-    where = " and ".join(f"`{f}`" for f in fitted_on) if isinstance(fitted_on, list) else f"`{fitted_on}`"
+    where = ", ".join(f"`{f}`" for f in fitted_on) if isinstance(fitted_on, list) else f"`{fitted_on}`"
     if cal.get("slope"):
         one = cal.get("one_temperature")
         return (f"- Calibration: the logits are divided by {cal.get('temperature', 1.0):.3f} x "
                 f"(best error / {math.exp(cal.get('centre', 0.0)):.5f}) ^ {cal['slope']:.2f}, so that clips the "
                 f"prototypes explain badly get softer confidences; fitted on {cal.get('fitted_clips')} clips of "
-                f"{where}, each half weighing the same"
-                + (f" (one temperature for every clip, fitted on the unheard sample set alone: {one:.3f}, in the "
+                f"{where}, each collection weighing the same"
+                + (f" (one temperature for every clip, fitted on the unheard sample sets alone: {one:.3f}, in the "
                    f"column \"one temperature\")." if one else "."))
     return (f"- Calibration temperature {cal.get('temperature', 1.0):.3f}, fitted on {cal.get('fitted_clips')} "
             f"clips of {where} (a sample set the model was not trained on).")

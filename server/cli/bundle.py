@@ -64,8 +64,8 @@ def run_add_trust(args) -> int:
         print(f"  {kind:<12} {100 * share:5.1f} % flagged")
     cal = figures["calibration"]
     print(f"calibration temperature {cal['temperature']:.3f} x (best error / {math.exp(cal['centre']):.5f}) ^ "
-          f"{cal['slope']:.2f} (fitted on {cal['fitted_clips']} clips of {' and '.join(cal['fitted_on'])}; one "
-          f"temperature on the unheard set alone: {cal['one_temperature']:.3f})")
+          f"{cal['slope']:.2f} (fitted on {cal['fitted_clips']} clips of {', '.join(cal['fitted_on'])}; one "
+          f"temperature on the unheard sets alone: {cal['one_temperature']:.3f})")
     for name, s in cal["sets"].items():
         print(f"  {name:<34} n {s['n']:>5}  OA {s['accuracy']:.3f}  ECE {s['ece_before']:.3f} -> {s['ece_after']:.3f}"
               f" (one temperature: {s['ece_one_temperature']:.3f})")
@@ -113,8 +113,10 @@ def add_commands(sub) -> None:
     trust_add.add_argument("--bundle", required=True, type=Path, help="bundle folder")
     trust_add.add_argument("--data", required=True, type=Path,
                            help="the collection the model was trained on (val and test splits, negatives/)")
-    trust_add.add_argument("--calibrate-on", required=True, type=Path,
-                           help="a collection from a sample set the model was not trained on (fits the temperature)")
+    trust_add.add_argument("--calibrate-on", required=True, type=Path, nargs="+", metavar="DIR",
+                           help="one or more collections from sample sets the model was not trained on (their train "
+                                "and val clips fit the calibration beside --data's val clips, each collection "
+                                "weighing the same; their test clips measure it)")
     trust_add.add_argument("--check", nargs="*", default=[], metavar="[NAME=]DIR",
                            help="further held-out collections to measure on (e.g. TimGM6mb=timgm/)")
     trust_add.add_argument("--model", default="prototypes", help="model id in the bundle (default prototypes)")
