@@ -33,14 +33,55 @@ UNLIKE = ("This does not sound like any instrument the model knows; "
 LIKE = "This sounds like the instruments the model was trained on."
 
 
+SUMMARY_BANDS = 32
+
+
+def spectral_summary(x: torch.Tensor, bands: int = SUMMARY_BANDS) -> torch.Tensor:
+    """The shape of a clip's spectrum, whatever any model makes of it: log-mel ``x (F, T)`` or a
+    batch of equal-length clips ``(B, F, T)`` -> ``(3 * bands + 2,)`` or ``(B, 3 * bands + 2)``.
+
+    Over the sounding frames (the strongest band within 0.25 log units of the clip's loudest), with
+    the mel bands averaged into ``bands`` groups: the mean level of each group less the clip's mean
+    (its spectral envelope, not its loudness), each group's spread over time, its mean change from
+    frame to frame, the spread across bands within a frame (averaged), and the share of frames
+    that sound. Speech, noise and drums differ from a sustained instrument in all of these.
+
+    >>> spectral_summary(torch.rand(128, 40)).shape
+    torch.Size([98])
+    """
+    single = x.dim() == 2
+    x = x.unsqueeze(0) if single else x
+    x = x.float()
+    level = x.amax(1)  # (B, T)
+    sounding = (level >= level.amax(-1, keepdim=True) - 0.25).float()
+    n = sounding.sum(-1).clamp_min(1.0)  # (B,)
+    grouped = torch.nn.functional.adaptive_avg_pool1d(x.transpose(1, 2), bands).transpose(1, 2)  # (B, bands, T)
+    w = sounding.unsqueeze(1)
+    mean = (grouped * w).sum(-1) / n[:, None]
+    spread = (((grouped - mean[..., None]) ** 2 * w).sum(-1) / n[:, None]).sqrt()
+    both = (sounding[:, 1:] * sounding[:, :-1]).unsqueeze(1)
+    motion = ((grouped[..., 1:] - grouped[..., :-1]).abs() * both).sum(-1) / both.sum(-1).clamp_min(1.0)
+    contrast = (x.std(1) * sounding).sum(-1) / n
+    out = torch.cat([mean - mean.mean(1, keepdim=True), spread, motion, contrast[:, None],
+                     sounding.mean(-1, keepdim=True)], 1)
+    return out[0] if single else out
+
+
+def summary_names(bands: int = SUMMARY_BANDS) -> list[str]:
+    """Names of :func:`spectral_summary`'s columns."""
+    return ([f"{kind} {b + 1}/{bands}" for kind in ("band level", "band spread", "band motion") for b in range(bands)]
+            + ["contrast", "sounding share"])
+
+
 def trust_features(errors: torch.Tensor, class_errors: torch.Tensor,
-                   voiced_share: torch.Tensor | None = None) -> torch.Tensor:
+                   voiced_share: torch.Tensor | None = None, summary: torch.Tensor | None = None) -> torch.Tensor:
     """The figures a trust verdict is read from: ``(N, D)``.
 
     ``errors (N, K)``: each prototype's reconstruction error (or distance); ``class_errors
     (N, C)``: each class's best; ``voiced_share (N,)``: share of sounding frames with a pitch
-    (optional). Columns: log best error, log ratio of the runner-up class's error to the
-    best's, and the voiced share when given.
+    (optional); ``summary (N, S)``: :func:`spectral_summary` of each clip (optional). Columns: log
+    best error, log ratio of the runner-up class's error to the best's, the voiced share and the
+    summary when given.
 
     >>> e = torch.tensor([[0.01, 0.04]]); trust_features(e, e).shape
     torch.Size([1, 2])
@@ -50,7 +91,8 @@ def trust_features(errors: torch.Tensor, class_errors: torch.Tensor,
     columns = [best.log(), (second / best).log()]
     if voiced_share is not None:
         columns.append(voiced_share.float())
-    return torch.stack(columns, 1).float()
+    out = torch.stack(columns, 1).float()
+    return out if summary is None else torch.cat([out, summary.float().to(out.device)], 1)
 
 
 @dataclass
@@ -66,7 +108,10 @@ class TrustModel:
     features: list[str] = field(default_factory=list)
 
     def score(self, features: torch.Tensor) -> torch.Tensor:
-        """``(N, D)`` features -> ``(N,)`` probability-like score that the clip is known, in [0, 1]."""
+        """``(N, D)`` features -> ``(N,)`` probability-like score that the clip is known, in [0, 1].
+        Columns past the fitted ones are left out (a score fitted on the model's figures alone
+        reads the same columns of features that also carry the spectral summary)."""
+        features = features[:, : len(self.mean)]
         z = (features - torch.tensor(self.mean)) / torch.tensor(self.std)
         return torch.sigmoid(z @ torch.tensor(self.weights) + self.bias)
 
@@ -106,12 +151,43 @@ def fit_trust(known: torch.Tensor, unknown: torch.Tensor, flag_rate: float = 0.0
     X = torch.cat([known, unknown]).numpy().astype(np.float64)
     y = np.r_[np.ones(len(known)), np.zeros(len(unknown))]
     mean, std = X.mean(0), X.std(0) + 1e-6
-    clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit((X - mean) / std, y)
-    model = TrustModel(mean.tolist(), std.tolist(), clf.coef_[0].tolist(), float(clf.intercept_[0]), 0.5,
-                       list(names or []))
+    Z = (X - mean) / std
+    C = choose_regularisation(Z, y)
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(Z, y)
+    # Six significant digits: the bundle stays small; the threshold is set on the stored figures.
+    model = TrustModel(significant(mean), significant(std), significant(clf.coef_[0]),
+                       float(significant([clf.intercept_[0]])[0]), 0.5, list(names or []))
     scores = model.score(known).numpy()
     model.threshold = float(np.quantile(scores, flag_rate))
     return model
+
+
+def significant(values, digits: int = 6) -> list[float]:
+    """``values`` as floats rounded to ``digits`` significant digits."""
+    return [float(f"{float(v):.{digits}g}") for v in values]
+
+
+def choose_regularisation(Z: np.ndarray, y: np.ndarray, Cs=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0), folds: int = 5) -> float:
+    """The inverse regularisation strength ``C`` of a class-balanced logistic regression with the
+    lowest held-out log loss over ``folds`` stratified folds of ``Z (N, D)``, ``y (N,)`` (1.0 when
+    a class has too few clips to fold)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = min(folds, int(np.bincount(y.astype(int)).min()))
+    if folds < 2:
+        return 1.0
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(Z, y))
+
+    def loss(C: float) -> float:
+        total = 0.0
+        for train, held in splits:
+            clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(Z[train], y[train])
+            total += log_loss(y[held], clf.predict_proba(Z[held])[:, 1], labels=[0, 1])
+        return total
+
+    return float(min(Cs, key=loss))
 
 
 def fit_temperature(logits: torch.Tensor, targets: torch.Tensor) -> float:

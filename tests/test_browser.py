@@ -658,14 +658,16 @@ def plain_analysis(server, clip_file) -> str:
     return httpx.post(f"{server}/api/analyses", json={"clip_id": clip["id"], "model": "prototypes"}).json()["id"]
 
 
-def analysis_as_served(page, analysis_id: str, trust=None, reference_midi=None) -> str:
+def analysis_as_served(page, analysis_id: str, trust=None, reference_midi=None, without_trust=False) -> str:
     """Make the page receive analysis ``analysis_id`` as a model measuring trust and anchoring
     its prototypes at a reference pitch would serve it: ``trust`` and, per prototype,
-    ``reference_midi`` added to the API's answer (whatever the server's schema says today).
-    Returns the id."""
+    ``reference_midi`` added to the API's answer (whatever the server's schema says today);
+    ``without_trust``: as a model with no trust score fitted serves it. Returns the id."""
 
     def served(route):
         body = route.fetch().json()
+        if without_trust:
+            body.pop("trust", None)
         if reference_midi is not None:
             body["prototypes"] = [{**p, "reference_midi": reference_midi} for p in body["prototypes"]]
         if trust is not None:
@@ -694,7 +696,7 @@ def test_an_analysis_the_model_trusts_says_so_quietly_and_one_without_trust_as_b
     note = page.wait_for_selector("#trust")
     assert note.get_attribute("data-verdict") == "like" and note.inner_text() == "Like the clips it learned from."
     assert "unlike" not in page.inner_text("#verdict")
-    analysis_as_served(page, plain_analysis)  # served as it is (the route added last answers)
+    analysis_as_served(page, plain_analysis, without_trust=True)  # the route added last answers
     page.reload()
     page.wait_for_selector(f"body[data-analysis='{plain_analysis}'] #cross-class .card")
     assert page.locator("#trust").count() == 0

@@ -3,7 +3,9 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 from auralens.models.bundle import DEFAULT_BUNDLE, load_bundle, read_nearest_clips
 from auralens.models.corpus import CLASS_NAMES, build_corpus
@@ -83,3 +85,38 @@ def test_default_bundle_recognises_freshly_rendered_notes(tmp_path):
     report = json.loads(result.stdout)
     assert report["model"] == "prototypes" and report["n"] == 18
     assert report["oa"] >= 15 / 18
+
+
+def trust_verdicts(bundle, clips) -> list[dict]:
+    """The default spectral model's trust verdict on each of ``clips`` (samples at the bundle's rate)."""
+    from auralens.models.audio import LogMel
+    from auralens.models.prototypes.analysis import analyse_spectral
+
+    model, logmel = bundle.load_model("prototypes"), LogMel(bundle.audio)
+    return [analyse_spectral(model, logmel(torch.as_tensor(y)), bundle.classes, bundle.audio)["trust"] for y in clips]
+
+
+def test_default_bundle_flags_noise_and_drum_hits_it_has_never_heard(bundle):
+    rng = np.random.default_rng(2024)
+    sr = bundle.audio.sample_rate
+    noise = [(level * rng.standard_normal(2 * sr)).astype(np.float32) for level in (0.02, 0.2)]
+    hits = np.zeros(2 * sr, np.float32)
+    for start in range(0, 2 * sr - 4000, sr // 4):  # a hit every quarter second, decaying in 30 ms
+        hits[start:start + 4000] += (0.5 * rng.standard_normal(4000) * np.exp(-np.arange(4000) / 660)).astype(np.float32)
+    verdicts = trust_verdicts(bundle, [*noise, hits])
+    assert not any(v["familiar"] for v in verdicts), verdicts
+    assert all("does not sound like any instrument" in v["sentence"] for v in verdicts)
+
+
+@needs_fluidsynth
+def test_default_bundle_finds_freshly_rendered_notes_familiar(bundle, tmp_path):
+    import soundfile as sf
+
+    classes = ("flute", "trumpet", "violin", "guitar", "bass_tuba", "clarinet")
+    build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=4321, concept_size=0, classes=classes,
+                 progress=False)
+    clips = [sf.read(path, dtype="float32")[0] for path in sorted((tmp_path / "notes").glob("*/*.*"))
+             if path.suffix in (".wav", ".flac")]
+    verdicts = trust_verdicts(bundle, clips)
+    assert len(verdicts) == 18
+    assert sum(v["familiar"] for v in verdicts) >= 16, [v["score"] for v in verdicts]

@@ -39,14 +39,27 @@ def write_model_card(bundle: Bundle) -> None:
               "the test split's: the test clips come from the same samples as the training clips.",
               "- Lossy compression (MP3, Ogg/Vorbis) changes the fine spectral detail the prototypes are "
               "matched on; compare the figures on encoded clips above when they are recorded.",
-              "- A class is the class of the best-explaining prototype: a clip unlike every prototype is "
-              "still given a class; look at the reconstruction error before trusting it.",
+              trust_limit(bundle),
               "- Reconstructions are heard through Griffin-Lim phase recovery from 128 mel bands: "
               "they sound smeared and are for listening to the model, not as audio of quality.", ""]
     for kind in KINDS.values():
         if kind.card_limit and any(e.kind == kind.name for e in bundle.models.values()):
             lines.insert(-1, f"- {kind.card_limit}")
     write_bytes_atomic(bundle.path / MODEL_CARD, "\n".join(lines).encode())
+
+
+def trust_limit(bundle: Bundle) -> str:
+    """The limit on unfamiliar sounds: what the fitted trust scores miss, or that there is none."""
+    fitted = [(e.id, e.metrics["trust"]) for e in bundle.models.values() if (e.metrics or {}).get("trust")]
+    if not fitted:
+        return ("- A class is the class of the best-explaining prototype: a clip unlike every prototype is "
+                "still given a class; look at the reconstruction error before trusting it.")
+    parts = [f"`{mid}` misses {100 * (1 - t['negatives_flagged']):.0f} % of held-out sounds that are no class"
+             + (f" (the kind missed most: {max(t['negatives_flagged_by_kind'], key=lambda k: 1 - t['negatives_flagged_by_kind'][k])})"
+                if t.get("negatives_flagged_by_kind") else "") for mid, t in fitted]
+    return ("- A class is the class of the best-explaining prototype: a clip unlike every prototype is still given "
+            "a class. A fitted trust score says when a clip is unlike what the model knows, but not always: "
+            + "; ".join(parts) + ". An instrument the model has no class for can sound familiar to it.")
 
 
 def embeddings_section(bundle: Bundle) -> list[str]:

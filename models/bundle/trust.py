@@ -17,7 +17,7 @@ import torch
 
 from ..audio import LogMel, load_audio
 from ..data import load_features, read_collection
-from ..prototypes.evidence import TRUST_FEATURES, evidence
+from ..prototypes.evidence import evidence, trust_feature_names
 from ..trust import clip_temperature, expected_calibration_error, fit_error_temperature, fit_temperature, fit_trust
 from .card import write_model_card
 from .format import BundleError, load_bundle
@@ -41,7 +41,7 @@ def negative_features(data: str | Path, audio) -> dict[str, list[torch.Tensor]]:
 
 def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Path | list[str | Path], model_id: str = "prototypes",
               checks: dict[str, str | Path] | None = None, flag_rate: float = 0.03, device="cpu",
-              cache_dir=None, progress: bool = False) -> dict:
+              cache_dir=None, progress: bool = False, known_splits: tuple[str, ...] = ("val",)) -> dict:
     """Fit and measure trust and calibration; returns the figures stored in ``metrics["trust"]``.
 
     Parameters
@@ -54,7 +54,10 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
         measure it.
     checks : further held-out collections (name -> folder) to measure calibration error and the
         share of flagged clips on, e.g. ``{"TimGM6mb": "timgm/"}``.
-    flag_rate : share of the known ``val`` clips the threshold flags.
+    flag_rate : share of the known clips the threshold flags.
+    known_splits : the splits of ``data`` the model was not trained on that the trust score and
+        the calibration learn the known clips from (default its ``val``; all but ``test`` when
+        ``data`` is another collection of the training sample sets).
 
     Examples
     --------
@@ -74,16 +77,23 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
         table = type(table)(table.root, [r for r in table.records if r.split in splits], table.has_splits)
         return load_features(table, bundle.audio, bundle.classes, cache_dir=cache_dir, progress=progress)
 
-    val, test = features_of(data, {"val"}), features_of(data, {"test"})
+    if not known_splits or "test" in known_splits:
+        raise BundleError("The known clips come from splits other than test (the test split measures).")
+    val, test = features_of(data, set(known_splits)), features_of(data, {"test"})
+    if len(val) == 0:
+        raise BundleError(f"The collection {data} has no clips in its {', '.join(known_splits)} split.")
     ev_val, ev_test = evidence(model, val.features, device), evidence(model, test.features, device)
     negatives = negative_features(data, bundle.audio)
     fit_neg = [f for clips in negatives.values() for f in clips[0::2]]
-    trust = fit_trust(ev_val.trust, evidence(model, fit_neg, device).trust, flag_rate, TRUST_FEATURES)
+    names = trust_feature_names(model)
+    own = 3 if model.cfg.pitch_anchored else 2  # the model's own figures, then the spectral summary
+    trust = fit_trust(ev_val.trust, evidence(model, fit_neg, device).trust, flag_rate, names)
     flagged_by_kind = {kind: float(trust.flagged(evidence(model, clips[1::2], device).trust).float().mean())
                        for kind, clips in negatives.items()}
     held_neg = [f for clips in negatives.values() for f in clips[1::2]]
     figures = {
-        "features": TRUST_FEATURES, "flag_rate": flag_rate,
+        "features": names[:own] + [f"spectral summary ({len(names) - own} columns)"],
+        "flag_rate": flag_rate, "known_clips": len(val), "known_splits": list(known_splits),
         "negatives_flagged": float(trust.flagged(evidence(model, held_neg, device).trust).float().mean()),
         "negatives_flagged_by_kind": flagged_by_kind, "negatives_measured": len(held_neg),
         "test_flagged": float(trust.flagged(ev_test.trust).float().mean()), "test_measured": len(test),
@@ -112,7 +122,7 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
                                                [ev.class_errors for ev in groups],
                                                [val.targets, *(fit.targets for fit in fits)], centre)
     figures["calibration"] = {"temperature": temperature, "slope": slope, "centre": centre,
-                              "fitted_on": [str(data) + " (val)", *map(str, sources)],
+                              "fitted_on": [f"{data} ({', '.join(known_splits)})", *map(str, sources)],
                               "fitted_clips": len(val) + sum(map(len, fits)), "one_temperature": temperature_alone,
                               "sets": {}}
     own = f"{Path(data).name} (the training sample sets), test split"

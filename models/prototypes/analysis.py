@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..audio import AudioConfig
-from ..trust import TrustModel, trust_features
+from ..trust import TrustModel, spectral_summary, trust_features
 from .model import PrototypeModel
 from .pitch import midi_to_hz, note_name, sounding_frames
 from .transforms import STAGES, Transforms, frame_errors, reconstruct
@@ -152,6 +152,6 @@ def analyse_spectral(model: PrototypeModel, x: torch.Tensor, class_names: list[s
         share = None
         if a.voiced is not None:
             share = ((a.voiced & sounding).sum() / sounding.sum().clamp_min(1)).reshape(1)
-        features = trust_features(errors, model.class_errors(errors), share)[0]
+        features = trust_features(errors, model.class_errors(errors), share, spectral_summary(x).unsqueeze(0))[0]
         out["trust"] = TrustModel.from_dict(model.cfg.trust).verdict(features)
     return out

@@ -7,11 +7,17 @@ from dataclasses import dataclass
 import torch
 
 from ..metrics import batches_by_length
-from ..trust import trust_features
+from ..trust import spectral_summary, summary_names, trust_features
 from .model import PrototypeModel
 from .pitch import sounding_frames
 
 TRUST_FEATURES = ["log best error", "log runner-up / best", "voiced share"]
+
+
+def trust_feature_names(model: PrototypeModel) -> list[str]:
+    """Names of the columns of :attr:`Evidence.trust` for ``model``."""
+    own = TRUST_FEATURES if model.cfg.pitch_anchored else TRUST_FEATURES[:2]
+    return [*own, *summary_names()]
 
 
 @dataclass
@@ -21,7 +27,8 @@ class Evidence:
     errors: ``(N, K)`` mean reconstruction error of each prototype.
     class_errors: ``(N, C)`` each class's best prototype.
     probabilities: ``(N, C)`` calibrated class probabilities.
-    trust: ``(N, D)`` the trust figures (:func:`auralens.models.trust.trust_features`).
+    trust: ``(N, D)`` the trust figures (:func:`auralens.models.trust.trust_features`, with the
+        clips' :func:`auralens.models.trust.spectral_summary`; see :func:`trust_feature_names`).
     """
 
     errors: torch.Tensor
@@ -49,15 +56,17 @@ def evidence(model: PrototypeModel, features: list[torch.Tensor], device="cpu", 
     """
     model.eval()
     N, K = len(features), model.cfg.n_prototypes
-    errors, shares = torch.empty(N, K), torch.empty(N)
+    errors, shares, summaries = torch.empty(N, K), torch.empty(N), [None] * N
     for chunk, x in batches_by_length(features, batch_size, device):
+        for i, row in zip(chunk, spectral_summary(x).cpu()):
+            summaries[i] = row
         f0 = model.pitch.track(x)[0] if model.cfg.pitch_anchored else None
         errors[chunk] = model(x, f0=f0).errors.float().cpu()
         shares[chunk] = voiced_share(model, x).float().cpu()
     class_errors = model.class_errors(errors.to(model.prototype_class.device)).cpu()
     with_voicing = shares if model.cfg.pitch_anchored else None
     return Evidence(errors, class_errors, model.probabilities(class_errors.to(model.theta.device)).cpu(),
-                    trust_features(errors, class_errors, with_voicing))
+                    trust_features(errors, class_errors, with_voicing, torch.stack(summaries) if N else None))
 
 
 def collection_figures(model: PrototypeModel, features: list[torch.Tensor], device="cpu", batch_size: int = 64):

@@ -57,7 +57,7 @@ def run_add_trust(args) -> int:
     checks = dict(c.split("=", 1) if "=" in c else (Path(c).name, c) for c in args.check)
     figures = add_trust(args.bundle, args.data, args.calibrate_on, model_id=args.model, checks=checks,
                         flag_rate=args.flag_rate, device=pick_device(args.device), cache_dir=args.cache_dir,
-                        progress=not args.quiet)
+                        progress=not args.quiet, known_splits=tuple(args.known_splits))
     print(f"trust: {100 * figures['negatives_flagged']:.1f} % of {figures['negatives_measured']} held-out negatives "
           f"flagged, {100 * figures['test_flagged']:.1f} % of {figures['test_measured']} test clips")
     for kind, share in figures["negatives_flagged_by_kind"].items():
@@ -119,6 +119,10 @@ def add_commands(sub) -> None:
                                 "weighing the same; their test clips measure it)")
     trust_add.add_argument("--check", nargs="*", default=[], metavar="[NAME=]DIR",
                            help="further held-out collections to measure on (e.g. TimGM6mb=timgm/)")
+    trust_add.add_argument("--known-splits", nargs="+", default=["val"], choices=["train", "val"], metavar="SPLIT",
+                           help="splits of --data the model was not trained on, the known clips the trust score and "
+                                "calibration learn from (default val; train val when --data is another collection "
+                                "of the training sample sets)")
     trust_add.add_argument("--model", default="prototypes", help="model id in the bundle (default prototypes)")
     trust_add.add_argument("--flag-rate", type=float, default=0.03,
                            help="share of known held-out clips the threshold flags (default 0.03)")
