@@ -15,6 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
+from auralens.models.bundle import load_bundle
 from auralens.server.app import create_app
 
 from .helpers import served, wav_bytes
@@ -623,7 +624,7 @@ def test_the_model_tab_leads_with_what_it_gets_right_on_recordings_it_has_never_
 def test_an_analysis_says_what_sure_means_and_how_its_errors_compare(page, clip_file):
     upload(page, clip_file)
     meaning = page.inner_text("#confidence-meaning")
-    assert "not how often it is right" in meaning and "never heard it names the instrument right about 4 in 10" in meaning
+    assert "never heard it names the instrument right about 4 in 10" in meaning
     card = page.locator("#cross-class .card p").first.inner_text()
     assert "typical test clip" in card
     assert page.locator("#cross-class .card .term[title^='reconstruction error']").count() == 16
@@ -700,6 +701,15 @@ def test_an_analysis_the_model_trusts_says_so_quietly_and_one_without_trust_as_b
     page.reload()
     page.wait_for_selector(f"body[data-analysis='{plain_analysis}'] #cross-class .card")
     assert page.locator("#trust").count() == 0
+
+
+def test_a_calibrated_model_says_what_its_confidence_means_and_how_far_off_it_is(page, plain_analysis):
+    trust = load_bundle().entry("prototypes").metrics["trust"]
+    worst = max((trust["calibration"]["sets"][name] for name in trust["checks_flagged"]), key=lambda s: s["ece_after"])
+    page.goto(f"/#/analyses/{plain_analysis}")
+    meaning = page.wait_for_selector("#confidence-meaning").inner_text()
+    assert meaning.startswith("“Sure” is how often the model expects to be right")
+    assert f"off by about {round(100 * worst['ece_after'])} percentage points" in meaning
 
 
 def test_with_a_reference_pitch_the_pitch_curve_reads_as_the_notes_played(page, server, plain_analysis):

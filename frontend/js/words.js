@@ -23,8 +23,20 @@ export function unheardSets(evaluations) {
 
 // What "N % sure" means for a model: how strongly it prefers the class, and how often it is right
 // on recordings it has never heard (from `evaluations`) or on held-out clips (`metrics`).
+// A model whose confidences were calibrated (`metrics.trust.calibration`) says so, and how far
+// off they still are on the sample sets the fit never saw (its checks).
 export function confidenceWords(metrics, evaluations) {
   const sets = unheardSets(evaluations);
+  const calibration = metrics?.trust?.calibration;
+  const checks = Object.keys(metrics?.trust?.checks_flagged || {}).map((name) => calibration?.sets?.[name]).filter(Boolean);
+  if (calibration && checks.length) {
+    const worst = checks.reduce((a, b) => (b.ece_after > a.ece_after ? b : a));
+    const right = sets.length ? sets[0][1].oa : worst.accuracy;
+    return "“Sure” is how often the model expects to be right, fitted on sample sets it was not trained on. " +
+      `On recordings it has never heard it names the instrument right ${inTen(right)}, and its “sure” can be ` +
+      `off by about ${Math.round(100 * worst.ece_after)} percentage points there (calibration error on ${worst.n} ` +
+      "clips the fit never saw).";
+  }
   const lead = "“Sure” says how strongly the model prefers this class to the others, not how often it is right.";
   if (sets.length) {
     return `${lead} On recordings it has never heard it names the instrument right ${inTen(sets[0][1].oa)}, ` +
