@@ -112,3 +112,14 @@ def timbre_archive(per_folder: int = 10, seconds: float = 1.0, seed: int = 0, to
                 sf.write(wav, y, SR, format="WAV", subtype="PCM_16")
                 z.writestr(f"{top}/{folder}/{folder}_{i:02d}.wav", wav.getvalue())
     return buf.getvalue()
+
+
+def formant_tone(midi: float, formant_hz: float, seconds: float = 0.5, sr: int = SR, width_hz: float = 300.0,
+                 level: float = 0.3) -> np.ndarray:
+    """A harmonic note at ``midi`` whose partials pass a fixed resonance at ``formant_hz``
+    (Gaussian, ``width_hz``): the resonance stays put while the note moves, as a body's does."""
+    f0 = 440.0 * 2 ** ((midi - 69) / 12)
+    t = np.arange(int(round(seconds * sr))) / sr
+    y = sum(np.exp(-0.5 * ((k * f0 - formant_hz) / width_hz) ** 2) / np.sqrt(k) * np.sin(2 * np.pi * k * f0 * t)
+            for k in range(1, 60) if k * f0 < sr / 2)
+    return (level * y / np.abs(y).max()).astype(np.float32)

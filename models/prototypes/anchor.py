@@ -9,6 +9,8 @@ Shapes: F mel bands, T frames; pitches in MIDI numbers.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -43,7 +45,7 @@ def reference_pitches(pitches: np.ndarray, n: int) -> list[float]:
     shares of its clips' pitches (one prototype per register).
 
     >>> reference_pitches(np.array([40, 45, 50, 55, 60, 65]), 2)
-    [45.0, 60.0]
+    [46.0, 59.0]
     """
     pitches = pitches[~np.isnan(pitches)]
     if len(pitches) == 0:
@@ -126,3 +128,76 @@ def _cluster(features, tracks, medians, K, centre_hz, seed):
         member_pitch = member_pitch[~np.isnan(member_pitch)]
         references.append(float(np.round(np.median(member_pitch))) if len(member_pitch) else 60.0)
     return assignment, references
+
+
+def smooth_bands(v: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian smoothing along the band axis: ``(F,) -> (F,)``, ``sigma`` in bands (edges
+    replicated; 0 returns ``v``)."""
+    if sigma <= 0:
+        return v
+    half = int(math.ceil(3 * sigma))
+    k = torch.arange(-half, half + 1, dtype=v.dtype)
+    w = torch.exp(-0.5 * (k / sigma) ** 2)
+    padded = torch.nn.functional.pad(v.view(1, 1, -1), (half, half), mode="replicate")
+    return torch.nn.functional.conv1d(padded, (w / w.sum()).view(1, 1, -1)).view(-1)
+
+
+def fit_source_filter(frames: torch.Tensor, pitches: torch.Tensor, reference: float, centre_hz: torch.Tensor,
+                      iterations: int = 6, smoothing: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A source-filter prototype from an instrument's pitched frames, by alternating least squares.
+
+    Model of a frame at pitch ``p`` (log units, every frame at its own gain ``g``)::
+
+        x(f) ~ g + harmonic(f * 2 ** ((reference - p) / 12)) + envelope(f)
+
+    the ``harmonic`` part (partials and their pattern) moves with the note; the ``envelope``
+    (body resonances, formants) stays where it is in frequency, smooth over ``smoothing`` bands.
+    A prototype that is only transposed carries its formants along with the note; this one keeps
+    them fixed. Played at its reference it is ``harmonic + envelope``: a harmonic tone at the
+    reference with the instrument's colour.
+
+    Parameters
+    ----------
+    frames : ``(N, F)`` log-mel frames that sound and have a pitch.
+    pitches : ``(N,)`` their pitch, MIDI.
+    reference : the prototype's pitch, MIDI.
+    centre_hz : ``(F,)`` band centres (``SpectralTables.centre_hz``).
+
+    Returns
+    -------
+    ``(harmonic (F,), envelope (F,))``, each with mean 0 over bands (the level is the frame's gain).
+
+    Examples
+    --------
+    >>> from auralens.models.prototypes.transforms import SpectralTables
+    >>> hz = SpectralTables(128, 0.0, 11025.0).centre_hz
+    >>> x = torch.rand(40, 128); p = torch.linspace(55, 65, 40)
+    >>> [t.shape for t in fit_source_filter(x, p, 60.0, hz)]
+    [torch.Size([128]), torch.Size([128])]
+    """
+    def centred(v):
+        return v - v.mean(-1, keepdim=True)
+
+    shift = pitches.to(frames.dtype) - reference  # (N,) semitones from the reference to each frame
+    harmonic = centred(shift_spectra(frames, -shift, centre_hz)).mean(0)
+    envelope = torch.zeros_like(harmonic)
+    for _ in range(iterations):
+        transposed = shift_spectra(harmonic.expand(len(frames), -1), shift, centre_hz)  # (N, F)
+        envelope = centred(smooth_bands(centred(frames - transposed).mean(0), smoothing))
+        harmonic = centred(shift_spectra(frames - envelope, -shift, centre_hz)).mean(0)
+    return harmonic, envelope
+
+
+def source_filter_errors(frames: torch.Tensor, pitches: torch.Tensor, harmonic: torch.Tensor,
+                         envelope: torch.Tensor, references: torch.Tensor, centre_hz: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of each source-filter prototype on a clip's frames, gain fitted per frame.
+
+    ``frames (N, F)``, ``pitches (N,)`` MIDI; ``harmonic``, ``envelope`` ``(K, F)``, ``references``
+    ``(K,)`` MIDI -> ``(K,)`` log units squared (a clip's error per prototype; the smallest wins).
+    """
+    x = frames - frames.mean(-1, keepdim=True)
+    out = []
+    for k in range(len(harmonic)):
+        rec = shift_spectra(harmonic[k].expand(len(frames), -1), pitches - references[k], centre_hz) + envelope[k]
+        out.append((x - (rec - rec.mean(-1, keepdim=True))).square().mean())
+    return torch.stack(out)
