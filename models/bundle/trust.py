@@ -3,10 +3,11 @@
 ``add_trust`` fits the "none of these" score on the training collection's ``val`` clips
 against half of its negatives (``<data>/negatives/``, written by ``auralens corpus build``),
 fits the calibration (a temperature that grows with the clip's best error,
-:func:`auralens.models.trust.clip_temperature`) on those ``val`` clips together with a
-collection from a sample set the model was not trained on, and measures both on what neither saw: the other half of the negatives, the ``test``
-split, and any further check collections. Everything goes into the model's entry: the fitted
-parameters in its ``config`` (the model applies them), the figures in ``metrics["trust"]``.
+:func:`auralens.models.trust.clip_temperature`) on those ``val`` clips together with one or
+more collections from sample sets the model was not trained on, and measures both on what
+neither saw: the other half of the negatives, the ``test`` split, and any further check
+collections. Everything goes into the model's entry: the fitted parameters in its ``config``
+(the model applies them), the figures in ``metrics["trust"]``.
 """
 from __future__ import annotations
 
@@ -86,13 +87,13 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
     negatives = negative_features(data, bundle.audio)
     fit_neg = [f for clips in negatives.values() for f in clips[0::2]]
     names = trust_feature_names(model)
-    own = 3 if model.cfg.pitch_anchored else 2  # the model's own figures, then the spectral summary
+    n_model_columns = 3 if model.cfg.pitch_anchored else 2  # the model's own figures, then the spectral summary
     trust = fit_trust(ev_val.trust, evidence(model, fit_neg, device).trust, flag_rate, names)
     flagged_by_kind = {kind: float(trust.flagged(evidence(model, clips[1::2], device).trust).float().mean())
                        for kind, clips in negatives.items()}
     held_neg = [f for clips in negatives.values() for f in clips[1::2]]
     figures = {
-        "features": names[:own] + [f"spectral summary ({len(names) - own} columns)"],
+        "features": names[:n_model_columns] + [f"spectral summary ({len(names) - n_model_columns} columns)"],
         "flag_rate": flag_rate, "known_clips": len(val), "known_splits": list(known_splits),
         "negatives_flagged": float(trust.flagged(evidence(model, held_neg, device).trust).float().mean()),
         "negatives_flagged_by_kind": flagged_by_kind, "negatives_measured": len(held_neg),
@@ -125,8 +126,8 @@ def add_trust(bundle_path: str | Path, data: str | Path, calibrate_on: str | Pat
                               "fitted_on": [f"{data} ({', '.join(known_splits)})", *map(str, sources)],
                               "fitted_clips": len(val) + sum(map(len, fits)), "one_temperature": temperature_alone,
                               "sets": {}}
-    own = f"{Path(data).name} (the training sample sets), test split"
-    sets, targets = {own: ev_test}, {own: test.targets}
+    own_test = f"{Path(data).name} (the training sample sets), test split"
+    sets, targets = {own_test: ev_test}, {own_test: test.targets}
     for source in sources:
         held = features_of(source, {"test"})
         name = "calibration source, test split" if len(sources) == 1 else f"calibration source {source.name}, test split"
