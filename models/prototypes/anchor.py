@@ -195,9 +195,8 @@ def source_filter_errors(frames: torch.Tensor, pitches: torch.Tensor, harmonic: 
     ``frames (N, F)``, ``pitches (N,)`` MIDI; ``harmonic``, ``envelope`` ``(K, F)``, ``references``
     ``(K,)`` MIDI -> ``(K,)`` log units squared (a clip's error per prototype; the smallest wins).
     """
-    x = frames - frames.mean(-1, keepdim=True)
-    out = []
-    for k in range(len(harmonic)):
-        rec = shift_spectra(harmonic[k].expand(len(frames), -1), pitches - references[k], centre_hz) + envelope[k]
-        out.append((x - (rec - rec.mean(-1, keepdim=True))).square().mean())
-    return torch.stack(out)
+    K, (N, Fb) = len(harmonic), frames.shape
+    x = frames - frames.mean(-1, keepdim=True)  # (N, F): the gain fitted per frame is the mean difference
+    shift = (pitches.to(frames.dtype).unsqueeze(0) - references.to(frames.dtype).unsqueeze(1)).reshape(-1)  # (K*N,)
+    rec = shift_spectra(harmonic.repeat_interleave(N, 0), shift, centre_hz).view(K, N, Fb) + envelope.unsqueeze(1)
+    return (x - (rec - rec.mean(-1, keepdim=True))).square().mean((1, 2))  # (K,)
