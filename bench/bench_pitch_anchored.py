@@ -48,7 +48,7 @@ def prototype_pitches(model, audio) -> list[tuple[int, str, float, float]]:
     out = []
     for k in range(model.cfg.n_prototypes):
         ref = float(model.reference_midi[k])
-        y = prototype_tone(model, model.prototypes[k].detach(), k, 1.0, audio).numpy()
+        y = prototype_tone(model, model.reference_spectra()[k].detach(), k, 1.0, audio).numpy()
         lo, hi = librosa.midi_to_hz(max(ref - 14, 20)), librosa.midi_to_hz(min(ref + 14, 110))
         f0, voiced, _ = librosa.pyin(y, fmin=lo, fmax=hi, sr=audio.sample_rate, frame_length=2048)
         heard = float(librosa.hz_to_midi(np.nanmedian(f0[voiced]))) if voiced.any() else float("nan")
@@ -153,7 +153,7 @@ def main() -> None:
         f"{db:+.0f} dB {level_accuracy(model, levels, classes, audio, db):.3f}" for db in (-20, -10, 0, 10)))
 
     frames = audio.n_frames(int(1.5 * audio.sample_rate))
-    own = sum(int(steady_scores(model, model.prototypes[k].detach(), frames, audio.db_per_unit,
+    own = sum(int(steady_scores(model, model.reference_spectra()[k].detach(), frames, audio.db_per_unit,
                                 float(model.reference_midi[k])).argmax()) == int(model.prototype_class[k])
               for k in range(model.cfg.n_prototypes))
     print(f"what if: {own} of {model.cfg.n_prototypes} untouched prototypes at their reference are their own class")

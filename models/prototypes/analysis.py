@@ -80,13 +80,14 @@ def analyse(model: PrototypeModel, x: torch.Tensor, db_per_unit: float = 170.0,
         f0, voiced = model.pitch.track(xb)
     tr = model.transforms(xb, last, f0)
     stages = STAGES[: STAGES.index(last) + 1]
-    per_stage = [frame_errors(xb, model.prototypes, tr.up_to(s), model.tables)[0] for s in stages]  # (K, T)
+    protos, env = model.parts()
+    per_stage = [frame_errors(xb, protos, tr.up_to(s), model.tables, env)[0] for s in stages]  # (K, T)
     stage_errors = torch.stack([model.clip_errors(xb, e.unsqueeze(0))[0] for e in per_stage])  # (S, K)
     class_errors = model.class_errors(stage_errors[-1:])[0]
     scores = model.probabilities(class_errors)
     recs = None
     if with_reconstructions:
-        recs = torch.stack([reconstruct(model.prototypes, tr.up_to(s), model.tables, (1, T))[0] for s in stages])
+        recs = torch.stack([reconstruct(protos, tr.up_to(s), model.tables, (1, T), env)[0] for s in stages])
         recs = recs.permute(0, 2, 3, 1)  # (S, K, F, T)
     units = {k: v[0].T for k, v in transforms_in_units(model, tr, db_per_unit).items()}  # (K, T)
     return Analysis(scores, stage_errors, per_stage[-1], recs, units,

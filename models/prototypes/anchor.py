@@ -67,17 +67,18 @@ def aligned_mean(x: torch.Tensor, track: torch.Tensor, reference: float, centre_
 
 
 def anchored_init(features: list[torch.Tensor], tracks: list[torch.Tensor], targets: torch.Tensor | None,
-                  n_classes: int, per_class: int, centre_hz: torch.Tensor,
-                  seed: int = 0) -> tuple[torch.Tensor, list[float], torch.Tensor]:
-    """Initial prototypes, their reference pitches, and the class of each.
+                  n_classes: int, per_class: int, centre_hz: torch.Tensor, seed: int = 0,
+                  source_filter: bool = False) -> tuple[torch.Tensor, list[float], torch.Tensor, torch.Tensor | None]:
+    """Initial prototypes, their reference pitches, the class of each, and their envelopes.
 
     Supervised (``targets`` given): ``per_class`` prototypes per class, with references spread
     over the class's register (:func:`reference_pitches`); each clip is aligned to the
     reference nearest its median pitch and averaged into that prototype. Clustering
     (``targets`` None): ``n_classes * per_class`` k-means clusters of clips aligned to middle C,
-    each then re-centred on its members' median pitch.
+    each then re-centred on its members' median pitch. ``source_filter``: each prototype's clips
+    are split into a harmonic part and an envelope instead (:func:`fit_source_filter`).
 
-    Returns ``(prototypes (K, F), references [K], prototype_class (K,))``.
+    Returns ``(prototypes (K, F), references [K], prototype_class (K,), envelopes (K, F) or None)``.
     """
     medians = np.array([median_pitch(t) for t in tracks])
     K = n_classes * per_class
@@ -105,7 +106,35 @@ def anchored_init(features: list[torch.Tensor], tracks: list[torch.Tensor], targ
             counts[k] += 1
     fallback = torch.stack(features and [f.mean(1) for f in features]).mean(0)
     prototypes = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], fallback)
-    return prototypes, [float(r) for r in references], owner
+    envelopes = None
+    if source_filter:
+        envelopes = torch.zeros_like(prototypes)
+        for k in range(K):
+            members = np.flatnonzero(assignment == k)
+            frames, pitches = pitched_frames([features[i] for i in members], [tracks[i] for i in members],
+                                             seed=seed + k)
+            if len(frames):
+                harmonic, envelopes[k] = fit_source_filter(frames, pitches, references[k], centre_hz)
+                prototypes[k] = harmonic + frames.mean()  # the level of the class's frames
+    return prototypes, [float(r) for r in references], owner, envelopes
+
+
+def pitched_frames(features: list[torch.Tensor], tracks: list[torch.Tensor], limit: int = 6000,
+                   seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The sounding frames with an annotated pitch of some clips: ``(N, F)`` log-mel and their
+    pitch ``(N,)`` MIDI, at most ``limit`` of them (drawn evenly at random, seeded)."""
+    frames, pitches = [], []
+    for x, track in zip(features, tracks):
+        keep = sounding_frames(x.unsqueeze(0))[0] & ~torch.isnan(track)
+        frames.append(x[:, keep].T)
+        pitches.append(track[keep])
+    if not frames:
+        return torch.zeros(0, 0), torch.zeros(0)
+    frames, pitches = torch.cat(frames), torch.cat(pitches)
+    if len(frames) > limit:
+        pick = torch.randperm(len(frames), generator=torch.Generator().manual_seed(seed))[:limit]
+        frames, pitches = frames[pick], pitches[pick]
+    return frames, pitches
 
 
 def _cluster(features, tracks, medians, K, centre_hz, seed):

@@ -67,22 +67,22 @@ def fit_transforms(model: PrototypeModel, x: torch.Tensor, steps: int = 200, lr:
     """
     if model.cfg.pitch_anchored:
         return _fit_anchored(model, x, steps, lr, stage)
+    prototypes, envelopes = model.parts(detach=True)
     with torch.no_grad():
         predicted = model.transforms(x, stage)
     if stage_index(stage or model.stage) == 0:
-        return model.clip_errors(x, frame_errors(x, model.prototypes, predicted, model.tables)).detach(), predicted
-    prototypes = model.prototypes.detach()
+        return model.clip_errors(x, frame_errors(x, prototypes, predicted, model.tables, envelopes)).detach(), predicted
     raw = [r.clone().requires_grad_(True) for r in _unbounded(model, predicted)]
     opt = torch.optim.Adam(raw, lr=lr)
     with torch.enable_grad():
         for _ in range(steps):
-            loss = frame_errors(x, prototypes, bounded_transforms(model.cfg, *raw), model.tables).sum()
+            loss = frame_errors(x, prototypes, bounded_transforms(model.cfg, *raw), model.tables, envelopes).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
     with torch.no_grad():
         tr = bounded_transforms(model.cfg, *raw)
-        return model.clip_errors(x, frame_errors(x, prototypes, tr, model.tables)), tr
+        return model.clip_errors(x, frame_errors(x, prototypes, tr, model.tables, envelopes)), tr
 
 
 def _fit_anchored(model: PrototypeModel, x: torch.Tensor, steps: int, lr: float,
@@ -91,27 +91,27 @@ def _fit_anchored(model: PrototypeModel, x: torch.Tensor, steps: int, lr: float,
     so only the filters are left to fit (from the network's prediction), the gain refitted in
     closed form at every step."""
     cfg, level = model.cfg, stage_index(stage or model.stage)
-    prototypes = model.prototypes.detach()
+    prototypes, envelopes = model.parts(detach=True)
     with torch.no_grad():
         f0 = model.pitch.track(x)[0]
         predicted = model.transforms(x, stage, f0)
     if level < 3 or steps == 0:
-        return model.clip_errors(x, frame_errors(x, prototypes, predicted, model.tables)).detach(), predicted
+        return model.clip_errors(x, frame_errors(x, prototypes, predicted, model.tables, envelopes)).detach(), predicted
     raw = _unbounded(model, predicted)[-1].clone().requires_grad_(True)  # (B, T, K, 4) filters
     opt = torch.optim.Adam([raw], lr=lr)
 
     def with_filters(filters):
         tr = bounded_transforms(cfg, torch.zeros_like(predicted.shift), None, filters)
         tr.shift = predicted.shift
-        tr.gain = fitted_gain(x, prototypes, tr, model.tables, cfg.gain_max)
+        tr.gain = fitted_gain(x, prototypes, tr, model.tables, cfg.gain_max, envelopes)
         return tr
 
     with torch.enable_grad():
         for _ in range(steps):
-            loss = frame_errors(x, prototypes, with_filters(raw), model.tables).sum()
+            loss = frame_errors(x, prototypes, with_filters(raw), model.tables, envelopes).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
     with torch.no_grad():
         tr = with_filters(raw)
-        return model.clip_errors(x, frame_errors(x, prototypes, tr, model.tables)), tr
+        return model.clip_errors(x, frame_errors(x, prototypes, tr, model.tables, envelopes)), tr

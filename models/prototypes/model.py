@@ -54,6 +54,11 @@ class PrototypeConfig:
     pitch_high: float = 100.0
     pitch_step: float = 1 / 3  # semitones between its bins
     pitch_hidden: int = 160
+    # Ours: a pitch-anchored prototype as source and filter. ``prototypes`` is then the
+    # harmonic part, which the pitch shift moves with the note, and ``envelopes (K, F)`` a part
+    # that stays where it is in frequency (body resonances, formants); heard at its reference a
+    # prototype is the sum of the two. False: the whole prototype is transposed.
+    source_filter: bool = False
     # Confidence and trust, fitted after training (``auralens bundle add-trust``): the logits
     # are divided by ``calibration_temperature * exp(calibration_slope * (log best error -
     # calibration_centre))`` (:func:`auralens.models.trust.clip_temperature`: a clip the
@@ -76,6 +81,7 @@ class PrototypeConfig:
         d = dict(d)
         d["channels"] = tuple(d.get("channels", cls.channels))
         d.setdefault("pitch_anchored", False)  # configs written before the second version
+        d.setdefault("source_filter", False)
         d["reference_midi"] = tuple(float(v) for v in d.get("reference_midi", ()))
         return cls(**d)
 
@@ -186,6 +192,8 @@ class PrototypeModel(nn.Module):
         self.cfg = cfg
         K = cfg.n_prototypes
         self.prototypes = nn.Parameter(torch.zeros(K, cfg.n_mels))  # (K, F) log units
+        # (K, F) log units, the part that does not move with the note (source_filter only)
+        self.envelopes = nn.Parameter(torch.zeros(K, cfg.n_mels)) if cfg.source_filter else None
         self.theta = nn.Parameter(torch.tensor(cfg.temperature_init))
         self.encoder = Encoder(cfg)
         decoders = {"filters": TemporalDecoder(cfg, 4 * K)}  # low cut, low slope, high cut, high slope
@@ -225,6 +233,21 @@ class PrototypeModel(nn.Module):
         T = clip_temperature(class_errors, cfg.calibration_temperature, cfg.calibration_slope, cfg.calibration_centre)
         return torch.softmax(-self.temperature * class_errors / T, dim=-1)
 
+    def reference_spectra(self) -> torch.Tensor:
+        """``(K, F)`` log units: every prototype as it sounds untransformed (at its reference
+        pitch): the prototypes, plus their envelopes for a source-filter model."""
+        return self.prototypes if self.envelopes is None else self.prototypes + self.envelopes
+
+    def parts(self, k=None, detach: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(prototypes, envelopes)`` of prototypes ``k`` (default all), each ``(K', F)``;
+        envelopes None without source and filter. What the transformation functions take."""
+        protos, env = self.prototypes, self.envelopes
+        if k is not None:
+            protos, env = protos[k], None if env is None else env[k]
+        if detach:
+            protos, env = protos.detach(), None if env is None else env.detach()
+        return protos, env
+
     # -- transformations --------------------------------------------------------------------
     def transforms(self, x: torch.Tensor, stage: str | None = None, f0: torch.Tensor | None = None) -> Transforms:
         """Parameters of the transformations on at ``stage`` (default: the model's).
@@ -236,7 +259,8 @@ class PrototypeModel(nn.Module):
         """
         tr = self.predicted_transforms(x, stage, f0)
         if self.cfg.pitch_anchored and stage_index(stage or self.stage) >= 1:
-            tr.gain = fitted_gain(x, self.prototypes, tr, self.tables, self.cfg.gain_max)
+            protos, env = self.parts()
+            tr.gain = fitted_gain(x, protos, tr, self.tables, self.cfg.gain_max, env)
         return tr
 
     def predicted_transforms(self, x: torch.Tensor, stage: str | None = None,
@@ -278,15 +302,16 @@ class PrototypeModel(nn.Module):
         The classification term built on ``errors`` therefore reaches only the prototypes and
         the temperature: no network can learn to spoil another class's re-creation."""
         tr = self.predicted_transforms(x, self.stage, f0)
-        fixed = self.prototypes.detach()
+        fixed, fixed_env = self.parts(detach=True)
         tr_fit = Transforms(**{k: v for k, v in vars(tr).items()})
         if stage_index(self.stage) >= 1:
-            tr_fit.gain = fitted_gain(x, fixed, tr, self.tables, self.cfg.gain_max)
-        fit_errors = self.clip_errors(x, frame_errors(x, fixed, tr_fit, self.tables))
+            tr_fit.gain = fitted_gain(x, fixed, tr, self.tables, self.cfg.gain_max, fixed_env)
+        fit_errors = self.clip_errors(x, frame_errors(x, fixed, tr_fit, self.tables, fixed_env))
         tr_fixed = Transforms(**{k: None if v is None else v.detach() for k, v in vars(tr).items()})
+        protos, env = self.parts()
         if stage_index(self.stage) >= 1:
-            tr_fixed.gain = fitted_gain(x, self.prototypes, tr_fixed, self.tables, self.cfg.gain_max)
-        errors = self.clip_errors(x, frame_errors(x, self.prototypes, tr_fixed, self.tables))
+            tr_fixed.gain = fitted_gain(x, protos, tr_fixed, self.tables, self.cfg.gain_max, env)
+        errors = self.clip_errors(x, frame_errors(x, protos, tr_fixed, self.tables, env))
         return FairTerms(fit_errors, errors, self.pitch(x))
 
     def forward(self, x: torch.Tensor, stage: str | None = None, f0: torch.Tensor | None = None,
@@ -296,7 +321,7 @@ class PrototypeModel(nn.Module):
         if fair:
             return self.fair_terms(x, f0)
         tr = self.transforms(x, stage, f0)
-        per_frame = frame_errors(x, self.prototypes, tr, self.tables)  # (B, K, T)
+        per_frame = frame_errors(x, self.prototypes, tr, self.tables, self.envelopes)  # (B, K, T)
         errors = self.clip_errors(x, per_frame)
         class_errors = self.class_errors(errors)
         return Output(errors, per_frame, class_errors, -self.temperature * class_errors, tr)
@@ -320,9 +345,9 @@ class PrototypeModel(nn.Module):
         """Reconstructions of ``x (B, F, T)`` at ``stage`` by prototypes ``k`` (default all):
         ``(B, K', F, T)`` log-mel, and the transformation parameters used."""
         tr = self.transforms(x, stage, f0)
-        protos = self.prototypes if k is None else self.prototypes[k]
+        protos, env = self.parts(k)
         tr_k = tr if k is None else tr.select(k)
-        rec = reconstruct(protos, tr_k, self.tables, (x.shape[0], x.shape[-1]))  # (B, T, K', F)
+        rec = reconstruct(protos, tr_k, self.tables, (x.shape[0], x.shape[-1]), env)  # (B, T, K', F)
         return rec.permute(0, 2, 3, 1), tr_k
 
 

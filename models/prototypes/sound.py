@@ -29,7 +29,7 @@ def prototype_tone(model: PrototypeModel, spectrum: torch.Tensor, k: int, second
     ``shift_semitones``; :func:`auralens.models.audio.harmonic_tone`), so that one hears - and
     a pitch tracker finds - its note; one without is played by Griffin-Lim.
 
-    >>> prototype_tone(model, model.prototypes[0].detach(), 0, 1.0, AudioConfig()).shape  # doctest: +SKIP
+    >>> prototype_tone(model, model.reference_spectra()[0].detach(), 0, 1.0, AudioConfig()).shape  # doctest: +SKIP
     torch.Size([22050])
     """
     ref = reference_pitch(model, k)

@@ -113,11 +113,13 @@ def init_anchored(model: PrototypeModel, data: FeatureSet, tracks: list[torch.Te
     """Pitch-anchored start: reference pitches over each class's register and pitch-aligned
     mean spectra (:func:`auralens.models.prototypes.anchor.anchored_init`), plus noise."""
     mc = model.cfg
-    prototypes, references, owner = anchored_init(
+    prototypes, references, owner, envelopes = anchored_init(
         data.features, tracks, data.targets if cfg.supervised else None, mc.n_classes, mc.protos_per_class,
-        model.tables.centre_hz, cfg.seed)
+        model.tables.centre_hz, cfg.seed, source_filter=mc.source_filter)
     with torch.no_grad():
         model.prototypes.copy_(prototypes + 0.01 * torch.randn(prototypes.shape, generator=gen))
+        if model.envelopes is not None:
+            model.envelopes.copy_(envelopes)
         model.reference_midi.copy_(torch.tensor(references))
         if cfg.supervised:
             model.prototype_class.copy_(owner)
@@ -125,7 +127,8 @@ def init_anchored(model: PrototypeModel, data: FeatureSet, tracks: list[torch.Te
 
 def make_optimizer(model: PrototypeModel, cfg: TrainConfig) -> torch.optim.AdamW:
     groups = [
-        {"name": "prototypes", "params": [model.prototypes], "weight_decay": 0.0, "scale": 1.0},
+        {"name": "prototypes", "params": [model.prototypes] + ([] if model.envelopes is None else [model.envelopes]),
+         "weight_decay": 0.0, "scale": 1.0},
         {"name": "temperature", "params": [model.theta], "weight_decay": 0.0, "scale": cfg.temperature_lr_scale},
         {"name": "encoder", "params": list(model.encoder.parameters()), "weight_decay": cfg.weight_decay, "scale": 1.0},
     ]
@@ -247,6 +250,9 @@ def reseed_unused(model: PrototypeModel, opt, counts: torch.Tensor, fraction: fl
             if model.cfg.pitch_anchored:
                 model.reference_midi[k] = model.reference_midi[j]
             _copy_state(opt, model.prototypes, k, j)
+            if model.envelopes is not None:
+                model.envelopes[k] = model.envelopes[j]
+                _copy_state(opt, model.envelopes, k, j)
             for decoder in model.decoders.values():
                 head = decoder.head[-1]
                 n_params = head.out_channels // K

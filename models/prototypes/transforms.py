@@ -126,13 +126,24 @@ class SpectralTables(torch.nn.Module):
     def n_shifts(self) -> int:
         return self.shift_lower.shape[0]
 
-    def shifted(self, prototypes: torch.Tensor) -> torch.Tensor:
-        """Every prototype at every tabulated shift: ``(K, F) -> (Q, K, F)``."""
+    def shifted(self, prototypes: torch.Tensor, envelopes: torch.Tensor | None = None) -> torch.Tensor:
+        """Every prototype at every tabulated shift: ``(K, F) -> (Q, K, F)``.
+
+        ``envelopes (K, F)``: a source-filter prototype's part that stays in place, added to
+        every shifted row (only ``prototypes``, the harmonic part, moves with the note)."""
         K = prototypes.shape[0]
         lo = self.shift_lower.reshape(1, -1).expand(K, -1)  # (K, Q*F); gather's backward is cheap
         below = prototypes.gather(1, lo).view(K, *self.shift_lower.shape)
         above = prototypes.gather(1, lo + 1).view(K, *self.shift_lower.shape)
-        return torch.lerp(below, above, self.shift_weight).transpose(0, 1)  # (Q, K, F)
+        table = torch.lerp(below, above, self.shift_weight).transpose(0, 1)  # (Q, K, F)
+        return table if envelopes is None else table + envelopes
+
+    def rows(self, prototypes: torch.Tensor, envelopes: torch.Tensor | None, shifted: bool) -> torch.Tensor:
+        """The table rows a reconstruction mixes: ``(Q*K, F)`` every shift when ``shifted``,
+        else ``(K, F)`` the prototypes as they are (plus their envelopes)."""
+        if shifted:
+            return self.shifted(prototypes, envelopes).reshape(-1, prototypes.shape[-1])
+        return prototypes if envelopes is None else prototypes + envelopes
 
     def shift_rows(self, shift: torch.Tensor | None, K: int, like: torch.Tensor):
         """Grid rows and weight of each shift: ``(B, T, K)`` semitones -> lower row, upper row,
@@ -159,21 +170,22 @@ def _take(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 def fitted_gain(x: torch.Tensor, prototypes: torch.Tensor, transforms: Transforms, tables: SpectralTables,
-                gain_max: float) -> torch.Tensor:
+                gain_max: float, envelopes: torch.Tensor | None = None) -> torch.Tensor:
     """The best gain of every prototype in every frame, in closed form: ``(B, T, K)`` log units.
 
     With the other transformations fixed, the error ``mean_f (x - R - g)^2`` is smallest at
     ``g = mean_f (x - R)``, the mean difference between the clip's frame and the transformed
     prototype (``transforms.gain`` is ignored); clamped to ``+-gain_max``. A prototype is then
-    always heard at the clip's loudness, whichever class it belongs to.
+    always heard at the clip's loudness, whichever class it belongs to. ``envelopes (K, F)``:
+    see :meth:`SpectralTables.shifted`.
     """
     B, Fb, T = x.shape
     K = prototypes.shape[0]
     xt = x.transpose(1, 2)  # (B, T, F)
     if transforms.shift is None:
-        proto_sum = prototypes.sum(-1).expand(B, T, K)  # <S, 1>
+        proto_sum = tables.rows(prototypes, envelopes, False).sum(-1).expand(B, T, K)  # <S, 1>
     else:
-        sums = tables.shifted(prototypes).reshape(-1, Fb).sum(-1)  # (Q*K,)
+        sums = tables.rows(prototypes, envelopes, True).sum(-1)  # (Q*K,)
         r0, r1, a = tables.shift_rows(transforms.shift, K, xt)
         proto_sum = torch.lerp(_take(sums, r0), _take(sums, r1), a)
     residual = xt.sum(-1, keepdim=True) - proto_sum  # (B, T, K)
@@ -187,23 +199,23 @@ def fitted_gain(x: torch.Tensor, prototypes: torch.Tensor, transforms: Transform
 
 
 def frame_errors(x: torch.Tensor, prototypes: torch.Tensor, transforms: Transforms,
-                 tables: SpectralTables) -> torch.Tensor:
+                 tables: SpectralTables, envelopes: torch.Tensor | None = None) -> torch.Tensor:
     """Mean squared reconstruction error per frame: ``x (B, F, T)`` -> ``(B, K, T)``.
 
     Equal to ``((x.transpose(1, 2).unsqueeze(2) - reconstruct(...)) ** 2).mean(-1)``, computed
     without building the ``(B, T, K, F)`` reconstruction: every term of the expanded square
-    is a dot product of table rows, looked up per (clip, frame, prototype).
+    is a dot product of table rows, looked up per (clip, frame, prototype). ``envelopes (K, F)``:
+    see :meth:`SpectralTables.shifted` (each row is then ``shift(P) + E``, exactly).
     """
     B, Fb, T = x.shape
     K = prototypes.shape[0]
     xt = x.transpose(1, 2)  # (B, T, F)
     tr = transforms
+    rows = tables.rows(prototypes, envelopes, tr.shift is not None)  # (K, F) or (Q*K, F)
     if tr.shift is None:
-        rows = prototypes  # (K, F): the zero shift only
         r0 = torch.arange(K, device=x.device).expand(B, T, K)
         r1, a = r0, None
     else:
-        rows = tables.shifted(prototypes).reshape(-1, Fb)  # (Q*K, F)
         r0, r1, a = tables.shift_rows(tr.shift, K, xt)
     filters = tr.low_cut is not None
     n_rows, C = rows.shape[0], tables.n_cuts
@@ -264,19 +276,20 @@ def frame_errors(x: torch.Tensor, prototypes: torch.Tensor, transforms: Transfor
 
 
 def reconstruct(prototypes: torch.Tensor, transforms: Transforms, tables: SpectralTables,
-                shape: tuple[int, int]) -> torch.Tensor:
+                shape: tuple[int, int], envelopes: torch.Tensor | None = None) -> torch.Tensor:
     """Transformed prototypes ``high(low(pitch(gain(P))))``, ``(B, T, K, F)``.
 
     ``transforms`` holds ``(B, T, K)`` parameters (or ``None`` for switched-off ones);
-    ``shape`` is ``(B, T)``, needed when every transformation is off.
+    ``shape`` is ``(B, T)``, needed when every transformation is off; ``envelopes (K, F)``: see
+    :meth:`SpectralTables.shifted` (``pitch(P) + E``).
     """
     B, T = shape
     K, Fb = prototypes.shape
     tr = transforms
     if tr.shift is None:
-        rec = prototypes.expand(B, T, K, Fb)
+        rec = tables.rows(prototypes, envelopes, False).expand(B, T, K, Fb)
     else:
-        table = tables.shifted(prototypes).reshape(-1, Fb)
+        table = tables.rows(prototypes, envelopes, True)
         r0, r1, a = tables.shift_rows(tr.shift, K, prototypes.new_empty(B, T, Fb))
         rec = torch.lerp(table[r0], table[r1], a.unsqueeze(-1))
     if tr.gain is not None:

@@ -32,7 +32,8 @@ def what_if_spectrum(model: PrototypeModel, k: int, db_per_unit: float, gain_db:
     tr = Transforms(gain=one * gain_db / db_per_unit, shift=one * shift_semitones,
                     low_cut=one * low, low_slope=one * (steep if lowcut_hz else 0.0),
                     high_cut=one * high, high_slope=one * (steep if highcut_hz else 0.0))
-    return reconstruct(model.prototypes[k:k + 1], tr, model.tables, (1, 1))[0, 0, 0]
+    protos, env = model.parts(slice(k, k + 1))
+    return reconstruct(protos, tr, model.tables, (1, 1), env)[0, 0, 0]
 
 
 def steady_scores(model: PrototypeModel, spectrum: torch.Tensor, frames: int, db_per_unit: float,

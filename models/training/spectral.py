@@ -24,7 +24,7 @@ from .record import RunOptions, readable, training_record
 def train_prototypes_into_bundle(
     data: str | Path, out: str | Path, train_cfg: TrainConfig, protos_per_class: int = 1,
     model_id: str | None = None, temperature_init: float = PrototypeConfig.temperature_init,
-    run: RunOptions = RunOptions(), pitch_anchored: bool | None = None,
+    run: RunOptions = RunOptions(), pitch_anchored: bool | None = None, source_filter: bool = False,
 ) -> ModelEntry | None:
     """Train a spectral prototype model on ``data`` and store it in the bundle at ``out``.
 
@@ -35,7 +35,9 @@ def train_prototypes_into_bundle(
     curriculum stage), ``test`` is evaluated at every stage and recorded in the bundle.
     ``model_id`` defaults to ``prototypes`` (supervised) or ``clusters``. ``pitch_anchored``:
     the second version (prototypes at reference pitches, shifted by the clip's melody), which
-    needs note annotations; None chooses it whenever the collection has them. Returns the bundle's
+    needs note annotations; None chooses it whenever the collection has them. ``source_filter``:
+    its prototypes as a harmonic part that moves with the note plus an envelope that stays in
+    place (pitch-anchored only). Returns the bundle's
     entry for the model. An interrupted run (Ctrl-C, a crash, the epoch limit: then
     :class:`TrainingInterrupted`) leaves a checkpoint under ``<out>/checkpoints/<model id>``:
     the same call resumes it.
@@ -62,10 +64,13 @@ def train_prototypes_into_bundle(
         raise ValueError(f"The collection at {data} has no note annotations (notes.csv) for most of its "
                          "training clips; a pitch-anchored model trains on them. Train the first version "
                          "(no --pitch-anchored) or add the notes.")
+    if source_filter and not anchored:
+        raise ValueError("Source-filter prototypes are pitch-anchored: they need the collection's note "
+                         "annotations (notes.csv) and a pitch-anchored model.")
     model_cfg = PrototypeConfig(n_classes=len(classes), protos_per_class=protos_per_class,
                                 supervised=train_cfg.supervised, n_mels=run.audio.n_mels,
                                 fmin=run.audio.fmin, fmax=run.audio.mel_fmax, temperature_init=temperature_init,
-                                pitch_anchored=anchored)
+                                pitch_anchored=anchored, source_filter=source_filter)
     train_cfg = replace(train_cfg, frame_seconds=run.audio.frame_seconds)
     checkpoint = Checkpoint(checkpoint_folder(out, model_id))
     earlier = checkpoint.trained_seconds()

@@ -53,6 +53,7 @@ def run_prototypes(args) -> int:
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
         temperature_init=args.temperature_init,
         pitch_anchored={"auto": None, "yes": True, "no": False}[args.pitch_anchored],
+        source_filter=args.source_filter,
         run=RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet,
                        augmentation=_augmentation(args)))
     if entry is None:  # another process of a torchrun launch: rank 0 reports
@@ -129,6 +130,9 @@ def add_commands(sub) -> None:
     protos.add_argument("--pitch-anchored", choices=("auto", "yes", "no"), default="auto",
                         help="prototypes at reference pitches, shifted by the clip's melody (needs the "
                              "collection's notes.csv); auto: whenever the notes are there (default)")
+    protos.add_argument("--source-filter", action="store_true",
+                        help="pitch-anchored prototypes as source and filter: a harmonic part that moves with the "
+                             "note and an envelope (body resonances, formants) that stays in place")
     protos.add_argument("--anchor-weight", type=float, default=TrainConfig.anchor_weight,
                         help="pull a pitch-anchored model's prototypes toward their pitch-aligned start, so that "
                              "they keep their partials (weight of the mean squared difference; default 0: off)")

@@ -55,7 +55,7 @@ def prototypes(chosen: ModelDep, state: State) -> list[Prototype]:
     frames = cfg.n_frames(int(1.5 * cfg.sample_rate))
     out = []
     for k in range(model.cfg.n_prototypes):
-        spectrum = model.prototypes[k].detach().cpu().unsqueeze(-1).expand(-1, frames)
+        spectrum = model.reference_spectra()[k].detach().cpu().unsqueeze(-1).expand(-1, frames)
         ref = reference_pitch(model, k)
         pitch = {} if ref is None else {"reference_midi": ref, "reference_note": note_name(ref),
                                         "reference_hz": round(float(midi_to_hz(ref)), 2)}
@@ -163,7 +163,7 @@ async def prototype_what_if(what_if: WhatIfQuery = Depends(), *, chosen: WhatIfP
         to_db = lambda v: [round(d, 2) for d in log_to_db(v.double().cpu(), cfg).tolist()]
         return WhatIf(prototype=k, label=state.bundle.classes[int(model.prototype_class[k])], prediction=ranking,
                       freqs_hz=[round(float(f), 1) for f in model.tables.centre_hz.tolist()],
-                      original_db=to_db(model.prototypes[k]), transformed_db=to_db(spectrum))
+                      original_db=to_db(model.reference_spectra()[k].detach()), transformed_db=to_db(spectrum))
 
     return await state.run(work)
 
