@@ -10,7 +10,7 @@ from auralens.models.audio import AudioConfig
 from auralens.models.bundle import load_bundle
 from auralens.models.data import load_features, read_collection
 from auralens.models.prototypes.model import KIND, PrototypeConfig, PrototypeModel
-from auralens.models.prototypes.train import TrainConfig, train_prototypes
+from auralens.models.prototypes.train import History, TrainConfig, make_optimizer, set_learning_rates, train_prototypes
 from auralens.models.prototypes.transforms import STAGES
 
 from .sounds import TIMBRES, write_timbre_collection
@@ -80,6 +80,23 @@ def test_unsupervised_training_names_clusters_after_their_majority_class(collect
     for k in choice.unique().tolist():
         members = feats["train"].targets[choice == k]
         assert int(model.prototype_class[k]) == int(torch.bincount(members).argmax())
+
+
+def prototype_rate(model_cfg: PrototypeConfig, cfg: TrainConfig) -> float:
+    opt = make_optimizer(PrototypeModel(model_cfg), cfg)
+    set_learning_rates(opt, cfg, History())
+    return next(g["lr"] for g in opt.param_groups if g["name"] == "prototypes")
+
+
+def test_pitch_anchored_prototypes_learn_at_a_tenth_of_the_rate_by_default():
+    cfg = TrainConfig(lr=1e-3)
+    assert prototype_rate(PrototypeConfig(n_classes=2, pitch_anchored=True), cfg) == pytest.approx(1e-4)
+    assert prototype_rate(PrototypeConfig(n_classes=2), cfg) == pytest.approx(1e-3)
+
+
+def test_the_prototypes_learning_rate_can_be_set():
+    cfg = TrainConfig(lr=1e-3, prototype_lr_scale=0.5)
+    assert prototype_rate(PrototypeConfig(n_classes=2, pitch_anchored=True, source_filter=True), cfg) == pytest.approx(5e-4)
 
 
 def test_unused_prototypes_are_reseeded_with_their_optimiser_state():

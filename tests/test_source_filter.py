@@ -137,6 +137,11 @@ def test_training_with_source_filter_makes_a_bundle_with_envelopes(source_filter
     assert model.envelopes.abs().max() > 0.01  # started from the fitted envelopes, not zeros
 
 
+def test_the_model_card_says_a_source_filter_prototypes_envelope_stays_in_place(source_filter_bundle):
+    _, out = source_filter_bundle
+    assert "envelope (the instrument's resonances) that stays where it is" in (out / "MODEL_CARD.md").read_text()
+
+
 def test_an_untouched_source_filter_prototype_at_its_reference_is_its_own_class(source_filter_bundle):
     _, out = source_filter_bundle
     model = load_bundle(out).load_model("prototypes")

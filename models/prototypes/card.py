@@ -56,7 +56,11 @@ def anchored_lines(cfg: dict) -> list[str]:
              "Every prototype is a harmonic tone at a reference pitch; a clip's pitch track (from the "
              "model's pitch network) minus the reference is its pitch shift, shared by all prototypes, "
              "and its gain is fitted in closed form; only the filters come from a network, trained to "
-             "make every prototype fit. References, "
+             "make every prototype fit. "
+             + ("Each prototype is a source and a filter: a harmonic part that the pitch shift moves "
+                "with the note, and an envelope (the instrument's resonances) that stays where it is in "
+                "frequency; at its reference it sounds as the two together. " if cfg.get("source_filter") else "")
+             + "References, "
              f"{per} per class in class order: "
              + ", ".join(f"{note_name(r)}" for r in refs) + "."]
     return lines

@@ -43,11 +43,13 @@ def run_prototypes(args) -> int:
     keep_freed_memory()
     if args.anchor_weight < 0:
         raise ValueError("--anchor-weight must be 0 (off) or more.")
+    if args.prototype_lr_scale is not None and args.prototype_lr_scale < 0:
+        raise ValueError("--prototype-lr-scale must be 0 (prototypes held) or more.")
     cfg = TrainConfig(supervised=not args.unsupervised, batch_size=args.batch_size, lr=args.lr,
                       patience=args.patience, max_epochs_per_stage=args.epochs_per_stage,
                       augment=not args.no_augment, seed=args.seed, ce_weight=args.ce_weight,
                       compile=args.compile, clips_per_epoch=args.clips_per_epoch, frames=args.frames,
-                      anchor_weight=args.anchor_weight)
+                      anchor_weight=args.anchor_weight, prototype_lr_scale=args.prototype_lr_scale)
     set_torch_threads(args.threads)
     entry = train_prototypes_into_bundle(
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
@@ -136,6 +138,9 @@ def add_commands(sub) -> None:
     protos.add_argument("--anchor-weight", type=float, default=TrainConfig.anchor_weight,
                         help="pull a pitch-anchored model's prototypes toward their pitch-aligned start, so that "
                              "they keep their partials (weight of the mean squared difference; default 0: off)")
+    protos.add_argument("--prototype-lr-scale", type=float, default=None,
+                        help="the prototypes' learning rate as a share of --lr (default 0.1 for a pitch-anchored "
+                             "model, which starts from spectra fitted to its classes, 1 for the first version)")
     protos.add_argument("--clips-per-epoch", type=int, default=None,
                         help="training clips drawn per epoch (default: all)")
     protos.add_argument("--frames", type=int, default=TrainConfig.frames,
