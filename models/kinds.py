@@ -92,7 +92,7 @@ KINDS: dict[str, ModelKind] = {k.name: k for k in [
     ModelKind(
         name=SPECTRAL, config_class=PrototypeConfig, model_class=PrototypeModel, evaluate=evaluate_spectral,
         analyse=analyse_spectral, collection_figures=spectral_collection_figures, noun="spectral prototype model",
-        title="spectral prototypes: one sound per class, transformed to re-create each clip",
+        title="spectral prototypes: a sound per class (or per register), transformed to re-create each clip",
         shows=Shows(reconstructions=True, what_if=True, concept_tests=True, decoded_prototypes=False,
                     embedding_spaces=True),
         card_section=spectral_card.card_section, card_limit=spectral_card.LIMIT, stages=STAGES),
