@@ -31,7 +31,7 @@ from bench_generalisation import mfcc_statistics  # noqa: E402
 from auralens.models.audio import AudioConfig  # noqa: E402
 from auralens.models.data import FeatureSet, load_features, read_collection  # noqa: E402
 from auralens.models.prototypes.anchor import (  # noqa: E402
-    clip_pitch_tracks, fit_source_filter, median_pitch, reference_pitches, source_filter_errors)
+    clip_pitch_tracks, fit_source_filter, median_pitch, pitched_sounding, reference_pitches, source_filter_errors)
 from auralens.models.prototypes.pitch import hold_unvoiced, sounding_frames  # noqa: E402
 from auralens.models.prototypes.transforms import SpectralTables  # noqa: E402
 
@@ -42,10 +42,9 @@ def pitched_frames(data: FeatureSet) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Each clip's sounding frames with an annotated pitch: ``[(frames (N, F), pitch (N,))]``."""
     out = []
     for x, track in zip(data.features, clip_pitch_tracks(data.records, data.features, FRAME_SECONDS)):
-        sounding = sounding_frames(x.unsqueeze(0))[0]
-        keep = sounding & ~torch.isnan(track)
+        keep = pitched_sounding(x, track)
         if not keep.any():  # no note annotated where it sounds: hold the nearest note
-            keep, track = sounding, hold_unvoiced(track)
+            keep, track = sounding_frames(x.unsqueeze(0))[0], hold_unvoiced(track)
         out.append((x[:, keep].T.contiguous(), track[keep]))
     return out
 

@@ -53,13 +53,18 @@ def reference_pitches(pitches: np.ndarray, n: int) -> list[float]:
     return [float(np.round(np.quantile(pitches, (i + 0.5) / n))) for i in range(n)]
 
 
+def pitched_sounding(x: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
+    """``(T,)`` bool: the frames of ``x (F, T)`` that sound and have an annotated pitch in ``track (T,)``."""
+    return sounding_frames(x.unsqueeze(0))[0] & ~torch.isnan(track)
+
+
 def aligned_mean(x: torch.Tensor, track: torch.Tensor, reference: float, centre_hz: torch.Tensor) -> torch.Tensor | None:
     """Mean of a clip's sounding, pitched frames, each shifted from its pitch to ``reference``.
 
     ``x (F, T)`` log-mel, ``track (T,)`` MIDI (NaN: no note) -> ``(F,)``, or None when no frame
     qualifies.
     """
-    keep = sounding_frames(x.unsqueeze(0))[0] & ~torch.isnan(track)
+    keep = pitched_sounding(x, track)
     if not keep.any():
         return None
     frames = x[:, keep].T  # (n, F)
@@ -95,7 +100,19 @@ def anchored_init(features: list[torch.Tensor], tracks: list[torch.Tensor], targ
                     assignment[i] = c * per_class + int(np.argmin([abs(medians[i] - r) for r in refs]))
             references += refs
         owner = torch.arange(K) // per_class
-    sums = torch.zeros(K, features[0].shape[0])
+    fallback = torch.stack(features and [f.mean(1) for f in features]).mean(0)  # a prototype with no frames
+    references = [float(r) for r in references]
+    if source_filter:
+        prototypes, envelopes = fallback.repeat(K, 1), torch.zeros(K, len(fallback))
+        for k in range(K):
+            members = np.flatnonzero(assignment == k)
+            frames, pitches = pitched_frames([features[i] for i in members], [tracks[i] for i in members],
+                                             seed=seed + k)
+            if len(frames):
+                harmonic, envelopes[k] = fit_source_filter(frames, pitches, references[k], centre_hz)
+                prototypes[k] = harmonic + frames.mean()  # the level of the class's frames
+        return prototypes, references, owner, envelopes
+    sums = torch.zeros(K, len(fallback))
     counts = torch.zeros(K)
     for i, k in enumerate(assignment):
         if k < 0:
@@ -104,19 +121,8 @@ def anchored_init(features: list[torch.Tensor], tracks: list[torch.Tensor], targ
         if mean is not None:
             sums[k] += mean
             counts[k] += 1
-    fallback = torch.stack(features and [f.mean(1) for f in features]).mean(0)
     prototypes = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], fallback)
-    envelopes = None
-    if source_filter:
-        envelopes = torch.zeros_like(prototypes)
-        for k in range(K):
-            members = np.flatnonzero(assignment == k)
-            frames, pitches = pitched_frames([features[i] for i in members], [tracks[i] for i in members],
-                                             seed=seed + k)
-            if len(frames):
-                harmonic, envelopes[k] = fit_source_filter(frames, pitches, references[k], centre_hz)
-                prototypes[k] = harmonic + frames.mean()  # the level of the class's frames
-    return prototypes, [float(r) for r in references], owner, envelopes
+    return prototypes, references, owner, None
 
 
 def pitched_frames(features: list[torch.Tensor], tracks: list[torch.Tensor], limit: int = 6000,
@@ -125,7 +131,7 @@ def pitched_frames(features: list[torch.Tensor], tracks: list[torch.Tensor], lim
     pitch ``(N,)`` MIDI, at most ``limit`` of them (drawn evenly at random, seeded)."""
     frames, pitches = [], []
     for x, track in zip(features, tracks):
-        keep = sounding_frames(x.unsqueeze(0))[0] & ~torch.isnan(track)
+        keep = pitched_sounding(x, track)
         frames.append(x[:, keep].T)
         pitches.append(track[keep])
     if not frames:

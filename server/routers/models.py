@@ -54,8 +54,9 @@ def prototypes(chosen: ModelDep, state: State) -> list[Prototype]:
     cfg = state.bundle.audio
     frames = cfg.n_frames(int(1.5 * cfg.sample_rate))
     out = []
+    spectra = model.reference_spectra().detach().cpu()  # (K, F)
     for k in range(model.cfg.n_prototypes):
-        spectrum = model.reference_spectra()[k].detach().cpu().unsqueeze(-1).expand(-1, frames)
+        spectrum = spectra[k].unsqueeze(-1).expand(-1, frames)
         ref = reference_pitch(model, k)
         pitch = {} if ref is None else {"reference_midi": ref, "reference_note": note_name(ref),
                                         "reference_hz": round(float(midi_to_hz(ref)), 2)}
