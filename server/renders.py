@@ -23,6 +23,14 @@ from .state import AppState
 PRERENDER_OTHERS = 3  # besides the winner at every stage, the next best prototypes at the last stage
 
 
+def stage_or_last(state: AppState, found: dict, stage: str | None) -> str:
+    """``stage``, or when None the last stage of the analysis's model (what it decides with);
+    a model that shows no reconstructions is :class:`Invalid`."""
+    if stage is not None:
+        return stage
+    return state.model_showing(found["model"], "reconstructions", "Reconstruction stage by stage").model.stage
+
+
 def reconstruction(state: AppState, found: dict, k: int, stage: str):
     """Prototype ``k``'s reconstruction of a stored analysis's clip at ``stage``:
     ``(model, clip, x (F, T), reconstruction (F, T), transforms)``; raises NotFound / Invalid."""

@@ -10,8 +10,7 @@ import torch
 from auralens.models.bundle import DEFAULT_BUNDLE, load_bundle, read_nearest_clips
 from auralens.models.corpus import CLASS_NAMES, build_corpus
 from auralens.models.latent.model import KIND as LATENT_KIND
-from auralens.models.prototypes.model import KIND as SPECTRAL_KIND
-from auralens.models.prototypes.transforms import STAGES
+from auralens.models.prototypes.model import KIND as SPECTRAL_KIND, PrototypeConfig
 
 from .helpers import SOUNDFONT, needs_fluidsynth
 
@@ -34,16 +33,16 @@ def test_default_bundle_holds_the_supervised_and_the_clustering_model(bundle):
     assert bundle.models["prototypes"].config["supervised"] and not bundle.models["clusters"].config["supervised"]
 
 
-def test_each_spectral_model_of_the_default_bundle_has_every_stage_and_records_its_training(bundle):
+def test_each_spectral_model_of_the_default_bundle_has_every_stage_of_its_curriculum_and_records_its_training(bundle):
     for entry in spectral(bundle):
-        assert set(entry.stages) == set(STAGES)
+        assert list(entry.stages) == list(PrototypeConfig.from_dict(entry.config).stages)
         for key in ("command", "seed", "data", "wall_time_s", "hardware"):
             assert key in entry.training
 
 
 def test_default_bundle_reconstruction_error_falls_at_every_stage(bundle):
     for entry in spectral(bundle):
-        errors = [entry.metrics["stages"][s]["reconstruction_error"] for s in STAGES]
+        errors = [entry.metrics["stages"][s]["reconstruction_error"] for s in entry.stages]
         assert all(b < a for a, b in zip(errors, errors[1:])), (entry.id, errors)
 
 
@@ -120,3 +119,61 @@ def test_default_bundle_finds_freshly_rendered_notes_familiar(bundle, tmp_path):
     verdicts = trust_verdicts(bundle, clips)
     assert len(verdicts) == 18
     assert sum(v["familiar"] for v in verdicts) >= 16, [v["score"] for v in verdicts]
+
+
+@pytest.fixture(scope="module")
+def tones(bundle):
+    """The default bundle's pitch-anchored model: prototypes that are tones at reference pitches."""
+    return bundle.load_model("tones")
+
+
+def test_default_bundle_ships_a_pitch_anchored_source_filter_model_that_decides_at_the_pitch_stage(bundle, tones):
+    entry = bundle.models["tones"]
+    assert entry.config["pitch_anchored"] and entry.config["source_filter"]
+    assert tones.stage == "pitch" and list(entry.stages) == ["raw", "gain", "pitch"]
+    assert entry.metrics["split"] == "test" and entry.metrics["oa"] >= 0.9
+
+
+def test_the_tone_prototypes_of_the_default_bundle_are_heard_at_their_reference_pitch(bundle, tones):
+    """pYIN hears each prototype's rendering within 50 cents of its reference: every prototype of
+    at least 14 of the 16 classes (the design's target; a fundamental near 50 Hz is weak in 128
+    mel bands, and pYIN may take the octave above it)."""
+    import librosa
+
+    from auralens.models.prototypes.sound import prototype_tone
+
+    within = {}
+    for k in range(tones.cfg.n_prototypes):
+        ref = float(tones.reference_midi[k])
+        y = prototype_tone(tones, tones.reference_spectra()[k].detach(), k, 1.0, bundle.audio).numpy()
+        f0, voiced, _ = librosa.pyin(y, fmin=librosa.midi_to_hz(max(ref - 14, 20)),
+                                     fmax=librosa.midi_to_hz(min(ref + 14, 110)), sr=bundle.audio.sample_rate,
+                                     frame_length=2048)
+        heard = float(librosa.hz_to_midi(np.nanmedian(f0[voiced]))) if voiced.any() else float("nan")
+        c = int(tones.prototype_class[k])
+        within[c] = within.get(c, True) and abs(heard - ref) <= 0.5
+    assert sum(within.values()) >= 14, within
+
+
+def test_no_untouched_tone_prototype_of_the_default_bundle_is_heard_as_another_class(bundle, tones):
+    from auralens.models.prototypes.whatif import steady_scores
+
+    frames = bundle.audio.n_frames(int(1.5 * bundle.audio.sample_rate))
+    for k in range(tones.cfg.n_prototypes):
+        scores = steady_scores(tones, tones.reference_spectra()[k].detach(), frames, bundle.audio.db_per_unit,
+                               float(tones.reference_midi[k]))
+        assert int(scores.argmax()) == int(tones.prototype_class[k]), k
+
+
+@needs_fluidsynth
+def test_the_default_bundles_tone_model_recognises_freshly_rendered_notes(tmp_path):
+    classes = ("flute", "trumpet", "violin", "guitar", "bass_tuba", "clarinet")
+    build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=1234, concept_size=0,
+                 classes=classes, progress=False)
+    result = subprocess.run([sys.executable, "-m", "auralens.server.cli", "evaluate", "--data", str(tmp_path / "notes"),
+                             "--model", "tones", "--split", "all", "--json", "--quiet",
+                             "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model"] == "tones" and report["n"] == 18
+    assert report["oa"] >= 15 / 18

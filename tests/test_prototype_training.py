@@ -177,6 +177,17 @@ def test_cli_trains_into_a_bundle_with_every_stage_its_record_and_card_and_no_ch
     assert not (bundle_dir / "checkpoints").exists()
 
 
+def test_cli_stores_the_raw_stage_without_networks_and_the_last_stage_whole(cli_bundle):
+    from auralens.models.weights import read_weights
+
+    trained, bundle_dir, _ = cli_bundle
+    assert trained.returncode == 0, trained.stderr
+    entry = load_bundle(bundle_dir).entry("prototypes")
+    raw, last = (read_weights(bundle_dir / entry.stages[s]) for s in ("raw", "filters"))
+    assert not any(name.startswith(("encoder.", "decoders.")) for name in raw)
+    assert any(name.startswith("decoders.filters.") for name in last)
+
+
 def test_cli_evaluate_prints_the_contract_json(collection, cli_bundle):
     root, _ = collection
     trained, bundle_dir, cache = cli_bundle

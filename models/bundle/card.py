@@ -27,8 +27,9 @@ def write_model_card(bundle: Bundle) -> None:
     if any(e.metrics.get("stages_storage") for e in bundle.models.values()):
         lines += ["## Storage", "",
                   "The final weights of each model are stored as float32; the earlier stages' weights (raw, gain, "
-                  "pitch), kept for per-stage evaluation, as float16: their figures above are measured on the "
-                  "stored weights.", ""]
+                  "pitch), kept for per-stage evaluation, as float16 and without the networks a stage does not "
+                  "run (none at the raw stage): their figures above are measured on the stored weights. A "
+                  "pitch-anchored model's stages share its final weights.", ""]
     lines += embeddings_section(bundle)
     if lines[-1] != "":
         lines.append("")

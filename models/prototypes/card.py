@@ -55,8 +55,11 @@ def anchored_lines(cfg: dict) -> list[str]:
     lines = ["", "### Prototypes", "",
              "Every prototype is a harmonic tone at a reference pitch; a clip's pitch track (from the "
              "model's pitch network) minus the reference is its pitch shift, shared by all prototypes, "
-             "and its gain is fitted in closed form; only the filters come from a network, trained to "
-             "make every prototype fit. "
+             "and its gain is fitted in closed form; "
+             + ("only the filters come from a network, trained to make every prototype fit. "
+                if cfg.get("last_stage", "filters") == "filters" else
+                f"its curriculum ends at the {cfg.get('last_stage')} stage: no network reshapes a prototype, "
+                "so it decides with the prototypes as they are, at the clip's melody. ")
              + ("Each prototype is a source and a filter: a harmonic part that the pitch shift moves "
                 "with the note, and an envelope (the instrument's resonances) that stays where it is in "
                 "frequency; at its reference it sounds as the two together. " if cfg.get("source_filter") else "")

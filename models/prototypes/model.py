@@ -59,6 +59,11 @@ class PrototypeConfig:
     # that stays where it is in frequency (body resonances, formants); heard at its reference a
     # prototype is the sum of the two. False: the whole prototype is transposed.
     source_filter: bool = False
+    # Ours: the curriculum's last stage, the transformations the model decides with. A
+    # pitch-anchored model that ends at "pitch" has no filter network (and no encoder): its
+    # decision is the prototypes at the clip's melody with fitted gain, and nothing learns to
+    # make every prototype fit, which keeps classes apart on sample sets it never heard.
+    last_stage: str = "filters"
     # Confidence and trust, fitted after training (``auralens bundle add-trust``): the logits
     # are divided by ``calibration_temperature * exp(calibration_slope * (log best error -
     # calibration_centre))`` (:func:`auralens.models.trust.clip_temperature`: a clip the
@@ -73,6 +78,11 @@ class PrototypeConfig:
     def n_prototypes(self) -> int:
         return self.n_classes * self.protos_per_class
 
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The curriculum stages the model goes through, ``raw`` to :attr:`last_stage`."""
+        return STAGES[: stage_index(self.last_stage) + 1]
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -82,6 +92,7 @@ class PrototypeConfig:
         d["channels"] = tuple(d.get("channels", cls.channels))
         d.setdefault("pitch_anchored", False)  # configs written before the second version
         d.setdefault("source_filter", False)
+        d.setdefault("last_stage", STAGES[-1])
         d["reference_midi"] = tuple(float(v) for v in d.get("reference_midi", ()))
         return cls(**d)
 
@@ -195,15 +206,20 @@ class PrototypeModel(nn.Module):
         # (K, F) log units, the part that does not move with the note (source_filter only)
         self.envelopes = nn.Parameter(torch.zeros(K, cfg.n_mels)) if cfg.source_filter else None
         self.theta = nn.Parameter(torch.tensor(cfg.temperature_init))
-        self.encoder = Encoder(cfg)
-        decoders = {"filters": TemporalDecoder(cfg, 4 * K)}  # low cut, low slope, high cut, high slope
+        if cfg.pitch_anchored and stage_index(cfg.last_stage) < 2:
+            raise ValueError("A pitch-anchored model trains from the pitch stage on: its last stage is "
+                             "pitch or filters.")
+        # one network per transformation a network predicts, up to the last stage; gain and
+        # pitch shift come from networks in the first version only
+        outputs = {"gain": K, "pitch": K, "filters": 4 * K}  # filters: low cut, low slope, high cut, high slope
+        predicted = ("filters",) if cfg.pitch_anchored else ("gain", "pitch", "filters")
+        self.decoders = nn.ModuleDict({name: TemporalDecoder(cfg, outputs[name])
+                                       for name in predicted if name in cfg.stages})
+        self.encoder = Encoder(cfg) if len(self.decoders) else None  # what the decoders watch the clip with
         if cfg.pitch_anchored:
             self.pitch = PitchNetwork(cfg.n_mels, cfg.pitch_low, cfg.pitch_high, cfg.pitch_step, cfg.pitch_hidden)
             reference = torch.tensor(cfg.reference_midi or [69.0] * K, dtype=torch.float32)
             self.register_buffer("reference_midi", reference)  # (K,) each prototype's pitch
-        else:
-            decoders = {"gain": TemporalDecoder(cfg, K), "pitch": TemporalDecoder(cfg, K), **decoders}
-        self.decoders = nn.ModuleDict(decoders)
         self.tables = SpectralTables(cfg.n_mels, cfg.fmin, cfg.fmax, cfg.shift_max, cfg.shift_step,
                                      cfg.n_cuts, cfg.filter_beta)
         # class of each prototype; for clustering, set after training from the majority label
@@ -217,7 +233,36 @@ class PrototypeModel(nn.Module):
 
     @stage.setter
     def stage(self, name: str) -> None:
+        if stage_index(name) > stage_index(self.cfg.last_stage):
+            raise ValueError(f"This model's curriculum ends at the '{self.cfg.last_stage}' stage.")
         self.stage_buffer.fill_(stage_index(name))
+
+    def idle_at(self, stage: str) -> tuple[str, ...]:
+        """Name prefixes of the state the model does not run at ``stage``: the encoder and
+        decoders before any network predicts (raw; a pitch-anchored model before filters), the
+        decoders of later stages, and the pitch network before the pitch stage."""
+        level = stage_index(stage)
+        if self.cfg.pitch_anchored:
+            idle = ("encoder.", "decoders.") if level < 3 else ()
+            return idle + (("pitch.",) if level < 2 else ())
+        if level == 0:
+            return "encoder.", "decoders."
+        return tuple(f"decoders.{name}." for name in STAGES[level + 1:] if name in self.decoders)
+
+    def stage_state(self) -> dict[str, torch.Tensor]:
+        """The state dict less what the model's stage does not run (see :meth:`idle_at`): what a
+        bundle stores for an earlier curriculum stage; :meth:`load_state_dict` takes it back."""
+        idle = self.idle_at(self.stage)
+        return {k: v for k, v in self.state_dict().items() if not k.startswith(idle)}
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """As :meth:`torch.nn.Module.load_state_dict`; a state saved at a stage may leave out
+        what that stage does not run (:meth:`stage_state`), which keeps its present values."""
+        if "stage_buffer" in state_dict:
+            idle = self.idle_at(STAGES[int(state_dict["stage_buffer"])])
+            kept = {k: v for k, v in self.state_dict().items() if k.startswith(idle) and k not in state_dict}
+            state_dict = {**kept, **state_dict}
+        return super().load_state_dict(state_dict, strict, assign)
 
     @property
     def temperature(self) -> torch.Tensor:

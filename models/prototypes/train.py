@@ -135,8 +135,10 @@ def make_optimizer(model: PrototypeModel, cfg: TrainConfig) -> torch.optim.AdamW
         {"name": "prototypes", "params": [model.prototypes] + ([] if model.envelopes is None else [model.envelopes]),
          "weight_decay": 0.0, "scale": prototype_lr_scale(model.cfg, cfg)},
         {"name": "temperature", "params": [model.theta], "weight_decay": 0.0, "scale": cfg.temperature_lr_scale},
-        {"name": "encoder", "params": list(model.encoder.parameters()), "weight_decay": cfg.weight_decay, "scale": 1.0},
     ]
+    if model.encoder is not None:  # a model without networks that predict has none
+        groups.append({"name": "encoder", "params": list(model.encoder.parameters()),
+                       "weight_decay": cfg.weight_decay, "scale": 1.0})
     groups += [{"name": f"decoder.{n}", "params": list(d.parameters()), "weight_decay": cfg.weight_decay, "scale": 1.0}
                for n, d in model.decoders.items()]
     if model.cfg.pitch_anchored:
@@ -338,10 +340,10 @@ def train_prototypes(train: FeatureSet, val: FeatureSet, model_cfg: PrototypeCon
     model.to(device)
     distributed.broadcast_state(model)
     if cfg.compile:
-        for net in (model.encoder, *model.decoders.values()):
+        for net in (*([model.encoder] if model.encoder is not None else []), *model.decoders.values()):
             net.compile()  # in place: the state dict keeps its names
     if hist.finished:
-        model.load_state_dict(read_weights(stage_weights(workdir, STAGES[-1])))
+        model.load_state_dict(read_weights(stage_weights(workdir, model_cfg.last_stage)))
         return model, hist
     # the order of clips and the crops are drawn alike everywhere; augmentation differs per process
     aug_gen = gen if not ctx.active else torch.Generator().manual_seed(cfg.seed * 1000 + ctx.rank)
@@ -459,7 +461,7 @@ def _next_stage(model: PrototypeModel, workdir: Path, hist: History, device) -> 
     model.to(device)
     distributed.broadcast_state(model)
     i = stage_index(hist.stage)
-    if i == len(STAGES) - 1:
+    if i == stage_index(model.cfg.last_stage):
         hist.finished = True
         return
     hist.stage = STAGES[i + 1]
@@ -480,14 +482,14 @@ def _final_weights(model: PrototypeModel, train: FeatureSet, cfg: TrainConfig, w
             weights = read_weights(stage_weights(workdir, STAGES[start]))
             weights["stage_buffer"] = torch.tensor(stage_index(stage))
             write_weights(stage_weights(workdir, stage), weights)
-        model.load_state_dict(read_weights(stage_weights(workdir, STAGES[-1])))
+        model.load_state_dict(read_weights(stage_weights(workdir, model.cfg.last_stage)))
         if not cfg.supervised:
-            for stage in STAGES:
+            for stage in model.cfg.stages:
                 staged = PrototypeModel(model.cfg).to(device)
                 staged.load_state_dict(read_weights(stage_weights(workdir, stage)))
                 name_clusters(staged, train, device)
                 write_weights(stage_weights(workdir, stage), staged.state_dict())
-            model.load_state_dict(read_weights(stage_weights(workdir, STAGES[-1])))
+            model.load_state_dict(read_weights(stage_weights(workdir, model.cfg.last_stage)))
     distributed.broadcast_state(model)
 
 

@@ -15,7 +15,8 @@ from ..metrics import SUMMARY
 from ..prototypes.anchor import has_notes
 from ..prototypes.model import KIND, PrototypeConfig, PrototypeModel
 from ..prototypes.train import TrainConfig, stage_weights, train_prototypes
-from ..prototypes.transforms import STAGES
+from ..prototypes.transforms import STAGES, stage_index
+from ..weights import read_weights, write_weights
 from ..corpus.sources import refuse_unheard_check
 from .augmentation import augment_training, resolve_augmentation
 from .record import RunOptions, readable, training_record
@@ -25,6 +26,7 @@ def train_prototypes_into_bundle(
     data: str | Path, out: str | Path, train_cfg: TrainConfig, protos_per_class: int = 1,
     model_id: str | None = None, temperature_init: float = PrototypeConfig.temperature_init,
     run: RunOptions = RunOptions(), pitch_anchored: bool | None = None, source_filter: bool = False,
+    last_stage: str | None = None,
 ) -> ModelEntry | None:
     """Train a spectral prototype model on ``data`` and store it in the bundle at ``out``.
 
@@ -37,7 +39,8 @@ def train_prototypes_into_bundle(
     the second version (prototypes at reference pitches, shifted by the clip's melody), which
     needs note annotations; None chooses it whenever the collection has them. ``source_filter``:
     its prototypes as a harmonic part that moves with the note plus an envelope that stays in
-    place (pitch-anchored only). Returns the bundle's
+    place (pitch-anchored only). ``last_stage``: where the curriculum ends (default filters;
+    a pitch-anchored model ends at pitch or filters). Returns the bundle's
     entry for the model. An interrupted run (Ctrl-C, a crash, the epoch limit: then
     :class:`TrainingInterrupted`) leaves a checkpoint under ``<out>/checkpoints/<model id>``:
     the same call resumes it.
@@ -64,13 +67,17 @@ def train_prototypes_into_bundle(
         raise ValueError(f"The collection at {data} has no note annotations (notes.csv) for most of its "
                          "training clips; a pitch-anchored model trains on them. Train the first version "
                          "(no --pitch-anchored) or add the notes.")
+    if anchored and last_stage is not None and stage_index(last_stage) < stage_index("pitch"):
+        raise ValueError(f"A pitch-anchored model trains with its pitch shift on from the start: its last "
+                         f"stage is pitch or filters, not {last_stage}.")
     if source_filter and not anchored:
         raise ValueError("Source-filter prototypes are pitch-anchored: they need the collection's note "
                          "annotations (notes.csv) and a pitch-anchored model.")
     model_cfg = PrototypeConfig(n_classes=len(classes), protos_per_class=protos_per_class,
                                 supervised=train_cfg.supervised, n_mels=run.audio.n_mels,
                                 fmin=run.audio.fmin, fmax=run.audio.mel_fmax, temperature_init=temperature_init,
-                                pitch_anchored=anchored, source_filter=source_filter)
+                                pitch_anchored=anchored, source_filter=source_filter,
+                                last_stage=last_stage or STAGES[-1])
     train_cfg = replace(train_cfg, frame_seconds=run.audio.frame_seconds)
     checkpoint = Checkpoint(checkpoint_folder(out, model_id))
     earlier = checkpoint.trained_seconds()
@@ -82,10 +89,10 @@ def train_prototypes_into_bundle(
         raise TrainingInterrupted(f"Training stopped after {history.epoch} epochs (the epoch limit); "
                                   f"run the same command again to resume from {checkpoint.folder}.")
 
-    stage_paths = store_stages(checkpoint.folder, out, model_id, shared=model_cfg.pitch_anchored)
+    stage_paths = store_stages(checkpoint.folder, out, model_id, model_cfg)
     entry = ModelEntry(
         id=model_id, kind=KIND, config=model_cfg.to_dict(),
-        weights=stage_paths[STAGES[-1]], stages=stage_paths,  # the final model is the last stage's best
+        weights=stage_paths[model_cfg.last_stage], stages=stage_paths,  # the final model is the last stage's best
         training=training_record(train_cfg, data, feats, {"epochs": history.epoch, "history": readable(history.log)},
                                  history.calls, time.perf_counter() - started + earlier, model, dev, run.command),
     )
@@ -99,22 +106,29 @@ def train_prototypes_into_bundle(
     return entry
 
 
-def store_stages(workdir: Path, out: Path, model_id: str, shared: bool = False) -> dict[str, str]:
+def store_stages(workdir: Path, out: Path, model_id: str, model_cfg: PrototypeConfig) -> dict[str, str]:
     """Copy each curriculum stage's weights from the run's folder into the bundle at ``out``;
     returns stage -> path in the bundle (``models/<model id>/<stage>.safetensors``).
 
-    ``shared``: every stage is the final weights with fewer transformations switched on (a
-    pitch-anchored model, whose earlier stages need no network of their own): one file,
-    ``models/<model id>/model.safetensors``, for all of them."""
-    if shared:
+    The last stage is stored whole; an earlier stage without what it does not run
+    (:meth:`PrototypeModel.stage_state`: at the raw stage, no network). A pitch-anchored model's
+    stages are its final weights with fewer transformations switched on (its earlier stages
+    need no network of their own): one file, ``models/<model id>/model.safetensors``, for all."""
+    last = model_cfg.last_stage
+    if model_cfg.pitch_anchored:
         rel = weights_path(model_id, "model.safetensors")
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(stage_weights(workdir, STAGES[-1]), out / rel)
-        return {stage: rel for stage in STAGES}
-    stage_paths = {stage: weights_path(model_id, f"{stage}.safetensors") for stage in STAGES}
+        shutil.copyfile(stage_weights(workdir, last), out / rel)
+        return {stage: rel for stage in model_cfg.stages}
+    stage_paths = {stage: weights_path(model_id, f"{stage}.safetensors") for stage in model_cfg.stages}
     for stage, rel in stage_paths.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(stage_weights(workdir, stage), out / rel)
+        if stage == last:
+            shutil.copyfile(stage_weights(workdir, stage), out / rel)
+        else:
+            staged = PrototypeModel(model_cfg)
+            staged.load_state_dict(read_weights(stage_weights(workdir, stage)))
+            write_weights(out / rel, staged.stage_state())
     return stage_paths
 
 
@@ -125,8 +139,8 @@ def stage_metrics(bundle: Bundle, model_id: str, model: PrototypeModel, split: s
     (:data:`SUMMARY` less ``n``) of every stage's stored weights."""
     final = evaluate_model(model, held_out, device)
     metrics = {"split": split, **final, "stages": {}}
-    for stage in STAGES:
-        m = final if stage == STAGES[-1] else evaluate_model(bundle.load_model(model_id, stage, device),
+    for stage in model.cfg.stages:
+        m = final if stage == model.cfg.last_stage else evaluate_model(bundle.load_model(model_id, stage, device),
                                                              held_out, device)
         metrics["stages"][stage] = {k: m[k] for k in SUMMARY if k != "n"}
     return metrics

@@ -55,7 +55,7 @@ def run_prototypes(args) -> int:
         args.data, args.out, cfg, protos_per_class=args.protos_per_class, model_id=args.model_id,
         temperature_init=args.temperature_init,
         pitch_anchored={"auto": None, "yes": True, "no": False}[args.pitch_anchored],
-        source_filter=args.source_filter,
+        source_filter=args.source_filter, last_stage=args.last_stage,
         run=RunOptions(device=args.device, cache_dir=args.cache_dir, on_error=args.on_error, progress=not args.quiet,
                        augmentation=_augmentation(args)))
     if entry is None:  # another process of a torchrun launch: rank 0 reports
@@ -105,6 +105,7 @@ def add_commands(sub) -> None:
     from auralens.models.latent.train import LatentTrainConfig
     from auralens.models.prototypes.model import PrototypeConfig
     from auralens.models.prototypes.train import TrainConfig
+    from auralens.models.prototypes.transforms import STAGES
 
     train = group(sub, "train", "train a model into a bundle", metavar="MODEL")
     protos = train.add_parser(
@@ -135,6 +136,9 @@ def add_commands(sub) -> None:
     protos.add_argument("--source-filter", action="store_true",
                         help="pitch-anchored prototypes as source and filter: a harmonic part that moves with the "
                              "note and an envelope (body resonances, formants) that stays in place")
+    protos.add_argument("--last-stage", choices=STAGES, default=None,
+                        help="where the curriculum ends, the transformations the model decides with (default "
+                             "filters; a pitch-anchored model: pitch or filters)")
     protos.add_argument("--anchor-weight", type=float, default=TrainConfig.anchor_weight,
                         help="pull a pitch-anchored model's prototypes toward their pitch-aligned start, so that "
                              "they keep their partials (weight of the mean squared difference; default 0: off)")

@@ -16,14 +16,15 @@ from ..deps import CurrentUser, State
 from ..errors import COMMON, NotFound
 from ..exports import expire_exports, export_analysis, export_path
 from ..fair import LONG_AUDIO_S
-from ..renders import prerender, reconstruction, reconstruction_wavs, render_key, render_window
+from ..renders import prerender, reconstruction, reconstruction_wavs, render_key, render_window, stage_or_last
 from ..schemas import Analysis, AnalysisRequest, JobStarted, Reconstruction
 from ..state import AppState
 
 router = APIRouter(prefix="/api/analyses", tags=["analyses"], responses=COMMON)
 Stage = Literal["raw", "gain", "pitch", "filters"]
 PROTOTYPE = Path(..., ge=0, description="prototype index, 0 to K-1")
-STAGE = Query("filters", description="raw prototype, + gain, + pitch shift, + filters (cumulative)")
+STAGE = Query(None, description="raw prototype, + gain, + pitch shift, + filters (cumulative); default: the "
+                              "model's last stage (a model may end its curriculum before filters)")
 
 
 def stored_analysis(state: AppState, analysis_id: str, owner: str) -> dict:
@@ -55,10 +56,11 @@ def get_analysis(analysis_id: str, state: State, user: CurrentUser) -> Analysis:
 
 
 @router.get("/{analysis_id}/reconstructions/{k}", response_model=Reconstruction)
-async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE, *,
+async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage | None = STAGE, *,
                              state: State, user: CurrentUser) -> Reconstruction:
     """The clip as prototype ``k`` re-creates it at a stage, with the transformations over time."""
     found = stored_analysis(state, analysis_id, user.id)
+    stage = stage_or_last(state, found, stage)
 
     def work():
         model, clip, x, rec, tr = reconstruction(state, found, k, stage)
@@ -79,7 +81,7 @@ async def get_reconstruction(analysis_id: str, k: int = PROTOTYPE, stage: Stage 
 
 @router.get("/{analysis_id}/reconstructions/{k}/audio.wav", response_class=Response,
             responses={200: {"content": {"audio/wav": {}}}})
-async def reconstruction_audio(request: Request, analysis_id: str, k: int = PROTOTYPE, stage: Stage = STAGE,
+async def reconstruction_audio(request: Request, analysis_id: str, k: int = PROTOTYPE, stage: Stage | None = STAGE,
                                start_s: float = Query(0.0, ge=0, le=86_400, description="where the sound starts "
                                                       "in the clip, seconds"),
                                *, state: State, user: CurrentUser) -> Response:
@@ -88,6 +90,7 @@ async def reconstruction_audio(request: Request, analysis_id: str, k: int = PROT
     in the ``X-Gain-Db`` header, the stretch of the clip in ``X-Start-S`` and ``X-End-S``.
     Answers byte ranges (206), so that players can seek."""
     found = stored_analysis(state, analysis_id, user.id)
+    stage = stage_or_last(state, found, stage)
     clip = state.find_clip(found["clip_id"], user.id)
     cfg = state.bundle.audio
     window = render_window(state, cfg.n_frames(int(round(clip.duration_s * cfg.sample_rate))), start_s)
