@@ -461,6 +461,16 @@ function stageFigure(p, stage, audioUrl, typical) {
 // of `clip`, then the transformation curves of the last stage under the clip's spectrogram.
 // Returns the section, its heading, and `show(k)`, which shows prototype k (a promise; a
 // later call wins over an earlier one still loading).
+// what each of the model's stages does to the prototype, in the order it takes them
+const STEP_WORDS = { raw: "first as it is", gain: "made louder or softer over time", pitch: "shifted in pitch",
+  filters: "filtered" };
+
+function stepsHint(stages) {
+  const words = stages.map((s) => STEP_WORDS[s] || s);
+  const told = words.length > 1 ? `${words.slice(0, -1).join(", then ")}, then ${words[words.length - 1]}` : words.join("");
+  return `The prototype is transformed step by step to re-create your clip: ${told}. Each step has its spectrogram and its sound.`;
+}
+
 function stepsSection(a, clip, stages, ranked, recons, typical) {
   const heading = el("h2", {});
   const pick = el("select", { id: "prototype-select", "aria-label": "Prototype to look at" },
@@ -472,13 +482,14 @@ function stepsSection(a, clip, stages, ranked, recons, typical) {
   const rangeText = (r) => `${r[0]} dB (black) to ${r[1] > 0 ? "+" : ""}${r[1]} dB (pale yellow)`;
   const colours = el("p", { class: "hint", id: "colour-range" });
   const section = el("section", {}, heading,
-    el("p", { class: "hint" }, "The prototype is transformed step by step to re-create your clip: first as it is, then made louder or softer over time, then shifted in pitch, then filtered. Each step has its spectrogram and its sound."),
+    el("p", { class: "hint" }, stepsHint(stages)),
     el("div", { class: "toolbar" }, el("label", { for: "prototype-select" }, "Prototype "), pick, whatIf),
     colours,
     stageRow,
     el("h3", {}, "How it was transformed over time"),
     el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones, or the note played " +
-      "when the prototype has a reference pitch) and the filter cut-offs (Hz) the model chose, frame by frame."),
+      "when the prototype has a reference pitch)" + (stages.includes("filters") ? " and the filter cut-offs (Hz)" : "") +
+      " the model chose, frame by frame."),
     curves);
 
   let showing = 0;

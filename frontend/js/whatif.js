@@ -83,5 +83,7 @@ export function openWhatIf(modelId, prototype) {
       el("div", {}, verdict, chart)),
     el("h3", {}, "Spectrum"), spectrum);
   box.showModal();
+  // another view (a link, the back button) closes the dialog rather than leaving it over the page
+  window.addEventListener("hashchange", () => box.close(), { once: true });
   update();
 }
