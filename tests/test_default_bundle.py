@@ -177,3 +177,22 @@ def test_the_default_bundles_tone_model_recognises_freshly_rendered_notes(tmp_pa
     report = json.loads(result.stdout)
     assert report["model"] == "tones" and report["n"] == 18
     assert report["oa"] >= 15 / 18
+
+
+@needs_fluidsynth
+def test_the_default_bundles_tone_model_hears_the_same_melody_and_instrument_20_db_softer(bundle, tones, tmp_path):
+    from auralens.models.audio import LogMel, load_audio
+    from auralens.models.data import read_collection
+
+    classes = ("cello", "oboe", "french_horn", "harp")
+    build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=99, concept_size=0, classes=classes, progress=False)
+    logmel = LogMel(bundle.audio)
+    with torch.inference_mode():
+        for record in read_collection(tmp_path / "notes").records:
+            y = torch.as_tensor(load_audio(record.path, bundle.audio.sample_rate).samples)
+            loud, soft = logmel(y).unsqueeze(0), logmel(y * 0.1).unsqueeze(0)
+            (f_loud, v_loud), (f_soft, v_soft) = tones.pitch.track(loud), tones.pitch.track(soft)
+            both = v_loud & v_soft
+            assert both.sum() >= 0.9 * v_loud.sum(), record.path.name
+            assert (f_loud - f_soft)[both].abs().median() < 0.1, record.path.name
+            assert int(tones(loud).class_errors.argmin()) == int(tones(soft).class_errors.argmin()), record.path.name

@@ -191,6 +191,30 @@ def test_the_pitch_network_follows_a_harmonic_glide_within_a_semitone():
     assert (estimate[0, inner] - truth[inner]).abs().median() < 1.0
 
 
+def test_a_level_relative_pitch_network_hears_a_softer_clip_as_the_same_melody():
+    torch.manual_seed(0)
+    net = PitchNetwork(CFG.n_mels, hidden=64, relative_level=True).eval()
+    x, _ = phrase_and_track([57, 60, 64], "bright", level=0.3)
+    softer = x.unsqueeze(0) - 20 / CFG.db_per_unit  # the same clip 20 dB softer, away from the floor
+    with torch.inference_mode():
+        assert torch.allclose(net(x.unsqueeze(0)), net(softer), atol=1e-4)
+
+
+def test_an_absolute_level_pitch_network_hears_level_as_part_of_the_clip():
+    torch.manual_seed(0)
+    net = PitchNetwork(CFG.n_mels, hidden=64, relative_level=False).eval()
+    x, _ = phrase_and_track([57, 60, 64], "bright", level=0.3)
+    with torch.inference_mode():
+        assert not torch.allclose(net(x.unsqueeze(0)), net(x.unsqueeze(0) - 20 / CFG.db_per_unit), atol=1e-2)
+
+
+def test_new_models_track_pitch_relative_to_the_clips_level_and_older_configs_keep_absolute_levels():
+    assert PrototypeModel(PrototypeConfig(n_classes=2, pitch_anchored=True)).pitch.relative_level
+    stored = {k: v for k, v in PrototypeConfig(n_classes=2, pitch_anchored=True).__dict__.items()
+              if k != "pitch_relative_level"}
+    assert not PrototypeModel(PrototypeConfig.from_dict(stored)).pitch.relative_level
+
+
 @pytest.fixture(scope="module")
 def phrase_bundle(tmp_path_factory):
     """A tiny corpus of three timbres with notes and negatives, trained into a bundle with the CLI."""

@@ -54,6 +54,9 @@ class PrototypeConfig:
     pitch_high: float = 100.0
     pitch_step: float = 1 / 3  # semitones between its bins
     pitch_hidden: int = 160
+    # Ours: the pitch network hears each clip relative to its loudest bin (a clip played 20 dB
+    # softer has the same melody). Configs written before it are read as False.
+    pitch_relative_level: bool = True
     # Ours: a pitch-anchored prototype as source and filter. ``prototypes`` is then the
     # harmonic part, which the pitch shift moves with the note, and ``envelopes (K, F)`` a part
     # that stays where it is in frequency (body resonances, formants); heard at its reference a
@@ -93,6 +96,7 @@ class PrototypeConfig:
         d.setdefault("pitch_anchored", False)  # configs written before the second version
         d.setdefault("source_filter", False)
         d.setdefault("last_stage", STAGES[-1])
+        d.setdefault("pitch_relative_level", False)  # networks trained on absolute levels
         d["reference_midi"] = tuple(float(v) for v in d.get("reference_midi", ()))
         return cls(**d)
 
@@ -217,7 +221,8 @@ class PrototypeModel(nn.Module):
                                        for name in predicted if name in cfg.stages})
         self.encoder = Encoder(cfg) if len(self.decoders) else None  # what the decoders watch the clip with
         if cfg.pitch_anchored:
-            self.pitch = PitchNetwork(cfg.n_mels, cfg.pitch_low, cfg.pitch_high, cfg.pitch_step, cfg.pitch_hidden)
+            self.pitch = PitchNetwork(cfg.n_mels, cfg.pitch_low, cfg.pitch_high, cfg.pitch_step, cfg.pitch_hidden,
+                                      cfg.pitch_relative_level)
             reference = torch.tensor(cfg.reference_midi or [69.0] * K, dtype=torch.float32)
             self.register_buffer("reference_midi", reference)  # (K,) each prototype's pitch
         self.tables = SpectralTables(cfg.n_mels, cfg.fmin, cfg.fmax, cfg.shift_max, cfg.shift_step,

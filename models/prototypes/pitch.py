@@ -84,11 +84,17 @@ class PitchNetwork(nn.Module):
 
     Three convolutions along time with the bands as channels (each frame sees about 0.2 s
     around it): enough to find the harmonic comb of a note in a mel spectrum.
+
+    ``relative_level``: the network hears each clip with its loudest band and frame at 1 log
+    unit, so that the same clip played softer or louder (a constant added to its log-mel) gives
+    the same track. False: the absolute levels, as networks trained before this option heard
+    them (their tracks drift on quiet clips).
     """
 
     def __init__(self, n_mels: int, low: float = 24.0, high: float = 100.0, step: float = 1 / 3,
-                 hidden: int = 160):
+                 hidden: int = 160, relative_level: bool = False):
         super().__init__()
+        self.relative_level = bool(relative_level)
         self.low, self.step = float(low), float(step)
         self.n_bins = int(round((high - low) / step)) + 1
         self.net = nn.Sequential(
@@ -102,6 +108,8 @@ class PitchNetwork(nn.Module):
         return self.low + self.step * torch.arange(self.n_bins, device=self.net[0].weight.device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.relative_level:  # (B, F, T): the clip's peak at 1, whatever its level
+            x = x - x.amax((1, 2), keepdim=True) + 1.0
         return self.net(2 * x - 1)  # log units [0, 1] -> [-1, 1], as the encoder sees them
 
     def loss(self, logits: torch.Tensor, track: torch.Tensor, sounding: torch.Tensor) -> torch.Tensor:
