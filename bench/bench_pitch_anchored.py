@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--melodies", nargs="+", default=[], help="collections with annotated melodies")
     parser.add_argument("--per-set", type=int, default=96, help="test clips per set")
     parser.add_argument("--cross-clips", type=int, default=24, help="clips for the cross-class figures")
+    parser.add_argument("--level-clips", type=int, default=None,
+                        help="test clips for the level figures (default: --per-set)")
     parser.add_argument("--fit-steps", type=int, default=100, help="gradient steps of the fitted optimum")
     parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args()
@@ -148,7 +150,7 @@ def main() -> None:
     print(f"\ncross-class renderings on {len(cross)} test clips x {model.cfg.n_prototypes} prototypes: "
           f"{100 * share:.1f} % within 10 dB of the clip's level; median model/fitted error ratio {ratio:.3f}")
 
-    levels = sample(test, args.per_set, seed=2)
+    levels = sample(test, args.level_clips or args.per_set, seed=2)
     print(f"\nlevel ({len(levels.records)} test clips): " + ", ".join(
         f"{db:+.0f} dB {level_accuracy(model, levels, classes, audio, db):.3f}" for db in (-20, -10, 0, 10)))
 
