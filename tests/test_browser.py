@@ -200,6 +200,19 @@ def test_what_if_sliders_re_render_the_sound_and_the_decision(page):
     page.wait_for_selector("#what-if .main-svg")
 
 
+def test_what_if_says_why_an_untouched_prototype_is_heard_as_another_class(page, server):
+    page.goto("/")
+    page.wait_for_selector("#prototype-grid .card")
+    model = page.evaluate("() => document.querySelector('#model-select')?.value") or "prototypes"
+    heard = [httpx.get(f"{server}/api/models/{model}/prototypes/{k}/what-if").json() for k in range(16)]
+    other = next(k for k, h in enumerate(heard) if h["prediction"][0]["label"] != h["label"])
+    page.locator("#prototype-grid .card button", has_text="What if").nth(other).click()
+    page.wait_for_selector("#what-if .verdict:has-text('Untouched, it is not heard as its own class')")
+    page.eval_on_selector("#wi-gain", "s => { s.value = 6; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("document.querySelector('#what-if audio').src.includes('gain_db=6')")
+    page.wait_for_function("!document.querySelector('#what-if .verdict').innerText.includes('Untouched')")
+
+
 def test_export_shows_progress_and_offers_the_zip(page, server, clip_file):
     upload(page, clip_file)
     page.click("#export")

@@ -55,9 +55,13 @@ export function openWhatIf(modelId, prototype) {
       const result = await getJSON(`${base}/what-if${q}`);
       if (mine !== generation) return;
       const best = result.prediction[0];
+      const untouched = Object.values(params()).every((v) => v === null || Number(v) === 0);
       verdict.textContent = `The model hears this sound as ${pretty(best.label)} (${percent(best.score)} sure)` +
         (best.label === result.label ? ", the class this prototype stands for."
-          : `; the prototype stands for ${pretty(result.label)}.`);
+          : `; the prototype stands for ${pretty(result.label)}.` + (untouched
+            ? " Untouched, it is not heard as its own class: this model decides with the transformations" +
+              " its networks choose for a clip, so a prototype alone need not sound like its class to it."
+            : ""));
       rankingChart(chart, result.prediction, { top: 5 });
       spectrumPlot(spectrum, result.freqs_hz, result.original_db, result.transformed_db);
     } catch (error) {
