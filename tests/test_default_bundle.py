@@ -72,16 +72,22 @@ def test_default_bundle_has_a_model_card_that_states_its_limits():
     assert "## Limits" in (DEFAULT_BUNDLE / "MODEL_CARD.md").read_text()
 
 
-@needs_fluidsynth
-def test_default_bundle_recognises_freshly_rendered_notes(tmp_path):
+def evaluate_on_fresh_notes(tmp_path, *model: str) -> dict:
+    """``auralens evaluate`` (its JSON report) on three freshly rendered notes of six classes;
+    ``model``: ``("--model", ID)`` or nothing for the bundle's first model."""
     classes = ("flute", "trumpet", "violin", "guitar", "bass_tuba", "clarinet")
     build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=1234, concept_size=0,
                  classes=classes, progress=False)
     result = subprocess.run([sys.executable, "-m", "auralens.server.cli", "evaluate", "--data", str(tmp_path / "notes"),
-                             "--split", "all", "--json", "--quiet", "--cache-dir", str(tmp_path / "cache")],
+                             *model, "--split", "all", "--json", "--quiet", "--cache-dir", str(tmp_path / "cache")],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+@needs_fluidsynth
+def test_default_bundle_recognises_freshly_rendered_notes(tmp_path):
+    report = evaluate_on_fresh_notes(tmp_path)
     assert report["model"] == "prototypes" and report["n"] == 18
     assert report["oa"] >= 15 / 18
 
@@ -167,14 +173,7 @@ def test_no_untouched_tone_prototype_of_the_default_bundle_is_heard_as_another_c
 
 @needs_fluidsynth
 def test_the_default_bundles_tone_model_recognises_freshly_rendered_notes(tmp_path):
-    classes = ("flute", "trumpet", "violin", "guitar", "bass_tuba", "clarinet")
-    build_corpus(SOUNDFONT, tmp_path / "notes", per_class=3, seed=1234, concept_size=0,
-                 classes=classes, progress=False)
-    result = subprocess.run([sys.executable, "-m", "auralens.server.cli", "evaluate", "--data", str(tmp_path / "notes"),
-                             "--model", "tones", "--split", "all", "--json", "--quiet",
-                             "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = evaluate_on_fresh_notes(tmp_path, "--model", "tones")
     assert report["model"] == "tones" and report["n"] == 18
     assert report["oa"] >= 15 / 18
 
