@@ -89,7 +89,8 @@ BUSY = {503: _doc("the server is busy; retry after the number of seconds in Retr
 UPLOAD = {413: _doc("the file is larger than the upload limit"),
           415: _doc("the file is not audio in a format we read")}
 MALFORMED = {400: _doc("a request body that cannot be parsed (not JSON, not a form)")}
-COMMON = {**MALFORMED, **NOT_FOUND, **INVALID, **BUSY}
+TOO_LONG = {414: _doc("an address (path and query) longer than the server's limit")}
+COMMON = {**MALFORMED, **NOT_FOUND, **INVALID, **BUSY, **TOO_LONG}
 
 
 def short(detail: str) -> str:
