@@ -203,8 +203,9 @@ def test_what_if_sliders_re_render_the_sound_and_the_decision(page):
 def test_what_if_says_why_an_untouched_prototype_is_heard_as_another_class(page, server):
     page.goto("/")
     page.wait_for_selector("#prototype-grid .card")
-    model = page.evaluate("() => document.querySelector('#model-select')?.value") or "prototypes"
-    heard = [httpx.get(f"{server}/api/models/{model}/prototypes/{k}/what-if").json() for k in range(16)]
+    model = page.input_value("#model-select")
+    count = len(httpx.get(f"{server}/api/models/{model}/prototypes").json())
+    heard = [httpx.get(f"{server}/api/models/{model}/prototypes/{k}/what-if").json() for k in range(count)]
     other = next(k for k, h in enumerate(heard) if h["prediction"][0]["label"] != h["label"])
     page.locator("#prototype-grid .card button", has_text="What if").nth(other).click()
     page.wait_for_selector("#what-if .verdict:has-text('Untouched, it is not heard as its own class')")

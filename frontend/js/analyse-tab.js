@@ -457,20 +457,19 @@ function stageFigure(p, stage, audioUrl, typical) {
   return { plot, cell, audio };
 }
 
-// The chosen prototype step by step: a spectrogram and a sound per stage of its re-creation
-// of `clip`, then the transformation curves of the last stage under the clip's spectrogram.
-// Returns the section, its heading, and `show(k)`, which shows prototype k (a promise; a
-// later call wins over an earlier one still loading).
 // what each of the model's stages does to the prototype, in the order it takes them
 const STEP_WORDS = { raw: "first as it is", gain: "made louder or softer over time", pitch: "shifted in pitch",
   filters: "filtered" };
 
 function stepsHint(stages) {
-  const words = stages.map((s) => STEP_WORDS[s] || s);
-  const told = words.length > 1 ? `${words.slice(0, -1).join(", then ")}, then ${words[words.length - 1]}` : words.join("");
+  const told = stages.map((s) => STEP_WORDS[s] || s).join(", then ");
   return `The prototype is transformed step by step to re-create your clip: ${told}. Each step has its spectrogram and its sound.`;
 }
 
+// The chosen prototype step by step: a spectrogram and a sound per stage of its re-creation
+// of `clip`, then the transformation curves of the last stage under the clip's spectrogram.
+// Returns the section, its heading, and `show(k)`, which shows prototype k (a promise; a
+// later call wins over an earlier one still loading).
 function stepsSection(a, clip, stages, ranked, recons, typical) {
   const heading = el("h2", {});
   const pick = el("select", { id: "prototype-select", "aria-label": "Prototype to look at" },
