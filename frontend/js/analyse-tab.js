@@ -486,7 +486,8 @@ function stepsSection(a, clip, stages, ranked, recons, typical) {
     colours,
     stageRow,
     el("h3", {}, "How it was transformed over time"),
-    el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB), the pitch shift (semitones, or the note played " +
+    el("p", { class: "hint" }, "Under your clip's spectrogram: the gain (dB)" +
+      (stages.includes("filters") ? ", " : " and ") + "the pitch shift (semitones, or the note played " +
       "when the prototype has a reference pitch)" + (stages.includes("filters") ? " and the filter cut-offs (Hz)" : "") +
       " the model chose, frame by frame."),
     curves);
